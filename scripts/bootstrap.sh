@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Castor needs on Debian 12 (bookworm). Idempotent and silent when all is present.
+set -euo pipefail
+
+APT_PACKAGES=(
+  build-essential g++ cmake ninja-build ccache pkg-config git curl ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev openssl
+  libsimdjson-dev nlohmann-json3-dev librocksdb-dev libzstd-dev zstd
+  libpaho-mqttpp-dev libpaho-mqtt-dev mosquitto mosquitto-clients
+  libprotobuf-dev protobuf-compiler libmodbus-dev libnats-dev nats-server
+  libpugixml-dev libzip-dev zipcmp zipmerge ziptool libeigen3-dev
+  libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev clang-format python3
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "castor bootstrap: installing ${#missing[@]} Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "castor bootstrap: packages installed"
+fi

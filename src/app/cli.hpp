@@ -1,0 +1,17 @@
+// The castor command line: one binary, subcommands registered per family (cmd_*.cpp).
+// A subcommand's callback stores its exit code; main returns it. Exit codes: 0 success,
+// 1 the operation found a problem (e.g. invalid models), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace castor::app {
+
+struct CliContext {
+  int exit_code = 0;
+};
+
+// Each family adds its subcommands to the root app.
+void add_models_commands(CLI::App& root, CliContext& ctx);
+
+}  // namespace castor::app

@@ -1,0 +1,5 @@
+#include "app/cli.hpp"
+
+namespace castor::app {
+void add_models_commands(CLI::App&, CliContext&) {}
+}  // namespace castor::app

@@ -1,0 +1,83 @@
+#include "common/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace castor::json {
+namespace {
+
+std::string error_of(std::string_view text, ParseLimits limits = {}) {
+  value v;
+  ParseError e;
+  EXPECT_FALSE(parse(text, v, e, limits)) << text;
+  return e.to_string();
+}
+
+TEST(JsonParse, AcceptsOrdinaryDocuments) {
+  auto r = parse(R"({"a":[1,2.5,"x",true,null],"b":{"c":-3}})");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->at("a").as_array().size(), 5u);
+  EXPECT_EQ(r->at("b").at("c").as_int64(), -3);
+}
+
+TEST(JsonParse, RejectsDuplicateKeysWithPosition) {
+  EXPECT_EQ(error_of("{\n  \"a\": 1,\n  \"a\": 2\n}"),
+            "line 3, column 5: duplicate key \"a\" in an object");
+  // Same key in sibling objects is fine.
+  EXPECT_TRUE(parse(R"([{"a":1},{"a":2}])").is_ok());
+}
+
+TEST(JsonParse, RejectsByteOrderMarks) {
+  EXPECT_NE(error_of("\xEF\xBB\xBF{}").find("byte-order mark"), std::string::npos);
+  EXPECT_NE(error_of(std::string("\xFF\xFE{\0}\0", 6)).find("UTF-16"), std::string::npos);
+}
+
+TEST(JsonParse, RejectsInvalidUtf8) {
+  EXPECT_NE(error_of("{\"a\":\"\xC3\x28\"}").find("line 1"), std::string::npos);
+  EXPECT_FALSE(parse("\"\xFF\"").is_ok());
+}
+
+TEST(JsonParse, RejectsDeepNestingWithoutCrashing) {
+  std::string deep(10000, '[');
+  deep += std::string(10000, ']');
+  EXPECT_NE(error_of(deep).find("nesting is too deep"), std::string::npos);
+}
+
+TEST(JsonParse, RejectsOversizedDocuments) {
+  ParseLimits small;
+  small.max_bytes = 10;
+  EXPECT_NE(error_of("[1,2,3,4,5,6,7,8]", small).find("more than the limit"), std::string::npos);
+}
+
+TEST(JsonParse, RejectsMalformedText) {
+  EXPECT_NE(error_of("{\"a\":}").find("line 1, column 6"), std::string::npos);
+  EXPECT_NE(error_of("{} x").find("unexpected data"), std::string::npos);
+  EXPECT_NE(error_of("[1,").find("ends too early"), std::string::npos);
+  EXPECT_FALSE(parse("").is_ok());
+  EXPECT_FALSE(parse("[1,]").is_ok());
+  EXPECT_FALSE(parse("// c\n1").is_ok());
+}
+
+TEST(JsonSerialize, PrintsShortestRoundTripNumbers) {
+  auto v = parse(R"({"t":71.5,"i":-7,"u":18446744073709551615,"s":"a\"b\n\u0001","z":0.1})");
+  ASSERT_TRUE(v.is_ok());
+  EXPECT_EQ(serialize(*v),
+            R"({"t":71.5,"i":-7,"u":18446744073709551615,"s":"a\"b\n\u0001","z":0.1})");
+  value inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(serialize(inf), "null");
+}
+
+TEST(JsonNumbers, IntegerAndDoubleViews) {
+  long long i = 0;
+  double d = 0;
+  EXPECT_TRUE(as_int64(value(5), i));
+  EXPECT_EQ(i, 5);
+  EXPECT_FALSE(as_int64(value(5.5), i));
+  EXPECT_TRUE(as_double(value(5), d));
+  EXPECT_EQ(d, 5.0);
+  EXPECT_FALSE(as_double(value("5"), d));
+}
+
+}  // namespace
+}  // namespace castor::json

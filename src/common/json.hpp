@@ -3,6 +3,7 @@
 // shortest-round-trip. Boost.JSON's value is the DOM; this unit never accepts ambiguous input.
 #pragma once
 
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -16,6 +17,10 @@ namespace castor::json {
 using boost::json::array;
 using boost::json::object;
 using boost::json::value;
+
+// Boost.JSON strings as std::string_view.
+inline std::string_view sv(const boost::json::string& s) noexcept { return {s.data(), s.size()}; }
+inline std::string_view sv(boost::json::string_view s) noexcept { return {s.data(), s.size()}; }
 
 struct ParseLimits {
   // Largest accepted document in bytes. Default 32 MiB: far above any model or request body,

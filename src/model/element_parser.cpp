@@ -73,6 +73,14 @@ const char* cardinality_text(Card card) {
   return "";
 }
 
+// When a term is defined by an extension missing from @context, say which one to add.
+std::string extension_hint(std::string_view term, int version) {
+  for (const Extension& x : known_extensions())
+    if (version >= x.min_dtdl && version <= x.max_dtdl && x.defines(term))
+      return "; it is defined by the extension " + x.context + ", which you can add to @context";
+  return "";
+}
+
 }  // namespace
 
 void ElementParser::error(std::string_view id, const std::string& path, std::string message) {
@@ -268,7 +276,8 @@ void ElementParser::classify_cotypes(Element& e, const std::vector<std::string>&
       if (e.version == 2 || ctx.undefined_extension) e.informally_cotyped = true;
       else
         error("undefinedTerm", path, "@type value '" + s +
-                                         "' is not defined by DTDL or any extension in @context");
+                                         "' is not defined by DTDL or any extension in @context" +
+                                         extension_hint(s, e.version));
     }
   }
   if (semantic.size() > 1)
@@ -487,9 +496,10 @@ void ElementParser::check_undefined_member(Element& e, const std::string& key,
           "member '" + key + "' does not belong on a " + std::string(cls_name(e.cls)) +
               (defined_by_extension ? " without the co-type that defines it" : ""));
   } else {
+    std::string hint = extension_hint(key, e.version);
     error("undefinedTerm", path,
           "member '" + key + "' is not defined for a " + std::string(cls_name(e.cls)) +
-              " (check the spelling; DTDL names are case-sensitive)");
+              (hint.empty() ? " (check the spelling; DTDL names are case-sensitive)" : hint));
   }
 }
 

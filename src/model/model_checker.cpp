@@ -113,7 +113,8 @@ void ModelChecker::check_reference(ElementIndex from, const PropSpec& spec, Ref&
   }
 }
 
-std::vector<ElementIndex> ModelChecker::all_contents(ElementIndex iface) const {
+std::vector<ElementIndex> all_contents(const ParsedModel& model, ElementIndex iface) {
+  auto el = [&](ElementIndex i) -> const Element& { return model.elements[i]; };
   std::vector<ElementIndex> out;
   std::unordered_set<ElementIndex> seen_iface, seen_content;
   std::vector<ElementIndex> stack{iface};
@@ -169,7 +170,7 @@ void ModelChecker::check_unique_names() {
   for (ElementIndex i = 0; i < m_.elements.size(); ++i) {
     const Element& e = el(i);
     switch (e.cls) {
-      case Cls::Interface: unique(e, all_contents(i), "content"); break;
+      case Cls::Interface: unique(e, all_contents(m_, i), "content"); break;
       case Cls::Object: unique(e, direct(e, Prop::fields), "field"); break;
       case Cls::Enum: unique(e, direct(e, Prop::enumValues), "enum value"); break;
       case Cls::Relationship: unique(e, direct(e, Prop::properties), "relationship property"); break;
@@ -226,7 +227,7 @@ void ModelChecker::check_counts() {
       if (!ps.max_count && !ps.min_count) continue;
       std::size_t n = 0;
       if (ps.prop == Prop::contents) {
-        n = all_contents(i).size();
+        n = all_contents(m_, i).size();
       } else if (const auto* refs = e.refs(ps.prop)) {
         n = refs->size();
       } else if (!ps.required) {
@@ -289,7 +290,7 @@ void ModelChecker::check_components() {
     if (e.cls != Cls::Component) continue;
     const auto* s = e.refs(Prop::schema);
     if (!s || s->empty() || (*s)[0].element == kNoElement) continue;
-    for (ElementIndex c : all_contents((*s)[0].element)) {
+    for (ElementIndex c : all_contents(m_, (*s)[0].element)) {
       if (el(c).cls == Cls::Component) {
         error("nestedComponent", e,
               "component '" + e.name + "' uses Interface " + el((*s)[0].element).id +

@@ -12,6 +12,9 @@
 
 namespace castor::model {
 
+// All contents of an Interface including inherited ones (deduplicated, cycle-safe).
+std::vector<ElementIndex> all_contents(const ParsedModel& model, ElementIndex iface);
+
 class ModelChecker {
  public:
   ModelChecker(ParsedModel& model, Diagnostics& diag) : m_(model), diag_(diag) {}
@@ -20,9 +23,6 @@ class ModelChecker {
   // unresolved (listed in Diagnostics::unresolved()).
   bool resolve();
   void check();
-
-  // All contents of an Interface including inherited ones (deduplicated, cycle-safe).
-  std::vector<ElementIndex> all_contents(ElementIndex iface) const;
 
  private:
   void error(std::string_view id, const Element& at, std::string message);

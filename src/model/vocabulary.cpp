@@ -103,21 +103,21 @@ Vocabulary::Vocabulary(int version) : version_(version) {
 }
 
 std::optional<Cls> Vocabulary::class_of(std::string_view s, TermHit* hit) const {
-  auto it = classes_.find(std::string(s));
+  auto it = classes_.find(s);
   if (it == classes_.end()) return std::nullopt;
   if (hit) hit->dtmi_form = it->second.second;
   return it->second.first;
 }
 
 std::optional<Prop> Vocabulary::property_of(std::string_view s, TermHit* hit) const {
-  auto it = props_.find(std::string(s));
+  auto it = props_.find(s);
   if (it == props_.end()) return std::nullopt;
   if (hit) hit->dtmi_form = it->second.second;
   return it->second.first;
 }
 
 StdSchema Vocabulary::standard_schema(std::string_view s, TermHit* hit) const {
-  auto it = schemas_.find(std::string(s));
+  auto it = schemas_.find(s);
   if (it == schemas_.end()) return StdSchema::none;
   if (hit) hit->dtmi_form = it->second.second;
   return it->second.first;
@@ -139,7 +139,7 @@ std::string Vocabulary::dtmi_of_schema(StdSchema s) const {
 }
 
 const SemanticType* Vocabulary::semantic_type(std::string_view s, TermHit* hit) const {
-  auto it = semantic_index_.find(std::string(s));
+  auto it = semantic_index_.find(s);
   if (it == semantic_index_.end()) return nullptr;
   if (hit) hit->dtmi_form = it->second.second;
   return &semantic_[it->second.first];

@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/strings.hpp"
 #include "model/types.hpp"
 
 namespace castor::model {
@@ -42,7 +43,7 @@ class Vocabulary {
   std::string dtmi_of_property(Prop p) const;
   std::string dtmi_of_value(std::string_view instance_term) const;  // "dtmi:dtdl:instance:..."
   std::string dtmi_of_schema(StdSchema s) const;
-  bool is_reserved(std::string_view s) const { return reserved_.count(std::string(s)) != 0; }
+  bool is_reserved(std::string_view s) const { return reserved_.find(s) != reserved_.end(); }
 
   // DTDL v2 only: semantic types built into the language.
   const SemanticType* semantic_type(std::string_view s, TermHit* hit = nullptr) const;
@@ -51,12 +52,12 @@ class Vocabulary {
  private:
   int version_;
   std::string context_;
-  std::unordered_map<std::string, std::pair<Cls, bool>> classes_;
-  std::unordered_map<std::string, std::pair<Prop, bool>> props_;
-  std::unordered_map<std::string, std::pair<StdSchema, bool>> schemas_;
-  std::unordered_set<std::string> reserved_;
+  StringMap<std::pair<Cls, bool>> classes_;
+  StringMap<std::pair<Prop, bool>> props_;
+  StringMap<std::pair<StdSchema, bool>> schemas_;
+  StringSet reserved_;
   std::vector<SemanticType> semantic_;
-  std::unordered_map<std::string, std::pair<std::size_t, bool>> semantic_index_;
+  StringMap<std::pair<std::size_t, bool>> semantic_index_;
 };
 
 const Vocabulary& vocabulary(int version);  // version 2, 3 or 4

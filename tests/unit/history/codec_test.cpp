@@ -1,0 +1,223 @@
+// The codec building blocks in isolation: packing, integer transforms, decimal detection, XOR,
+// checksum. Chunk-level behaviour is covered by the other files.
+#include <array>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+#include "history/codec/bit_stream.hpp"
+#include "history/codec/crc32c.hpp"
+#include "history/codec/float_column.hpp"
+#include "history/codec/int_column.hpp"
+#include "history/codec/packed_ints.hpp"
+#include "history/codec/xor_floats.hpp"
+
+namespace castor::history::codec {
+namespace {
+
+std::vector<std::uint64_t> pack_round_trip(const std::vector<std::uint64_t>& values,
+                                           std::size_t* bytes = nullptr) {
+  Bytes out;
+  const PackPlan plan = plan_packing(values);
+  write_packed(values, plan, out);
+  EXPECT_EQ(out.size(), plan.bytes) << "the plan must predict the exact size";
+  if (bytes) *bytes = out.size();
+  ByteReader in(out);
+  Lanes back;
+  EXPECT_TRUE(read_packed(in, values.size(), back));
+  EXPECT_EQ(in.remaining(), 0u);
+  return {back.begin(), back.begin() + static_cast<std::ptrdiff_t>(values.size())};
+}
+
+TEST(PackedInts, RoundTripsEveryWidth) {
+  std::mt19937_64 rng(1);
+  for (unsigned w = 0; w <= 64; ++w) {
+    for (std::size_t n : {std::size_t{1}, std::size_t{7}, std::size_t{63}, std::size_t{64},
+                          std::size_t{65}, std::size_t{127}, kBlockSize}) {
+      std::vector<std::uint64_t> v(n);
+      for (auto& x : v) x = rng() & low_bits(w);
+      EXPECT_EQ(pack_round_trip(v), v) << "width " << w << " n " << n;
+    }
+  }
+}
+
+TEST(PackedInts, OutliersBecomeExceptionsInsteadOfWideningTheBlock) {
+  std::vector<std::uint64_t> v(kBlockSize, 3);
+  v[17] = std::uint64_t{1} << 40;
+  v[99] = ~std::uint64_t{0};
+  std::size_t bytes = 0;
+  EXPECT_EQ(pack_round_trip(v, &bytes), v);
+  EXPECT_LT(bytes, 60u);  // 2 bits * 128 + two exceptions, not 64 bits * 128
+  EXPECT_EQ(plan_packing(v).exceptions, 2u);
+}
+
+TEST(PackedInts, AllZeroIsOneByte) {
+  std::vector<std::uint64_t> v(kBlockSize, 0);
+  std::size_t bytes = 0;
+  EXPECT_EQ(pack_round_trip(v, &bytes), v);
+  EXPECT_EQ(bytes, 1u);
+}
+
+TEST(PackedInts, RejectsMalformedExceptions) {
+  // width 0 with 2 exceptions at the same index: indices must increase.
+  const Bytes bad = {0x80, 2, 5, 1, 5, 1};
+  ByteReader in(bad);
+  Lanes out;
+  EXPECT_FALSE(read_packed(in, 8, out));
+  const Bytes out_of_block = {0x80, 1, 8, 1};  // index 8 in a block of 8
+  ByteReader in2(out_of_block);
+  EXPECT_FALSE(read_packed(in2, 8, out));
+  Bytes wide = {0xC0, 1};  // width 64 cannot have exceptions
+  wide.resize(2 + 8 * 8, 0);
+  wide.push_back(0);
+  wide.push_back(1);
+  ByteReader in3(wide);
+  EXPECT_FALSE(read_packed(in3, 8, out));
+}
+
+std::vector<std::int64_t> int_round_trip(const std::vector<std::int64_t>& v, unsigned allowed,
+                                         std::size_t* bytes = nullptr, IntChain chain = {11, -3}) {
+  IntChain enc_chain = chain, dec_chain = chain;
+  Bytes out;
+  write_int_column(v, allowed, enc_chain, out);
+  if (bytes) *bytes = out.size();
+  ByteReader in(out);
+  std::vector<std::int64_t> back(v.size());
+  EXPECT_TRUE(read_int_column(in, dec_chain, back));
+  EXPECT_EQ(in.remaining(), 0u);
+  EXPECT_EQ(enc_chain.prev, dec_chain.prev);
+  EXPECT_EQ(enc_chain.delta, dec_chain.delta);
+  return back;
+}
+
+TEST(IntColumn, ExtremesWrapAndRoundTrip) {
+  constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+  constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+  const std::vector<std::int64_t> v = {lo, hi, lo, 0, -1, hi, hi, lo + 1, 1, lo};
+  for (unsigned allowed : {kAnyTransform, kDifferenceTransforms, 1u, 2u, 4u}) {
+    EXPECT_EQ(int_round_trip(v, allowed), v) << allowed;
+  }
+}
+
+TEST(IntColumn, MillisecondJitterCostsMillisecondBits) {
+  std::mt19937_64 rng(2);
+  std::vector<std::int64_t> ts(kBlockSize);
+  std::int64_t t = 1'700'000'000'000'000'000;
+  const IntChain chunk_start{t, 0};  // as a chunk starts: from its first timestamp
+  for (auto& x : ts) {
+    t += 1'000'000'000 + static_cast<std::int64_t>(rng() % 5) * 1'000'000;  // 1 s + 0..4 ms
+    x = t;
+  }
+  std::size_t bytes = 0;
+  EXPECT_EQ(int_round_trip(ts, kDifferenceTransforms, &bytes, chunk_start), ts);
+  // dod in ms fits 4 bits; in ns it would take 24 (plus one exception for the first interval).
+  EXPECT_LT(bytes, 80u);
+}
+
+TEST(IntColumn, RandomRoundTrips) {
+  std::mt19937_64 rng(3);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::int64_t> v(1 + rng() % kBlockSize);
+    const unsigned shift = static_cast<unsigned>(rng() % 64);
+    // Random widths, sometimes multiples of 1000 (to exercise the scale), wrapping on purpose.
+    for (auto& x : v) x = static_cast<std::int64_t>((rng() >> shift) * (rng() % 2 ? 1 : 1000));
+    EXPECT_EQ(int_round_trip(v, kAnyTransform), v);
+  }
+}
+
+TEST(DecimalPlan, FindsTheShortestExactDecimal) {
+  DecimalPlan plan;
+  auto exponent = [&](std::vector<double> v) {
+    plan_decimal(v, plan);
+    return plan.exponent;
+  };
+  EXPECT_EQ(exponent({3.0, -7.0, 0.0}), 0);
+  EXPECT_EQ(exponent({0.1}), 1);
+  EXPECT_EQ(exponent({12.345, 1.5}), 3);
+  EXPECT_EQ(plan.mantissas[0], 12345);
+  EXPECT_EQ(plan.mantissas[1], 1500);
+  EXPECT_EQ(exponent({1e-9, 2e-9}), 9);
+  EXPECT_EQ(plan.exception_count, 0u);
+}
+
+TEST(DecimalPlan, KeepsNonDecimalsAsExceptions) {
+  DecimalPlan plan;
+  const double nan = std::nan("");
+  const std::vector<double> v = {-0.0, 1.5, nan, 2.25, 1.0 / 3.0, 0.1 + 0.2, 0x1p60, 7.0};
+  plan_decimal(v, plan);
+  EXPECT_EQ(plan.exponent, 2);
+  ASSERT_EQ(plan.exception_count, 5u);
+  EXPECT_EQ(std::vector<int>(plan.exceptions.begin(), plan.exceptions.begin() + 5),
+            (std::vector<int>{0, 2, 4, 5, 6}));
+  EXPECT_EQ(plan.mantissas[0], 150) << "an exception borrows its neighbour's mantissa";
+  EXPECT_EQ(plan.mantissas[2], 150);
+  EXPECT_EQ(plan.mantissas[7], 700);
+
+  const std::vector<double> mostly_nan(kMaxDecimalExceptions + 1, nan);
+  plan_decimal(mostly_nan, plan);
+  EXPECT_EQ(plan.exponent, -1) << "too many exceptions: XOR does better";
+}
+
+TEST(FloatColumn, ExceptionsRoundTripInsideDecimalBlocks) {
+  std::vector<double> v;
+  for (std::size_t i = 0; i < kBlockSize; ++i) v.push_back((static_cast<double>(i) - 50) / 100);
+  v[3] = -0.0;
+  v[50] = std::nan("");
+  v[127] = -std::numeric_limits<double>::infinity();
+  FloatChain enc, dec;
+  Bytes out;
+  write_float_column(v, enc, out);
+  EXPECT_NE(out[0], 0) << "stays a decimal block";
+  EXPECT_LT(out.size(), 64u);
+  ByteReader in(out);
+  std::vector<double> back(v.size());
+  ASSERT_TRUE(read_float_column(in, dec, back));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(v[i]), std::bit_cast<std::uint64_t>(back[i])) << i;
+  }
+}
+
+TEST(XorFloats, RoundTripsBitExactly) {
+  std::mt19937_64 rng(4);
+  std::vector<double> v;
+  for (std::size_t i = 0; i < kBlockSize; ++i) {
+    switch (rng() % 4) {
+      case 0: v.push_back(std::bit_cast<double>(rng())); break;  // any pattern, NaNs included
+      case 1: v.push_back(v.empty() ? 1.0 : v.back()); break;
+      case 2: v.push_back(static_cast<double>(rng() % 1000) / 7.0); break;
+      default: v.push_back(-0.0); break;
+    }
+  }
+  std::array<std::uint8_t, kMaxXorBlockBytes + 8> buf;
+  const std::size_t len = encode_xor(v, 42, buf.data());
+  ASSERT_LE(len, kMaxXorBlockBytes);
+  std::vector<double> back(v.size());
+  ASSERT_TRUE(decode_xor({buf.data(), len}, 42, back));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(v[i]), std::bit_cast<std::uint64_t>(back[i]));
+  }
+  EXPECT_FALSE(decode_xor({buf.data(), len / 2}, 42, back)) << "a truncated stream must fail";
+}
+
+TEST(XorFloats, WorstCaseFitsTheBound) {
+  std::vector<double> v(kBlockSize);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    v[i] = std::bit_cast<double>(i % 2 ? ~std::uint64_t{0} : std::uint64_t{1} << 63 | 1);
+  }
+  std::array<std::uint8_t, kMaxXorBlockBytes + 8> buf;
+  EXPECT_LE(encode_xor(v, 0, buf.data()), kMaxXorBlockBytes);
+}
+
+TEST(Crc32c, MatchesTheStandardCheckValue) {
+  const std::string_view s = "123456789";
+  const std::span bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  EXPECT_EQ(crc32c(0, bytes), 0xE3069283u);
+  EXPECT_EQ(crc32c(crc32c(0, bytes.first(4)), bytes.subspan(4)), 0xE3069283u);
+}
+
+}  // namespace
+}  // namespace castor::history::codec

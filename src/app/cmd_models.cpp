@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 struct ValidateOptions {
   std::vector<std::string> paths;
   bool allow_undefined_extensions = false;
+  bool disallow_undefined_extensions = false;
   bool quiet = false;
 };
 
@@ -64,7 +65,8 @@ int run_validate(const ValidateOptions& o) {
   }
   std::vector<std::string_view> views(texts.begin(), texts.end());
   model::ParseOptions options;
-  options.allow_undefined_extensions = o.allow_undefined_extensions;
+  if (o.allow_undefined_extensions) options.undefined_extensions = model::UndefinedExtensions::allow;
+  if (o.disallow_undefined_extensions) options.undefined_extensions = model::UndefinedExtensions::disallow;
   model::ParseResult r = model::parse_model_set(views, options);
   if (r.ok()) {
     std::size_t interfaces = 0;
@@ -142,8 +144,12 @@ void add_models_commands(CLI::App& root, CliContext& ctx) {
       "Parse and validate DTDL v2/v3/v4 model files as one model set.\n"
       "Exit code 0 when valid, 1 when not (errors are listed), 2 on usage errors.");
   validate->add_option("paths", vo->paths, "Model files (*.json) or folders of them")->required();
-  validate->add_flag("--allow-undefined-extensions", vo->allow_undefined_extensions,
-                     "Accept @context extensions Castor does not know");
+  auto* allow = validate->add_flag("--allow-undefined-extensions", vo->allow_undefined_extensions,
+                                   "Accept @context extensions Castor does not know (default: only in DTDL v2 "
+                                   "models, as the specifications recommend)");
+  validate->add_flag("--disallow-undefined-extensions", vo->disallow_undefined_extensions,
+                     "Reject @context extensions Castor does not know, in every DTDL version")
+      ->excludes(allow);
   validate->add_flag("-q,--quiet", vo->quiet, "Print nothing when the models are valid");
   validate->callback([vo, &ctx] { ctx.exit_code = run_validate(*vo); });
 

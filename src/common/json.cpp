@@ -183,6 +183,10 @@ bool parse(std::string_view text, value& out, ParseError& error, const ParseLimi
     } else if (ec == boost::json::error::syntax && at < text.size() &&
                (static_cast<unsigned char>(text[at]) >= 0x80)) {
       error.message = "invalid UTF-8 byte sequence";
+    } else if (ec == boost::json::error::syntax && at < text.size() && text[at] == '/') {
+      error.message = "comments are not allowed in JSON";
+    } else if (ec == boost::json::error::syntax && at < text.size() && (text[at] == ']' || text[at] == '}')) {
+      error.message = "trailing comma before '" + std::string(1, text[at]) + "'";
     } else {
       error.message = describe(ec);
     }

@@ -32,17 +32,24 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  // `reason` is a short machine-readable cause for APIs that have their own error vocabulary
+  // (e.g. "DigitalTwinNotFound" in the ADT error shape).
+  Status(Code code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
 
   static Status ok() { return {}; }
   bool is_ok() const noexcept { return code_ == Code::ok; }
   explicit operator bool() const noexcept { return is_ok(); }
   Code code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }
+  const std::string& reason() const noexcept { return reason_; }
+  Status with_reason(std::string reason) const& { return {code_, message_, std::move(reason)}; }
   std::string to_string() const;
 
  private:
   Code code_ = Code::ok;
   std::string message_;
+  std::string reason_;
 };
 
 inline Status invalid_argument(std::string m) { return {Code::invalid_argument, std::move(m)}; }

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "model/element_parser.hpp"
+#include "model/extensions.hpp"
 #include "model/model_checker.hpp"
 
 namespace castor::model {
@@ -36,6 +37,8 @@ class Compiler {
     out->description = default_text(e.description);
     collect_ancestors(i, *out);
     for (ElementIndex c : all_contents(m_, i)) add_content(c, *out);
+    for (const auto& [name, sub] : out->components) out->component_order.push_back(name);
+    std::sort(out->component_order.begin(), out->component_order.end());
     in_progress_.erase(i);
     done_[e.id] = out;
     return out;
@@ -137,9 +140,21 @@ class Compiler {
   }
 
   SchemaPtr schema_ref(const Ref& r) {
+    if (r.kind == Ref::Kind::standard && !r.dtmi.empty()) return extension_enum(r.dtmi);
     if (r.kind == Ref::Kind::standard) return primitive_schema(r.standard);
     if (r.element == kNoElement) return nullptr;
     return complex(r.element);
+  }
+
+  // An extension's enumeration schema (e.g. TemperatureUnit): an Enum of its unit names.
+  SchemaPtr extension_enum(const std::string& term) {
+    auto s = std::make_shared<Schema>();
+    s->kind = SchemaKind::enumeration;
+    s->id = term;
+    s->enum_value_schema = StdSchema::string;
+    if (const auto* values = extension_enum_schema(term))
+      for (const auto& v : *values) s->enum_values.push_back({v, v, ""});
+    return s;
   }
 
   SchemaPtr complex(ElementIndex i) {

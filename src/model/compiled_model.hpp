@@ -90,6 +90,7 @@ struct CompiledInterface {
   std::vector<std::uint32_t> property_slots;  // content index of each property slot
   StringMap<std::uint32_t> by_name;  // content index
   StringMap<InterfacePtr> components;  // component name -> its interface
+  std::vector<std::string> component_order;  // component names, sorted: a stable index
 
   const ContentDef* find(std::string_view name) const;
   const ContentDef* property(std::string_view name) const;  // kind property only

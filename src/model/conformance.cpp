@@ -35,10 +35,11 @@ bool run_case(const json::object& c, std::string& detail, std::string& first_err
     return false;
   }
   ParseOptions options;
+  options.undefined_extensions = UndefinedExtensions::disallow;
   if (const auto* o = c.if_contains("options"); o && o->is_array())
     for (const auto& opt : o->get_array())
       if (opt.is_string() && opt.get_string() == "AllowUndefinedExtensions")
-        options.allow_undefined_extensions = true;
+        options.undefined_extensions = UndefinedExtensions::allow;
   std::vector<json::value> docs(input->get_array().begin(), input->get_array().end());
   ParseResult r = parse_model_values(docs, options);
   bool accepted = r.ok();

@@ -11,7 +11,7 @@ namespace {
 constexpr std::string_view kDtdlPrefix = "dtmi:dtdl:context;";
 
 // What one @context value is.
-enum class Entry { dtdl, limitless, core_limits, limit_extension, extension, unsupported, bad };
+enum class Entry { dtdl, limitless, core_limits, limit_extension, extension, unsupported, bad_fragment, bad };
 
 struct Parsed {
   Entry kind = Entry::bad;
@@ -26,6 +26,7 @@ Parsed classify(std::string_view s) {
     if (rest == "4") return {Entry::dtdl, 4};
     if (rest == "4#limitless") return {Entry::limitless, 4};
     if (rest == "4#limits") return {Entry::core_limits, 4};
+    if (rest.find('#') != std::string_view::npos) return {Entry::bad_fragment, 0};
     return {Entry::unsupported, 0};
   }
   if (s == "dtmi:dtdl:limits:onvif;1") return {Entry::limit_extension, 4};
@@ -110,6 +111,11 @@ bool merge_context(const json::value& v, const ActiveContext* parent, ActiveCont
                             "@context value '" + s +
                                 "' names a DTDL version Castor does not support; use "
                                 "dtmi:dtdl:context;2, ;3 or ;4"});
+        ok = false;
+        break;
+      case Entry::bad_fragment:
+        problems.push_back({"badContext", "@context value '" + s +
+                                              "': only DTDL v4 has the #limitless and #limits contexts"});
         ok = false;
         break;
       case Entry::bad:

@@ -5,6 +5,7 @@
 #include "model/context.hpp"
 #include "model/dtmi.hpp"
 #include "model/extensions.hpp"
+#include "model/instance_validator.hpp"
 #include "model/literals.hpp"
 #include "model/vocabulary.hpp"
 
@@ -153,7 +154,7 @@ bool ElementParser::resolve_context(const json::object& obj, const Parent& paren
               std::to_string(options_.max_dtdl_version) + " accepted here");
     return false;
   }
-  if (merged.undefined_extension && !options_.allow_undefined_extensions) {
+  if (merged.undefined_extension && !allow_undefined(merged.version)) {
     std::string names;
     for (const auto& e : merged.entries) {
       bool lim = false;
@@ -211,7 +212,7 @@ bool ElementParser::choose_class(const json::object& obj, const Parent& parent, 
     auto c = voc.class_of(s);
     if (c && mm.available(*c)) {
       error(parent.via ? "badType" : "typeNotRootable", key_path(path, "@type"),
-            "a " + std::string(cls_name(*c)) + " is not allowed in " + where + ", which takes " +
+            with_article(*c) + " is not allowed in " + where + ", which takes " +
                 class_list(allowed));
       return false;
     }
@@ -271,7 +272,7 @@ void ElementParser::classify_cotypes(Element& e, const std::vector<std::string>&
       else error("badDtmiOrTerm", path, "@type value '" + s + "' is neither a DTMI nor a DTDL term");
     } else if (defined_elsewhere || starts_dtmi || voc.is_reserved(s)) {
       if (ctx.undefined_extension) e.informally_cotyped = true;
-      else error("invalidCotype", path, "'" + s + "' cannot co-type a " + std::string(cls_name(e.cls)));
+      else error("invalidCotype", path, "'" + s + "' cannot co-type " + with_article(e.cls));
     } else {  // an undefined term
       if (e.version == 2 || ctx.undefined_extension) e.informally_cotyped = true;
       else
@@ -282,6 +283,10 @@ void ElementParser::classify_cotypes(Element& e, const std::vector<std::string>&
   }
   if (semantic.size() > 1)
     error("multipleSemanticTypes", path, "an element may have at most one semantic type");
+  for (const Extension* x : ctx.extensions)
+    for (const auto& c : e.cotypes)
+      if (const AdjunctType* a = x->adjunct(c); a && !a->requires_cotype.empty() && !e.has_cotype(a->requires_cotype))
+        error("invalidCotype", path, "co-type " + c + " needs the element to be co-typed " + a->requires_cotype + " too");
 }
 
 void ElementParser::parse_id(const json::object& obj, Element& e, const Parent& parent) {
@@ -292,7 +297,7 @@ void ElementParser::parse_id(const json::object& obj, Element& e, const Parent& 
       error("missingRequiredProperty", e.path, "an Interface needs an @id (a DTMI such as dtmi:com:example:Pump;1)");
     } else if (parent.via && parent.via->prop == Prop::schemas) {
       error("missingRequiredProperty", e.path,
-            "a " + std::string(cls_name(e.cls)) + " in 'schemas' needs an @id so it can be referenced");
+            with_article(e.cls) + " in 'schemas' needs an @id so it can be referenced");
     }
     return;
   }
@@ -302,23 +307,34 @@ void ElementParser::parse_id(const json::object& obj, Element& e, const Parent& 
   }
   std::string s(sv(id->get_string()));
   if (!is_dtmi(s, e.version)) {
-    error("invalidId", path,
-          "@id '" + s + "' is not a valid DTMI" +
-              (e.version == 2 ? " (DTDL v2 needs a version, e.g. dtmi:com:example:Pump;1)" : ""));
+    std::string hint;
+    if (e.version == 2 && s.find(';') == std::string::npos) hint = " (DTDL v2 needs a version, e.g. dtmi:com:example:Pump;1)";
+    else if (e.version == 2 && s.find('.', s.find(';')) != std::string::npos) hint = " (DTDL v2 versions have no minor part: use ;2, not ;2.1)";
+    error("invalidId", path, "@id '" + s + "' is not a valid DTMI" + hint);
     return;
   }
   if (has_reserved_prefix(s)) {
     error("reservedId", path, "@id '" + s + "' uses a prefix reserved for DTDL (dtmi:dtdl: or dtmi:standard:)");
     return;
   }
-  if (e.cls == Cls::Interface && s.size() > 128) {
-    error("idTooLong", path, "an Interface @id may be at most 128 characters; this one has " +
-                                 std::to_string(s.size()));
+  if ((e.cls == Cls::Interface && s.size() > 128) || s.size() > 2048) {
+    error("idTooLong", path, std::string(e.cls == Cls::Interface ? "an Interface @id may be at most 128"
+                                                                 : "an @id may be at most 2048") +
+                                 " characters; this one has " + std::to_string(s.size()));
     return;
   }
   e.id = std::move(s);
   e.id_explicit = true;
   current_id_ = e.id;
+}
+
+bool ElementParser::allow_undefined(int version) const {
+  switch (options_.undefined_extensions) {
+    case UndefinedExtensions::allow: return true;
+    case UndefinedExtensions::disallow: return false;
+    case UndefinedExtensions::by_version: return version == 2;
+  }
+  return false;
 }
 
 ElementIndex ElementParser::parse_element(const json::object& obj, const Parent& parent,
@@ -349,27 +365,27 @@ ElementIndex ElementParser::parse_element(const json::object& obj, const Parent&
     classify_cotypes(e, others);
   }
   parse_members(obj, self);
-  assign_synthetic_id(el(self));
   current_id_ = saved_id;
   return self;
 }
 
-void ElementParser::assign_synthetic_id(Element& e) {
-  if (!e.id.empty()) return;
-  std::string base = "dtmi:castor:anonymous";
-  unsigned major = 1;
-  if (e.parent != kNoElement) {
-    const Element& p = el(e.parent);
-    auto parts = parse_dtmi(p.id, 3);
-    if (parts.valid) {
-      base = std::string(parts.path);
-      major = parts.has_version ? parts.major : 1;
+void ElementParser::assign_synthetic_ids() {
+  // Parents precede their children, so a parent's id is always known when a child needs it.
+  for (ElementIndex i = 0; i < model_.elements.size(); ++i) {
+    Element& e = el(i);
+    if (!e.id.empty()) continue;
+    std::string base = "dtmi:castor:anonymous";
+    std::string version = ";1";
+    if (e.parent != kNoElement) {
+      const std::string& pid = el(e.parent).id;
+      std::size_t semi = pid.find(';');
+      base = pid.substr(0, semi);
+      version = semi == std::string::npos ? "" : pid.substr(semi);
     }
+    // Segments starting with '_' cannot appear in user DTMIs: synthetic ids never collide.
+    std::string tail = e.name.empty() ? std::to_string(i) : e.name;
+    e.id = base + ":_" + std::string(prop_name(e.parent_prop)) + ":__" + tail + version;
   }
-  std::string tail = e.name.empty() ? std::to_string(model_.elements.size()) : e.name;
-  // "_" segments cannot appear in user DTMIs, so synthetic ids never collide with real ones.
-  e.id = base + ":_" + std::string(prop_name(e.parent_prop)) + ":__" + tail + ";" +
-         std::to_string(major);
 }
 
 void ElementParser::parse_members(const json::object& obj, ElementIndex self) {
@@ -378,6 +394,7 @@ void ElementParser::parse_members(const json::object& obj, ElementIndex self) {
   const ClassSpec& spec = metamodel(version).cls(el(self).cls);
   std::array<signed char, kPropCount> seen{};  // 0 none, 1 term, 2 dtmi, 3 both
   bool saw_unit = false, saw_unit_dtmi = false;
+  std::vector<std::string> member_names;
 
   for (const auto& kv : obj) {
     std::string key(sv(kv.key()));
@@ -423,20 +440,59 @@ void ElementParser::parse_members(const json::object& obj, ElementIndex self) {
         continue;
       }
     }
-    if (parse_adjunct_member(el(self), key, kv.value(), path)) continue;
+    if (parse_adjunct_member(el(self), key, kv.value(), path)) {
+      member_names.push_back(key);
+      continue;
+    }
     check_undefined_member(el(self), key, path);
   }
 
   // Required members.
   Element& e = el(self);
+  check_adjuncts(e, member_names);
   for (const auto& ps : spec.props) {
     if (ps.required && !seen[static_cast<int>(ps.prop)]) {
       error("missingRequiredProperty", e.path,
-            "a " + std::string(cls_name(e.cls)) + " needs a '" + std::string(prop_name(ps.prop)) +
+            with_article(e.cls) + " needs a '" + std::string(prop_name(ps.prop)) +
                 "' member");
     }
   }
 }
+
+namespace {
+
+// MQTT topic pattern: '/'-separated labels, each literal printable ASCII (no space, '"', '+',
+// '#', '{', '}') or a {token} (letters, optionally prefixed "letters:"); no leading '$'.
+bool is_topic_pattern(std::string_view t) {
+  if (t.empty() || t.front() == '$') return false;
+  std::size_t start = 0;
+  while (start <= t.size()) {
+    std::size_t slash = t.find('/', start);
+    std::string_view label = t.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (label.empty()) return false;
+    if (label.front() == '{') {
+      if (label.size() < 3 || label.back() != '}') return false;
+      std::string_view tok = label.substr(1, label.size() - 2);
+      std::size_t colon = tok.find(':');
+      auto letters = [](std::string_view x) {
+        if (x.empty()) return false;
+        for (char c : x)
+          if (!std::isalpha(static_cast<unsigned char>(c))) return false;
+        return true;
+      };
+      if (colon == std::string_view::npos ? !letters(tok) : !letters(tok.substr(0, colon)) || !letters(tok.substr(colon + 1)))
+        return false;
+    } else {
+      for (char c : label)
+        if (c <= ' ' || c > '~' || c == '"' || c == '+' || c == '#' || c == '{' || c == '}') return false;
+    }
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return true;
+}
+
+}  // namespace
 
 bool ElementParser::parse_adjunct_member(Element& e, const std::string& key, const json::value& v,
                                          const std::string& path) {
@@ -457,11 +513,18 @@ bool ElementParser::parse_adjunct_member(Element& e, const std::string& key, con
         long long n = 0;
         if (p.kind == ValueKind::integer) {
           if (!read_integer(*items[0], e.version, n, lp)) error(lp.id, path, "'" + key + "': " + lp.message);
+          else if (p.format == Format::positive && n < 1) error("badValue", path, "'" + key + "' must be at least 1, not " + std::to_string(n));
           else e.extension_values.emplace_back(key, std::to_string(n));
         } else if (!read_string(*items[0], e.version, text, lp)) {
           error(lp.id, path, "'" + key + "': " + lp.message);
+        } else if (p.format == Format::duration && !is_iso8601_duration(text)) {
+          error("badValue", path, "'" + key + "' must be an ISO 8601 duration such as \"PT30S\", not '" + text + "'");
+        } else if (p.format == Format::topic_pattern && !is_topic_pattern(text)) {
+          error("badValue", path, "'" + key + "' must be an MQTT topic pattern: labels separated by '/', "
+                                  "literal or {token}, without wildcards, spaces or a leading '$'");
         } else if (p.kind == ValueKind::unit) {
           e.unit = text;
+          e.extension_values.emplace_back(key, text);
         } else {
           e.extension_values.emplace_back(key, text);
         }
@@ -470,6 +533,16 @@ bool ElementParser::parse_adjunct_member(Element& e, const std::string& key, con
     }
   }
   return false;
+}
+
+void ElementParser::check_adjuncts(Element& e, const std::vector<std::string>& seen_members) {
+  const ActiveContext& ctx = model_.contexts[e.context];
+  for (const Extension* x : ctx.extensions)
+    for (const auto& c : e.cotypes)
+      if (const AdjunctType* a = x->adjunct(c))
+        for (const auto& p : a->props)
+          if (p.required && std::find(seen_members.begin(), seen_members.end(), p.name) == seen_members.end())
+            error("missingRequiredProperty", e.path, "co-type " + c + " needs a '" + p.name + "' member");
 }
 
 void ElementParser::check_undefined_member(Element& e, const std::string& key,
@@ -493,12 +566,12 @@ void ElementParser::check_undefined_member(Element& e, const std::string& key,
   if (e.informally_cotyped) return;
   if (starts_dtmi || voc.is_reserved(key) || defined_by_extension) {
     error("irrelevantMember", path,
-          "member '" + key + "' does not belong on a " + std::string(cls_name(e.cls)) +
+          "member '" + key + "' does not belong on " + with_article(e.cls) +
               (defined_by_extension ? " without the co-type that defines it" : ""));
   } else {
     std::string hint = extension_hint(key, e.version);
     error("undefinedTerm", path,
-          "member '" + key + "' is not defined for a " + std::string(cls_name(e.cls)) +
+          "member '" + key + "' is not defined for " + with_article(e.cls) +
               (hint.empty() ? " (check the spelling; DTDL names are case-sensitive)" : hint));
   }
 }
@@ -641,13 +714,18 @@ void ElementParser::parse_element_values(ElementIndex self, const PropSpec& spec
       std::string s(sv(item.get_string()));
       if (spec.kind == ValueKind::schema) {
         StdSchema std_schema = voc.standard_schema(s);
+        bool extension_enum = false;
         if (std_schema == StdSchema::none) {
-          for (const Extension* x : model_.contexts[el(self).context].extensions)
+          for (const Extension* x : model_.contexts[el(self).context].extensions) {
             for (const auto& [term, schema] : x->schemas)
               if (term == s) std_schema = schema;
+            for (const auto& [term, values] : x->enum_schemas)
+              if (term == s) extension_enum = true;
+          }
         }
-        if (std_schema != StdSchema::none) {
-          refs.push_back({Ref::Kind::standard, kNoElement, {}, std_schema});
+        if (std_schema != StdSchema::none || extension_enum) {
+          // An extension enumeration (e.g. TemperatureUnit) is a standard ref named by its term.
+          refs.push_back({Ref::Kind::standard, kNoElement, extension_enum ? s : std::string(), std_schema});
           continue;
         }
       }
@@ -655,10 +733,12 @@ void ElementParser::parse_element_values(ElementIndex self, const PropSpec& spec
         refs.push_back({Ref::Kind::reference, kNoElement, s, StdSchema::none});
         continue;
       }
+      bool wants_interface = spec.allowed == bit(Cls::Interface);
       error("badReference", ipath,
             "'" + pname + "' value '" + s + "' is neither " +
                 (spec.kind == ValueKind::schema ? "a standard schema, " : "") +
-                "an inline element nor a DTMI reference");
+                "an inline element nor a DTMI reference" +
+                (wants_interface ? " (it must name or define an Interface)" : ""));
       continue;
     }
     error("badValue", ipath, "'" + pname + "' values must be objects (inline elements) or DTMI strings, not " +

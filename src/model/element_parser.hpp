@@ -14,10 +14,16 @@
 
 namespace castor::model {
 
+enum class UndefinedExtensions : unsigned char {
+  // As each specification recommends: accepted in DTDL v2 models, rejected in v3 and later.
+  by_version,
+  allow,     // their adjunct types and members are tolerated unchecked
+  disallow,  // a model naming one is rejected
+};
+
 struct ParseOptions {
-  // Accept models whose @context names extensions Castor does not know (their adjunct types
-  // and members are then tolerated unchecked). Default false, as DTDL v3 recommends.
-  bool allow_undefined_extensions = false;
+  // What to do with @context extensions Castor does not know. Default: per DTDL version.
+  UndefinedExtensions undefined_extensions = UndefinedExtensions::by_version;
   // Highest DTDL version accepted (2..4).
   int max_dtdl_version = 4;
 };
@@ -34,6 +40,9 @@ class ElementParser {
       : options_(options), model_(model), diag_(diag) {}
 
   void parse_document(const json::value& doc, std::uint32_t doc_index);
+  // Gives every element without an @id a synthetic one derived from its parent's: call once
+  // after all documents (parents precede their children in the element vector).
+  void assign_synthetic_ids();
 
  private:
   struct Parent {
@@ -60,7 +69,8 @@ class ElementParser {
                     const std::string& path);
   void parse_element_values(ElementIndex self, const PropSpec& spec,
                             const std::vector<const json::value*>& items, const std::string& path);
-  void assign_synthetic_id(Element& e);
+  void check_adjuncts(Element& e, const std::vector<std::string>& seen_members);
+  bool allow_undefined(int version) const;
 
   void error(std::string_view id, const std::string& path, std::string message);
   const Element& el(ElementIndex i) const { return model_.elements[i]; }

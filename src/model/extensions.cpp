@@ -12,10 +12,13 @@ Extension quantitative_types() {
   Extension e{"dtmi:dtdl:extension:quantitativeTypes;1", 3, 4, {}, {}, {}};
   for (const auto& t : quantitative_types_v1()) {
     AdjunctType a{t.term, kQuantitativeTargets, {{"unit", ValueKind::unit, false}}, &t,
-                  SchemaRule::numeric, t.unit_type};
+                  SchemaRule::numeric, t.unit_type, ""};
     e.adjuncts.push_back(std::move(a));
     e.other_terms.push_back(t.unit_type);
     for (const auto& u : t.units) e.other_terms.push_back(u);
+    bool known = false;
+    for (const auto& [term, values] : e.enum_schemas) known |= term == t.unit_type;
+    if (!known) e.enum_schemas.emplace_back(t.unit_type, t.units);
   }
   e.other_terms.push_back("unit");
   return e;
@@ -23,37 +26,38 @@ Extension quantitative_types() {
 
 Extension iot_central() {
   Extension e{"dtmi:iotcentral:context;2", 2, 2, {}, {}, {}};
-  e.adjuncts.push_back({"State", kPropertyOrTelemetry, {}, nullptr, SchemaRule::enum_schema, ""});
+  e.adjuncts.push_back({"State", kPropertyOrTelemetry, {}, nullptr, SchemaRule::enum_schema, "", ""});
   e.adjuncts.push_back(
-      {"Event", kPropertyOrTelemetry, {}, nullptr, SchemaRule::numeric_or_string, ""});
-  e.adjuncts.push_back({"Location", kPropertyOrTelemetry, {}, nullptr, SchemaRule::geo, ""});
+      {"Event", kPropertyOrTelemetry, {}, nullptr, SchemaRule::numeric_or_string, "", ""});
+  e.adjuncts.push_back({"Location", kPropertyOrTelemetry, {}, nullptr, SchemaRule::geo, "", ""});
   e.adjuncts.push_back({"VelocityVector", kPropertyOrTelemetry,
                         {{"unit", ValueKind::unit, false}}, nullptr, SchemaRule::vector,
-                        "VelocityUnit"});
+                        "VelocityUnit", ""});
   e.adjuncts.push_back({"AccelerationVector", kPropertyOrTelemetry,
                         {{"unit", ValueKind::unit, false}}, nullptr, SchemaRule::vector,
-                        "AccelerationUnit"});
+                        "AccelerationUnit", ""});
   e.schemas = {{"geopoint", StdSchema::geopoint}, {"vector", StdSchema::vector}};
   return e;
 }
 
 Extension historization() {
   Extension e{"dtmi:dtdl:extension:historization;1", 3, 4, {}, {}, {}};
-  e.adjuncts.push_back({"Historized", kPropertyOrTelemetry, {}, nullptr, SchemaRule::none, ""});
+  e.adjuncts.push_back({"Historized", kPropertyOrTelemetry, {}, nullptr, SchemaRule::none, "", ""});
   return e;
 }
 
 Extension annotation() {
   Extension e{"dtmi:dtdl:extension:annotation;1", 3, 4, {}, {}, {}};
   e.adjuncts.push_back({"ValueAnnotation", kPropertyOrTelemetry,
-                        {{"annotates", ValueKind::string, true}}, nullptr, SchemaRule::none, ""});
+                        {{"annotates", ValueKind::string, true, Format::sibling_name}}, nullptr,
+                        SchemaRule::none, "", ""});
   return e;
 }
 
 Extension overriding() {
   Extension e{"dtmi:dtdl:extension:overriding;1", 3, 4, {}, {}, {}};
-  e.adjuncts.push_back({"Override", kPropertyOrTelemetry,
-                        {{"overrides", ValueKind::string, true}}, nullptr, SchemaRule::none, ""});
+  e.adjuncts.push_back({"Override", bit(Cls::Property), {{"overrides", ValueKind::string, true}},
+                        nullptr, SchemaRule::none, "", "ValueAnnotation"});
   return e;
 }
 
@@ -62,16 +66,19 @@ Extension mqtt() {
   e.adjuncts.push_back({"Mqtt",
                         bit(Cls::Interface),
                         {{"payloadFormat", ValueKind::string, true},
-                         {"telemetryTopic", ValueKind::string, false},
-                         {"commandTopic", ValueKind::string, false}},
+                         {"telemetryTopic", ValueKind::string, false, Format::topic_pattern},
+                         {"commandTopic", ValueKind::string, false, Format::topic_pattern}},
                         nullptr,
                         SchemaRule::none,
+                        "",
                         ""});
-  e.adjuncts.push_back({"Idempotent", bit(Cls::Command), {}, nullptr, SchemaRule::none, ""});
-  e.adjuncts.push_back({"Cacheable", bit(Cls::Command), {{"ttl", ValueKind::string, true}},
-                        nullptr, SchemaRule::none, ""});
+  e.adjuncts.push_back({"Idempotent", bit(Cls::Command), {}, nullptr, SchemaRule::none, "", ""});
+  e.adjuncts.push_back({"Cacheable", bit(Cls::Command),
+                        {{"ttl", ValueKind::string, true, Format::duration}}, nullptr,
+                        SchemaRule::none, "", ""});
   e.adjuncts.push_back({"Indexed", bit(Cls::EnumValue) | bit(Cls::Field) | bit(Cls::Telemetry),
-                        {{"index", ValueKind::integer, true}}, nullptr, SchemaRule::none, ""});
+                        {{"index", ValueKind::integer, true, Format::positive, true}}, nullptr,
+                        SchemaRule::none, "", ""});
   return e;
 }
 
@@ -93,6 +100,13 @@ bool Extension::defines(std::string_view term) const {
   for (const auto& t : other_terms)
     if (t == term) return true;
   return false;
+}
+
+const std::vector<std::string>* extension_enum_schema(std::string_view term) {
+  for (const auto& e : known_extensions())
+    for (const auto& [t, values] : e.enum_schemas)
+      if (t == term) return &values;
+  return nullptr;
 }
 
 const std::vector<Extension>& known_extensions() {

@@ -15,10 +15,15 @@ namespace castor::model {
 // What an adjunct type demands of the co-typed element's schema.
 enum class SchemaRule : unsigned char { none, numeric, numeric_or_string, enum_schema, geo, vector };
 
+// Extra constraints on an adjunct member's value.
+enum class Format : unsigned char { none, duration, topic_pattern, positive, sibling_name };
+
 struct AdjunctProp {
   std::string name;
-  ValueKind kind;  // string, integer, unit, ... (duration is a string here)
+  ValueKind kind;  // string, integer or unit
   bool required = false;
+  Format format = Format::none;
+  bool unique_among_siblings = false;  // e.g. MQTT Indexed "index"
 };
 
 struct AdjunctType {
@@ -28,6 +33,7 @@ struct AdjunctType {
   const SemanticType* semantic = nullptr;  // unit must be one of semantic->units
   SchemaRule schema_rule = SchemaRule::none;
   std::string unit_type;  // for vector types: the unit type the optional unit must have
+  std::string requires_cotype;  // another co-type the element must also have ("" = none)
 };
 
 struct Extension {
@@ -36,10 +42,15 @@ struct Extension {
   std::vector<AdjunctType> adjuncts;
   std::vector<std::pair<std::string, StdSchema>> schemas;  // schema terms it adds
   std::vector<std::string> other_terms;  // further terms it defines (unit types, units)
+  // Enumerations usable as schemas (QuantitativeTypes unit types): term -> allowed strings.
+  std::vector<std::pair<std::string, std::vector<std::string>>> enum_schemas;
 
   const AdjunctType* adjunct(std::string_view term) const;
   bool defines(std::string_view term) const;
 };
+
+// The values of an extension enumeration schema (e.g. "TemperatureUnit"), or nullptr.
+const std::vector<std::string>* extension_enum_schema(std::string_view term);
 
 // The extension whose context specifier is `context`, if Castor knows it for this DTDL version.
 const Extension* find_extension(std::string_view context, int dtdl_version);

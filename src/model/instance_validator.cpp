@@ -59,6 +59,20 @@ bool is_uuid(std::string_view s) {
   return true;
 }
 
+// A decimal number as DTDL v4 writes it: a JSON string of digits with an optional sign and
+// decimal point ("-12.50"); no exponent, no hexadecimal, no spaces.
+bool is_decimal_text(std::string_view s) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  std::size_t digits = 0, dots = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') ++digits;
+    else if (s[i] == '.' && ++dots == 1) continue;
+    else return false;
+  }
+  return digits > 0;
+}
+
 bool is_base64(std::string_view s) {
   if (s.size() % 4) return false;
   std::size_t pad = 0;
@@ -167,15 +181,7 @@ bool primitive_ok(StdSchema s, const json::value& v) {
     case StdSchema::unsignedShort: return int_in(v, 0, 65535);
     case StdSchema::unsignedInteger: return int_in(v, 0, 4294967295LL);
     case StdSchema::unsignedLong: return v.is_uint64() || (v.is_int64() && v.get_int64() >= 0);
-    case StdSchema::decimal: {
-      if (json::as_double(v, d)) return true;
-      if (!v.is_string()) return false;
-      std::string_view t = sv(v.get_string());
-      char* end = nullptr;
-      std::string copy(t);
-      std::strtod(copy.c_str(), &end);
-      return !t.empty() && end == copy.c_str() + copy.size();
-    }
+    case StdSchema::decimal: return v.is_string() && is_decimal_text(sv(v.get_string()));
     case StdSchema::bytes: return v.is_string() && is_base64(sv(v.get_string()));
     case StdSchema::uuid: return v.is_string() && is_uuid(sv(v.get_string()));
     case StdSchema::geopoint: return numbers_object(v, {"lat", "lon"}, {"alt"});
@@ -453,16 +459,25 @@ Result<json::object> apply_twin_patch(const CompiledInterface& model, const json
   if (!ops) return ops.status();
   for (const auto& op : *ops) {
     if (op.path.empty()) return invalid_argument("a patch may not replace the whole twin");
-    if (!op.path.front().empty() && op.path.front().front() == '$')
+    bool from_system = !op.from.empty() && !op.from.front().empty() && op.from.front().front() == '$';
+    if ((!op.path.front().empty() && op.path.front().front() == '$') ||
+        (op.kind == json::PatchOp::Kind::move && from_system))
       return invalid_argument(op.path_text + ": system properties ($dtId, $metadata, ...) cannot be patched");
+    if (op.kind == json::PatchOp::Kind::move && op.from.empty())
+      return invalid_argument(op.path_text + ": a patch may not move the whole twin");
   }
   json::value doc = twin;
   CASTOR_RETURN_IF_ERROR(json::apply_patch(doc, *ops));
   InstanceOptions o = options;
   o.require_components = true;  // a patch must not remove a component
-  // Validate only what the patch touched: the top-level member (or component member) of each op.
+  // Validate only what the patch touched: the top-level member of each op's path, and of the
+  // source of a move (which removes it there).
+  std::vector<std::string> touched;
   for (const auto& op : *ops) {
-    const std::string& top = op.path.front();
+    touched.push_back(op.path.front());
+    if (op.kind == json::PatchOp::Kind::move) touched.push_back(op.from.front());
+  }
+  for (const std::string& top : touched) {
     const json::value* now = doc.get_object().if_contains(top);
     const ContentDef* c = model.find(top);
     if (!c) return invalid_argument("/" + top + ": model " + model.id + " has no property '" + top + "'");

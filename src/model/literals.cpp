@@ -69,13 +69,28 @@ const json::value* value_object(const json::object& o, int version, Literal k, L
   return value;
 }
 
+// Object values are value objects ({"@value": ...}); say so when the object is something else.
+const json::value* value_object_or_hint(const json::object& o, int version, Literal k, LiteralProblem& p) {
+  bool keyword_only = true;
+  for (const auto& kv : o) keyword_only = keyword_only && !kv.key().empty() && kv.key().front() == '@';
+  if (!keyword_only) {
+    p = {"badLiteral", std::string("value must be a ") + literal_name(k) +
+                           " (an object is only accepted as {\"@value\": ...}; language maps are for "
+                           "displayName and description)"};
+    return nullptr;
+  }
+  return value_object(o, version, k, p);
+}
+
 const json::value* read_literal(const json::value& v, int version, Literal k, LiteralProblem& p) {
   if (bare_matches(v, k)) return &v;
-  if (v.is_object()) return value_object(v.get_object(), version, k, p);
+  if (v.is_object()) return value_object_or_hint(v.get_object(), version, k, p);
   p = {"badLiteral", std::string("value must be ") + (k == Literal::integer ? "an " : "a ") +
                          literal_name(k) + ", but it is " + std::string(json::kind_name(v))};
   return nullptr;
 }
+
+
 
 bool check_length(std::string_view s, std::size_t max_length, LiteralProblem& p) {
   if (max_length && utf8_length(s) > max_length) {

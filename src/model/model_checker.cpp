@@ -44,9 +44,13 @@ bool recursion_allowed(const Element& from, Prop p) {
 }  // namespace
 
 void ModelChecker::error(std::string_view id, const Element& at, std::string message) {
+  error_at(id, at, at.path, std::move(message));
+}
+
+void ModelChecker::error_at(std::string_view id, const Element& at, std::string path, std::string message) {
   const Element* named = &at;
   while (!named->id_explicit && named->parent != kNoElement) named = &el(named->parent);
-  diag_.add(id, at.doc, at.path, named->id_explicit ? named->id : std::string(), std::move(message));
+  diag_.add(id, at.doc, std::move(path), named->id_explicit ? named->id : std::string(), std::move(message));
 }
 
 bool ModelChecker::resolve() {
@@ -88,15 +92,16 @@ void ModelChecker::check_reference(ElementIndex from, const PropSpec& spec, Ref&
   const Element& src = el(from);
   const Element& dst = el(ref.element);
   const std::string pname(prop_name(spec.prop));
+  const std::string at = src.path + "." + pname;
   if (!has(spec.allowed, dst.cls)) {
-    error("badType", src,
+    error_at("badType", src, at,
           "'" + pname + "' refers to '" + dst.id + "', a " + std::string(cls_name(dst.cls)) +
               ", which is not allowed there");
     ref.element = kNoElement;
     return;
   }
   if (dst.version != src.version && !(spec.allow_older_versions && dst.version < src.version)) {
-    error("badType", src,
+    error_at("badType", src, at,
           "'" + pname + "' includes '" + dst.id + "', written in DTDL v" +
               std::to_string(dst.version) + ", which a DTDL v" + std::to_string(src.version) +
               " element cannot include there");
@@ -105,7 +110,7 @@ void ModelChecker::check_reference(ElementIndex from, const PropSpec& spec, Ref&
   }
   if (ref.kind == Ref::Kind::reference && dst.cls != Cls::Interface && !dst.top_level &&
       dst.partition != src.partition) {
-    error("nonReferenceable", src,
+    error_at("nonReferenceable", src, at,
           "'" + pname + "' refers to '" + dst.id +
               "', which is defined inside another Interface; only Interfaces and top-level "
               "elements can be referenced from elsewhere");
@@ -142,6 +147,7 @@ void ModelChecker::check() {
   check_v2_property_schemas();
   check_enum_values();
   check_semantic_types();
+  check_adjunct_rules();
   check_cycles();
 }
 
@@ -156,7 +162,7 @@ void ModelChecker::check_unique_names() {
       if (!inserted && it->second != m) {
         error("duplicateName", c,
               std::string(what) + " name '" + c.name + "' is used twice in " + owner.id +
-                  " (names must be unique, including inherited ones)");
+                  (owner.cls == Cls::Interface ? " (names must be unique, including inherited ones)" : ""));
       }
     }
   };
@@ -208,6 +214,7 @@ void ModelChecker::check_extends() {
     };
     walk(i, 0);
     if (cyclic) {
+      reported_cycle_.insert(i);
       error("recursiveStructure", e, "Interface " + e.id + " extends itself (through 'extends')");
     } else if (deepest > limit) {
       error("excessiveDepth", e, "the 'extends' hierarchy of " + e.id + " is more than " +
@@ -238,7 +245,7 @@ void ModelChecker::check_counts() {
                                        " elements; DTDL v" + std::to_string(e.version) +
                                        " allows at most " + std::to_string(ps.max_count));
       }
-      if (ps.min_count && n < static_cast<std::size_t>(ps.min_count)) {
+      if (ps.min_count && n < static_cast<std::size_t>(ps.min_count) && e.refs(ps.prop)) {
         error("tooFewValues", e, "'" + std::string(prop_name(ps.prop)) + "' needs at least " +
                                      std::to_string(ps.min_count) + " element");
       }
@@ -291,6 +298,7 @@ void ModelChecker::check_components() {
     const auto* s = e.refs(Prop::schema);
     if (!s || s->empty() || (*s)[0].element == kNoElement) continue;
     for (ElementIndex c : all_contents(m_, (*s)[0].element)) {
+      if (c == i) break;  // a component containing itself: reported as a cycle
       if (el(c).cls == Cls::Component) {
         error("nestedComponent", e,
               "component '" + e.name + "' uses Interface " + el((*s)[0].element).id +
@@ -402,7 +410,13 @@ void ModelChecker::check_semantic_types() {
         st = vocabulary(2).semantic_type(c);
         rule = SchemaRule::numeric;
       }
-      if (st) {
+      std::size_t semantic_types = 0;
+      for (const auto& other : e.cotypes) {
+        for (const Extension* x : ctx.extensions)
+          if (const AdjunctType* oa = x->adjunct(other); oa && oa->semantic) ++semantic_types;
+        if (e.version == 2 && vocabulary(2).semantic_type(other)) ++semantic_types;
+      }
+      if (st && semantic_types == 1) {
         if (e.unit.empty()) {
           error("missingRequiredProperty", e, "'" + e.name + "' has semantic type " + c +
                                                   ", so it needs a 'unit', e.g. \"" + st->units.front() + "\"");
@@ -426,8 +440,61 @@ void ModelChecker::check_semantic_types() {
         case SchemaRule::none: break;
       }
       if (!ok && (e.refs(Prop::schema) != nullptr)) {
-        error("badSchemaForCotype", e, "'" + e.name + "' is co-typed " + c +
-                                           ", which requires a different schema (e.g. a numeric schema such as double)");
+        const char* need = rule == SchemaRule::numeric ? "a numeric schema (double, float, integer or long)"
+                           : rule == SchemaRule::numeric_or_string ? "a numeric schema or string"
+                           : rule == SchemaRule::enum_schema ? "an Enum schema"
+                           : rule == SchemaRule::geo ? "a geospatial schema (point, polygon, ...) or geopoint"
+                                                     : "the vector schema";
+        error("badSchemaForCotype", e, "'" + e.name + "' is co-typed " + c + ", which requires " + need);
+      }
+    }
+  }
+}
+
+void ModelChecker::check_adjunct_rules() {
+  auto value_of = [](const Element& e, std::string_view key) -> const std::string* {
+    for (const auto& [k, v] : e.extension_values)
+      if (k == key) return &v;
+    return nullptr;
+  };
+  for (ElementIndex i = 0; i < m_.elements.size(); ++i) {
+    const Element& e = el(i);
+    if (e.cotypes.empty()) continue;
+    const ActiveContext& ctx = m_.contexts[e.context];
+    for (const Extension* x : ctx.extensions) {
+      for (const auto& c : e.cotypes) {
+        const AdjunctType* a = x->adjunct(c);
+        if (!a) continue;
+        // A vector's optional unit must be of the declared unit type (e.g. VelocityUnit).
+        if (!a->semantic && !a->unit_type.empty() && !e.unit.empty()) {
+          std::string type = a->unit_type.substr(0, a->unit_type.size() - 4);  // VelocityUnit -> Velocity
+          const SemanticType* st = vocabulary(2).semantic_type(type);
+          if (st && !vocabulary(2).is_unit_of(*st, e.unit))
+            error("badUnit", e, "unit '" + e.unit + "' is not a " + a->unit_type);
+        }
+        for (const auto& p : a->props) {
+          const std::string* v = value_of(e, p.name);
+          if (!v || e.parent == kNoElement) continue;
+          const Element& parent = el(e.parent);
+          const auto* siblings = parent.refs(e.parent_prop);
+          if (p.format == Format::sibling_name) {
+            bool found = false;
+            for (ElementIndex s : parent.cls == Cls::Interface ? all_contents(m_, e.parent) : std::vector<ElementIndex>{})
+              found |= s != i && el(s).name == *v;
+            if (!found)
+              error("badValue", e, "'" + p.name + "' is '" + *v + "', but no other content of " + parent.id +
+                                       " has that name");
+          }
+          if (p.unique_among_siblings && siblings) {
+            for (const Ref& r : *siblings) {
+              if (r.element == kNoElement || r.element >= i) continue;
+              const std::string* other = value_of(el(r.element), p.name);
+              if (other && *other == *v)
+                error("duplicateValue", e, "'" + p.name + "' " + *v + " is also used by '" + el(r.element).name +
+                                               "'; it must be unique among its siblings");
+            }
+          }
+        }
       }
     }
   }
@@ -467,8 +534,11 @@ void ModelChecker::check_cycles() {
         continue;
       }
       if (state[child] == 1) {
-        error("recursiveStructure", el(child),
-              "element " + el(child).id + " contains itself through a chain of references");
+        if (!reported_cycle_.count(child) && !reported_cycle_.count(node)) {
+          reported_cycle_.insert(child);
+          error("recursiveStructure", el(child),
+                "element " + el(child).id + " contains itself through a chain of references");
+        }
         continue;
       }
       if (state[child] == 0) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "model/diagnostics.hpp"
@@ -26,6 +27,7 @@ class ModelChecker {
 
  private:
   void error(std::string_view id, const Element& at, std::string message);
+  void error_at(std::string_view id, const Element& at, std::string path, std::string message);
   void check_reference(ElementIndex from, const PropSpec& spec, Ref& ref);
   void check_unique_names();
   void check_extends();
@@ -35,6 +37,7 @@ class ModelChecker {
   void check_v2_property_schemas();
   void check_enum_values();
   void check_semantic_types();
+  void check_adjunct_rules();
   void check_cycles();
   int schema_depth(ElementIndex e, std::vector<int>& memo, std::vector<char>& state) const;
   bool schema_tree_has(ElementIndex root, bool (*pred)(const Element*, const Ref&)) const;
@@ -48,7 +51,7 @@ class ModelChecker {
   ParsedModel& m_;
   Diagnostics& diag_;
   std::unordered_map<std::string, ElementIndex> ids_;
-  std::vector<std::vector<ElementIndex>> extends_of_;  // per Interface: direct bases
+  std::unordered_set<ElementIndex> reported_cycle_;  // elements already reported in a cycle
 };
 
 }  // namespace castor::model

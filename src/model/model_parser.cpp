@@ -31,6 +31,7 @@ ParseResult parse_model_values(std::span<const json::value> documents, const Par
   ElementParser parser(options, r.model, r.diagnostics);
   for (std::size_t i = 0; i < documents.size(); ++i)
     parser.parse_document(documents[i], static_cast<std::uint32_t>(i));
+  parser.assign_synthetic_ids();
   ModelChecker checker(r.model, r.diagnostics);
   checker.resolve();
   checker.check();

@@ -11,6 +11,12 @@ std::string_view cls_name(Cls c) noexcept {
   return i < kClsCount ? names[i] : "?";
 }
 
+std::string with_article(Cls c) {
+  std::string_view n = cls_name(c);
+  bool vowel = !n.empty() && (n[0] == 'A' || n[0] == 'E' || n[0] == 'I' || n[0] == 'O' || n[0] == 'U');
+  return std::string(vowel ? "an " : "a ") + std::string(n);
+}
+
 std::string_view prop_name(Prop p) noexcept {
   static constexpr std::string_view names[] = {
       "comment", "commandType", "contents", "description", "displayName", "elementSchema",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace castor::model {
@@ -104,6 +105,8 @@ enum class StdSchema : std::uint8_t {
 };
 
 std::string_view cls_name(Cls c) noexcept;
+// "an Array", "a Telemetry": the class name with its article, for messages.
+std::string with_article(Cls c);
 std::string_view prop_name(Prop p) noexcept;
 std::string_view std_schema_name(StdSchema s) noexcept;
 bool is_geospatial(StdSchema s) noexcept;

@@ -73,6 +73,7 @@ Vocabulary::Vocabulary(int version) : version_(version) {
   if (version >= 4)
     for (StdSchema s : kPrimitiveV4) add_schema(s, "dtmi:dtdl:instance:Schema:");
   for (StdSchema s : kGeospatial) add_schema(s, "dtmi:standard:schema:geospatial:");
+  if (version >= 4) add_schema(StdSchema::scaledDecimal, "dtmi:standard:schema:");
 
   const tables::ReservedTerm* table = version == 2 ? tables::kReservedV2 : tables::kReservedV3;
   std::size_t count = version == 2 ? tables::kReservedV2_count : tables::kReservedV3_count;

@@ -31,7 +31,9 @@ TestCase read_case(const std::string& path) {
     if (w.empty()) throw std::runtime_error(path + ": empty section header");
     if (w[0] == "options") {
       for (std::size_t i = 1; i < w.size(); ++i)
-        if (w[i] == "allow-undefined-extensions") tc.allow_undefined_extensions = true;
+        if (w[i] == "allow-undefined-extensions") tc.undefined_extensions = "allow";
+        else if (w[i] == "disallow-undefined-extensions") tc.undefined_extensions = "disallow";
+        else throw std::runtime_error(path + ": unknown option " + w[i]);
       current = nullptr;
     } else if (w[0] == "expect") {
       if (w.size() < 2) throw std::runtime_error(path + ": 'expect' needs a verdict");

@@ -2,7 +2,7 @@
 // lines starting with "--- ". One case per file, one expectation per case.
 //
 //   # free text
-//   --- options allow-undefined-extensions
+//   --- options allow-undefined-extensions | disallow-undefined-extensions
 //   --- model                 (one DTDL document; repeat for a model set)
 //   { ... }
 //   --- expect valid | expect invalid <validationId> [<json path prefix>]
@@ -27,7 +27,7 @@ struct CaseSection {
 
 struct TestCase {
   std::string name;
-  bool allow_undefined_extensions = false;
+  std::string undefined_extensions;  // "" (per version), "allow" or "disallow"
   std::vector<CaseSection> sections;
   std::string expect;                    // valid, invalid, ok, error
   std::vector<std::string> expect_args;  // id and path, or the message fragment words

@@ -73,7 +73,8 @@ TEST_P(DtdlCase, MeetsItsExpectation) {
     if (s.kind == "model") docs.push_back(s.body);
   std::vector<std::string_view> views(docs.begin(), docs.end());
   ParseOptions options;
-  options.allow_undefined_extensions = tc.allow_undefined_extensions;
+  if (tc.undefined_extensions == "allow") options.undefined_extensions = UndefinedExtensions::allow;
+  if (tc.undefined_extensions == "disallow") options.undefined_extensions = UndefinedExtensions::disallow;
   ParseResult r = parse_model_set(views, options);
 
   if (tc.expect == "valid") {

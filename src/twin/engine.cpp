@@ -1,0 +1,206 @@
+// Engine: start-up, recovery, models, and the plumbing shared by the operations.
+#include "twin/engine.hpp"
+
+#include <thread>
+
+#include "twin/codec.hpp"
+
+namespace castor::twin {
+namespace {
+
+constexpr const char* kModelsFamily = "models";
+constexpr const char* kTwinsFamily = "twins";
+constexpr const char* kRelationshipsFamily = "relationships";
+
+Nanos to_nanos(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+std::string encode_model(const model::ModelRecord& r) {
+  json::object o;
+  o["definition"] = r.definition;
+  o["uploadTime"] = to_nanos(r.upload_time);
+  o["decommissioned"] = r.decommissioned;
+  return json::serialize(o);
+}
+
+}  // namespace
+
+int http_status_of(const Status& s) {
+  if (s.reason() == "PreconditionFailed") return 412;
+  switch (s.code()) {
+    case Code::ok: return 200;
+    case Code::invalid_argument: return 400;
+    case Code::not_found: return 404;
+    case Code::already_exists: return 409;
+    case Code::failed_precondition: return 409;
+    case Code::resource_exhausted: return 429;
+    case Code::unauthenticated: return 401;
+    case Code::permission_denied: return 403;
+    case Code::unavailable: return 503;
+    case Code::aborted: return 409;
+    case Code::unimplemented: return 501;
+    case Code::internal: return 500;
+  }
+  return 500;
+}
+
+Engine::Engine(EngineOptions options) : options_(std::move(options)), registry_(options_.models) {}
+
+Engine::~Engine() { close(); }
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
+  std::unique_ptr<Engine> e(new Engine(std::move(options)));
+  auto st = store::Store::open(e->options_.data_dir / "store", {kModelsFamily, kTwinsFamily, kRelationshipsFamily},
+                               e->options_.store);
+  if (!st) return st.status();
+  e->store_ = std::move(*st);
+  e->models_cf_ = *e->store_->column_family(kModelsFamily);
+  e->twins_cf_ = *e->store_->column_family(kTwinsFamily);
+  e->relationships_cf_ = *e->store_->column_family(kRelationshipsFamily);
+  std::size_t n = e->options_.shards ? e->options_.shards : std::max(1u, std::thread::hardware_concurrency());
+  ShardContext ctx{e->store_.get(), e->twins_cf_, e->relationships_cf_, &e->events_, e->options_.shard_queue_limit};
+  for (std::size_t i = 0; i < n; ++i) e->shards_.push_back(std::make_unique<Shard>(i, ctx));
+  Status s = e->recover();
+  if (!s.is_ok()) return s;
+  for (auto& shard : e->shards_) shard->start();
+  return e;
+}
+
+void Engine::close() {
+  if (closed_) return;
+  closed_ = true;
+  for (auto& s : shards_) s->stop();
+  if (store_) store_->close();
+}
+
+bool Engine::healthy() const {
+  for (const auto& s : shards_)
+    if (s->failed()) return false;
+  return true;
+}
+
+std::size_t Engine::shard_of(std::string_view twin_id) const {
+  return std::hash<std::string_view>{}(twin_id) % shards_.size();
+}
+
+void Engine::post(std::string_view twin_id, Shard::Task task, const std::function<void(Status)>& fail) {
+  Shard& s = *shards_[shard_of(twin_id)];
+  if (!s.post(std::move(task)))
+    fail(Status(Code::unavailable, "Castor is overloaded (shard " + std::to_string(s.index()) +
+                                       " queue is full); retry shortly", "ServiceUnavailable"));
+}
+
+void Engine::for_each_shard(std::function<void(Shard&)> fn, std::function<void()> done) {
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(shards_.size());
+  auto shared_fn = std::make_shared<std::function<void(Shard&)>>(std::move(fn));
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& s : shards_) {
+    auto task = [remaining, shared_fn, shared_done](Shard& sh) {
+      (*shared_fn)(sh);
+      if (--*remaining == 0) (*shared_done)();
+    };
+    while (!s->post(task)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+// --- recovery ---
+
+Status Engine::recover() {
+  CASTOR_RETURN_IF_ERROR(recover_models());
+  CASTOR_RETURN_IF_ERROR(recover_twins());
+  return recover_relationships();
+}
+
+Status Engine::recover_models() {
+  std::vector<model::ModelRecord> records;
+  for (auto it = store_->scan_prefix(models_cf_, ""); it.valid(); it.next()) {
+    auto v = json::parse(it.value());
+    if (!v || !v->is_object()) return internal_error("stored model '" + std::string(it.key()) + "' is corrupt");
+    const auto& o = v->get_object();
+    model::ModelRecord r;
+    r.id = std::string(it.key());
+    if (const auto* d = o.if_contains("definition")) r.definition = *d;
+    long long t = 0;
+    if (const auto* u = o.if_contains("uploadTime")) json::as_int64(*u, t);
+    r.upload_time = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(t)));
+    if (const auto* dc = o.if_contains("decommissioned"); dc && dc->is_bool()) r.decommissioned = dc->get_bool();
+    records.push_back(std::move(r));
+  }
+  if (options_.progress) options_.progress("models", records.size(), records.size());
+  if (records.empty()) return Status::ok();
+  return registry_.restore(std::move(records));
+}
+
+Status Engine::recover_twins() {
+  auto resolve = [this](std::string_view id) { return registry_.interface(id); };
+  std::size_t n = 0;
+  auto it = store_->scan_prefix(twins_cf_, "");
+  for (; it.valid(); it.next()) {
+    auto t = std::make_unique<Twin>();
+    CASTOR_RETURN_IF_ERROR(decode_twin(it.key(), it.value(), resolve, *t));
+    shards_[shard_of(t->id)]->insert(std::move(t));
+    if (++n % 100000 == 0 && options_.progress) options_.progress("twins", n, 0);
+  }
+  CASTOR_RETURN_IF_ERROR(it.status());
+  twin_count_ = n;
+  if (options_.progress) options_.progress("twins", n, n);
+  return Status::ok();
+}
+
+Status Engine::recover_relationships() {
+  std::size_t n = 0;
+  auto it = store_->scan_prefix(relationships_cf_, "");
+  for (; it.valid(); it.next()) {
+    std::string_view source, rel_id;
+    if (!split_relationship_key(it.key(), source, rel_id)) return internal_error("corrupt relationship key");
+    Relationship r;
+    CASTOR_RETURN_IF_ERROR(decode_relationship(rel_id, it.value(), r));
+    Twin* src = shards_[shard_of(source)]->find(source);
+    if (!src) continue;  // its twin is gone (cannot happen: deletes require no relationships)
+    shards_[shard_of(r.target)]->add_incoming(r.target, IncomingEdge{std::string(source), r.id, r.name, false});
+    src->outgoing.push_back(std::move(r));
+    if (++n % 100000 == 0 && options_.progress) options_.progress("relationships", n, 0);
+  }
+  CASTOR_RETURN_IF_ERROR(it.status());
+  relationship_count_ = n;
+  if (options_.progress) options_.progress("relationships", n, n);
+  return Status::ok();
+}
+
+// --- models ---
+
+model::AddResult Engine::add_models(std::span<const json::value> models) {
+  std::lock_guard lock(models_mu_);
+  model::AddResult r = registry_.add(models);
+  if (!r.status.is_ok()) return r;
+  store::WriteBatch batch;
+  for (const auto& rec : r.added) batch.put(models_cf_, rec->id, encode_model(*rec));
+  auto committed = store_->commit_sync(std::move(batch));
+  if (!committed) {
+    for (const auto& rec : r.added) (void)registry_.remove(rec->id);
+    r.added.clear();
+    r.status = Status(Code::unavailable, "the models could not be stored: " + committed.status().message(),
+                      "ServiceUnavailable");
+  }
+  return r;
+}
+
+Status Engine::decommission_model(std::string_view id) {
+  std::lock_guard lock(models_mu_);
+  Status s = registry_.decommission(id);
+  if (!s.is_ok()) return s.code() == Code::not_found ? s.with_reason("ModelNotFound") : s;
+  auto rec = registry_.get(id);
+  return store_->put(models_cf_, id, encode_model(*rec));
+}
+
+Status Engine::delete_model(std::string_view id) {
+  std::lock_guard lock(models_mu_);
+  Status s = registry_.remove(id);
+  if (s.code() == Code::not_found) return s.with_reason("ModelNotFound");
+  if (s.code() == Code::failed_precondition) return s.with_reason("ModelReferencesNotDeleted");
+  if (!s.is_ok()) return s;
+  return store_->erase(models_cf_, id);
+}
+
+}  // namespace castor::twin

@@ -1,0 +1,135 @@
+// Engine: the twin core. Owns the store, the model registry, the shards and the event bus; offers
+// the operations of the Azure Digital Twins data plane (models, twins, components,
+// relationships, telemetry) as asynchronous calls whose callbacks run exactly once, on a shard or
+// committer thread, only after any write they made is durable. Every write is validated against
+// the compiled model first; an invalid write changes nothing. Errors carry ADT error codes in
+// Status::reason().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/json.hpp"
+#include "common/status.hpp"
+#include "model/registry.hpp"
+#include "store/store.hpp"
+#include "twin/events.hpp"
+#include "twin/shard.hpp"
+
+namespace castor::twin {
+
+struct EngineOptions {
+  std::filesystem::path data_dir;
+  // Shards (threads owning twins). Default 0: one per hardware thread.
+  std::size_t shards = 0;
+  store::StoreOptions store;
+  model::RegistryOptions models;
+  // Tasks queued per shard before callers get "overloaded" (HTTP 503). Default 65,536.
+  std::size_t shard_queue_limit = 65536;
+  // ADT's limits on relationships per twin (outgoing, and incoming). Default 50,000 each.
+  std::size_t max_relationships_per_twin = 50000;
+  // Progress of start-up recovery: (phase, done, total or 0 when unknown).
+  std::function<void(std::string_view, std::size_t, std::size_t)> progress;
+};
+
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+using Done = std::function<void(Status)>;
+
+// A rendered resource and its ETag (for the ETag response header).
+struct Rendered {
+  std::string json;
+  std::string etag;
+};
+
+struct Page {
+  std::vector<std::string> items;  // rendered JSON values
+  std::string continuation;        // empty on the last page
+};
+
+struct Conditions {
+  std::string if_match;         // "" (none), "*" or an ETag list
+  bool if_none_match_star = false;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> open(EngineOptions options);
+  ~Engine();
+  void close();  // drains shards, closes the store; idempotent
+
+  model::ModelRegistry& models() { return registry_; }
+  EventBus& events() { return events_; }
+  store::Store& store() { return *store_; }
+  std::size_t shard_count() const { return shards_.size(); }
+  const Shard& shard(std::size_t i) const { return *shards_[i]; }
+  std::size_t shard_of(std::string_view twin_id) const;
+  std::size_t twin_count() const { return twin_count_.load(); }
+  std::size_t relationship_count() const { return relationship_count_.load(); }
+  bool healthy() const;  // false after a storage failure
+
+  // --- models (synchronous: rare, and they wait for their own commit) ---
+  model::AddResult add_models(std::span<const json::value> models);
+  Status decommission_model(std::string_view id);
+  Status delete_model(std::string_view id);
+
+  // --- twins ---
+  void get_twin(std::string id, Callback<Rendered> done);
+  void put_twin(std::string id, json::value body, Conditions c, Callback<Rendered> done);
+  void patch_twin(std::string id, json::value patch, Conditions c, Callback<std::string> done);  // new ETag
+  void delete_twin(std::string id, Conditions c, Done done);
+  void get_component(std::string id, std::string component, Callback<Rendered> done);
+  void patch_component(std::string id, std::string component, json::value patch, Conditions c,
+                       Callback<std::string> done);
+
+  // --- relationships ---
+  void get_relationship(std::string id, std::string rel_id, Callback<Rendered> done);
+  void put_relationship(std::string id, std::string rel_id, json::value body, Conditions c,
+                        Callback<Rendered> done);
+  void patch_relationship(std::string id, std::string rel_id, json::value patch, Conditions c,
+                          Callback<std::string> done);
+  void delete_relationship(std::string id, std::string rel_id, Conditions c, Done done);
+  // Outgoing relationships, optionally only those named `name`.
+  void list_relationships(std::string id, std::string name, Callback<std::vector<std::string>> done);
+  void list_incoming(std::string id, Callback<std::vector<std::string>> done);
+
+  // --- telemetry ---
+  void send_telemetry(std::string id, std::string component, json::value payload, std::string message_id,
+                      Nanos source_time, Done done);
+
+  // --- bulk and scans ---
+  // Runs `fn` on every shard thread (e.g. query scatter); `done` runs after all returned.
+  void for_each_shard(std::function<void(Shard&)> fn, std::function<void()> done);
+
+ private:
+  explicit Engine(EngineOptions options);
+  Status recover();
+  Status recover_models();
+  Status recover_twins();
+  Status recover_relationships();
+  // Posts to the shard owning `twin_id`; answers "overloaded" through `fail` if its queue is full.
+  void post(std::string_view twin_id, Shard::Task task, const std::function<void(Status)>& fail);
+  void create_relationship_on_source(Shard& s, std::string id, std::string rel_id, json::object body,
+                                     Conditions c, model::InterfacePtr target_model, Callback<Rendered> done);
+
+  EngineOptions options_;
+  std::unique_ptr<store::Store> store_;
+  store::ColumnFamily models_cf_, twins_cf_, relationships_cf_;
+  model::ModelRegistry registry_;
+  EventBus events_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::mutex models_mu_;  // serializes model writes with their persistence
+  std::atomic<std::size_t> twin_count_{0};
+  std::atomic<std::size_t> relationship_count_{0};
+  bool closed_ = false;
+};
+
+// Maps a Status from the engine to the ADT error code and HTTP status (for the API layer).
+int http_status_of(const Status& s);
+
+}  // namespace castor::twin

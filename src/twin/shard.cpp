@@ -1,0 +1,153 @@
+#include "twin/shard.hpp"
+
+#include <chrono>
+
+namespace castor::twin {
+
+Shard::Shard(std::size_t index, const ShardContext& ctx)
+    : index_(index), ctx_(ctx), rng_(std::random_device{}() ^ (index * 0x9E3779B97F4A7C15ULL)) {}
+
+Shard::~Shard() { stop(); }
+
+void Shard::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Shard::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(inflight_mu_);
+  inflight_cv_.wait(lock, [this] { return inflight_ == 0; });
+}
+
+bool Shard::post(Task t) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= ctx_.queue_limit) return false;
+    queue_.push_back(std::move(t));
+    depth_.store(queue_.size(), std::memory_order_relaxed);
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void Shard::run() {
+  std::vector<Task> work;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) break;
+      work.swap(queue_);
+      depth_.store(0, std::memory_order_relaxed);
+    }
+    for (auto& task : work) task(*this);
+    tasks_run_.fetch_add(work.size(), std::memory_order_relaxed);
+    work.clear();
+    flush();
+  }
+}
+
+void Shard::flush() {
+  if (batch_.empty()) {
+    // Nothing to make durable (reads, no-op writes, telemetry): complete and publish at once.
+    auto done = std::move(completions_);
+    auto events = std::move(events_);
+    completions_.clear();
+    events_.clear();
+    if (ctx_.events)
+      for (auto& e : events) ctx_.events->publish(std::move(e));
+    for (auto& fn : done) fn(Status::ok());
+    return;
+  }
+  struct Pending {
+    std::vector<Completion> completions;
+    std::vector<std::shared_ptr<ChangeEvent>> events;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->completions = std::move(completions_);
+  pending->events = std::move(events_);
+  completions_.clear();
+  events_.clear();
+  {
+    std::lock_guard lock(inflight_mu_);
+    ++inflight_;
+  }
+  auto done = [this, pending](const Status& s, store::Lsn) {
+    if (!s.is_ok()) failed_.store(true);
+    Status reply = s.is_ok() ? s
+                             : Status(Code::unavailable,
+                                      "the write could not be made durable (" + s.message() +
+                                          "); Castor stopped accepting writes — check the disk and restart it",
+                                      "ServiceUnavailable");
+    // Events first: once a client has its answer, subscribers have the event too.
+    if (s.is_ok() && ctx_.events)
+      for (auto& e : pending->events) ctx_.events->publish(std::move(e));
+    for (auto& fn : pending->completions) fn(reply);
+    commits_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(inflight_mu_);
+    if (--inflight_ == 0) inflight_cv_.notify_all();
+  };
+  store::WriteBatch batch = std::move(batch_);
+  batch_ = store::WriteBatch();
+  while (true) {
+    Status s = ctx_.store->commit(std::move(batch), done);
+    if (s.is_ok()) return;
+    if (s.code() != Code::resource_exhausted) {
+      done(s, 0);
+      return;
+    }
+    // The store's queue is full: hold this drain (backpressure) until it has room.
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+Twin* Shard::find(std::string_view id) {
+  auto it = twins_.find(id);
+  return it == twins_.end() ? nullptr : it->second.get();
+}
+
+Twin& Shard::insert(std::unique_ptr<Twin> t) {
+  Twin& ref = *t;
+  erase(ref.id);
+  std::string_view key = ref.id;
+  twins_.emplace(key, std::move(t));
+  return ref;
+}
+
+void Shard::erase(std::string_view id) { twins_.erase(id); }
+
+std::vector<IncomingEdge>* Shard::incoming(std::string_view target) {
+  auto it = incoming_.find(std::string(target));
+  return it == incoming_.end() ? nullptr : &it->second;
+}
+
+void Shard::add_incoming(std::string_view target, IncomingEdge e) {
+  incoming_[std::string(target)].push_back(std::move(e));
+}
+
+void Shard::remove_incoming(std::string_view target, std::string_view source, std::string_view rel_id) {
+  auto it = incoming_.find(std::string(target));
+  if (it == incoming_.end()) return;
+  std::erase_if(it->second, [&](const IncomingEdge& e) { return e.source == source && e.relationship_id == rel_id; });
+  if (it->second.empty()) incoming_.erase(it);
+}
+
+void Shard::after_commit(Completion fn) { completions_.push_back(std::move(fn)); }
+
+void Shard::publish_after_commit(std::shared_ptr<ChangeEvent> e) { events_.push_back(std::move(e)); }
+
+std::uint64_t Shard::new_etag() { return rng_(); }
+
+Nanos Shard::now() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace castor::twin

@@ -1,0 +1,116 @@
+// Shard: one thread that owns a subset of the twins (by hash of $dtId) and applies every mutation
+// of them in order, so the write path takes no locks. Other threads post tasks; a shard drains
+// its queue in batches, writes one store batch per drain (group commit) and runs the drain's
+// completions only once that batch is durable. Never blocks on another shard.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/store.hpp"
+#include "twin/events.hpp"
+#include "twin/twin.hpp"
+
+namespace castor::twin {
+
+struct ShardContext {
+  store::Store* store = nullptr;
+  store::ColumnFamily twins_cf;
+  store::ColumnFamily relationships_cf;
+  EventBus* events = nullptr;
+  std::size_t queue_limit = 65536;  // tasks waiting per shard before posts are refused
+};
+
+// An incoming relationship, kept on the shard that owns its target.
+struct IncomingEdge {
+  std::string source;
+  std::string relationship_id;
+  std::string name;
+  bool pending = false;  // reserved by a relationship being created, not yet committed
+};
+
+class Shard {
+ public:
+  using Task = std::function<void(Shard&)>;
+  using Completion = std::function<void(const Status&)>;
+
+  Shard(std::size_t index, const ShardContext& ctx);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  void start();
+  // Runs every queued task, waits for their commits, then stops the thread.
+  void stop();
+  // Queues a task; false when the queue is full (the caller answers "overloaded").
+  bool post(Task t);
+
+  // --- for tasks, on the shard thread only ---
+  std::size_t index() const noexcept { return index_; }
+  Twin* find(std::string_view id);
+  Twin& insert(std::unique_ptr<Twin> t);
+  void erase(std::string_view id);
+  std::size_t twin_count() const noexcept { return twins_.size(); }
+  template <class F>
+  void for_each_twin(F&& f) const {
+    for (const auto& [id, t] : twins_) f(*t);
+  }
+  std::vector<IncomingEdge>* incoming(std::string_view target);
+  void add_incoming(std::string_view target, IncomingEdge e);
+  void remove_incoming(std::string_view target, std::string_view source, std::string_view rel_id);
+
+  store::WriteBatch& batch() { return batch_; }
+  const ShardContext& context() const { return ctx_; }
+  // Runs `fn` once this drain's writes are durable (on the committer thread), or at once with an
+  // error if they fail; runs it right away when the drain wrote nothing.
+  void after_commit(Completion fn);
+  // Publishes `e` after this drain's writes are durable.
+  void publish_after_commit(std::shared_ptr<ChangeEvent> e);
+  std::uint64_t new_etag();
+  Nanos now() const;
+  bool failed() const noexcept { return failed_.load(); }
+
+  // --- any thread ---
+  std::size_t queue_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
+  std::uint64_t tasks_run() const noexcept { return tasks_run_.load(std::memory_order_relaxed); }
+  std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+  void flush();
+
+  const std::size_t index_;
+  ShardContext ctx_;
+  std::unordered_map<std::string_view, std::unique_ptr<Twin>> twins_;  // keys view Twin::id
+  std::unordered_map<std::string, std::vector<IncomingEdge>> incoming_;
+  store::WriteBatch batch_;
+  std::vector<Completion> completions_;
+  std::vector<std::shared_ptr<ChangeEvent>> events_;
+  std::mt19937_64 rng_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Task> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<std::size_t> depth_{0};
+  std::atomic<std::uint64_t> tasks_run_{0};
+  std::atomic<std::uint64_t> commits_{0};
+  std::atomic<bool> failed_{false};
+  // Commits in flight: stop() waits for them so completions never outlive the shard.
+  std::mutex inflight_mu_;
+  std::condition_variable inflight_cv_;
+  std::size_t inflight_ = 0;
+};
+
+}  // namespace castor::twin

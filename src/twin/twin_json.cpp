@@ -1,0 +1,378 @@
+#include "twin/twin_json.hpp"
+
+#include <algorithm>
+
+#include "common/json_patch.hpp"
+#include "model/instance_validator.hpp"
+
+namespace castor::twin {
+namespace {
+
+using json::sv;
+using model::CompiledInterface;
+using model::ContentKind;
+
+Status validation_failed(std::string message) {
+  return {Code::invalid_argument, std::move(message), "ValidationFailed"};
+}
+
+Status patch_invalid(std::string message) {
+  return {Code::invalid_argument, std::move(message), "JsonPatchInvalid"};
+}
+
+void append_key(std::string& out, std::string_view k) {
+  json::append_string(out, k);
+  out.push_back(':');
+}
+
+// Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
+void append_prop_meta(std::string& out, std::string_view name, const Cell& c, Nanos source) {
+  out.push_back(',');
+  append_key(out, name);
+  out += "{\"lastUpdateTime\":\"";
+  out += format_time(c.last_update);
+  out.push_back('"');
+  if (source) {
+    out += ",\"sourceTime\":\"";
+    out += format_time(source);
+    out.push_back('"');
+  }
+  out.push_back('}');
+}
+
+// Properties and their metadata of the twin or one component.
+void append_cells(std::string& meta, std::string& values, const CompiledInterface& m,
+                  const std::vector<Cell>& cells, const Twin& t, std::uint16_t comp) {
+  for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
+    const Cell& c = cells[slot];
+    if (!c.value.is_set()) continue;
+    const std::string& name = m.contents[m.property_slots[slot]].name;
+    append_prop_meta(meta, name, c, t.source_time(comp, static_cast<std::uint16_t>(slot)));
+    values.push_back(',');
+    append_key(values, name);
+    c.value.append_json(values);
+  }
+}
+
+void append_component(std::string& out, const Twin& t, std::size_t i, const CompiledInterface& cm) {
+  const ComponentState& cs = t.components[i];
+  std::string meta = "{\"$lastUpdateTime\":\"" + format_time(cs.last_update) + "\"";
+  std::string values;
+  append_cells(meta, values, cm, cs.cells, t, static_cast<std::uint16_t>(i + 1));
+  meta.push_back('}');
+  out += "{\"$metadata\":";
+  out += meta;
+  out += values;
+  out.push_back('}');
+}
+
+// Sets cells from a JSON object of property values (validated beforehand).
+void fill_cells(const CompiledInterface& m, const json::object& o, Nanos now, std::vector<Cell>& cells) {
+  cells.assign(m.property_count(), Cell{});
+  for (const auto& kv : o) {
+    const model::ContentDef* c = m.property(sv(kv.key()));
+    if (!c) continue;
+    Cell& cell = cells[static_cast<std::size_t>(c->slot)];
+    cell.value = Value::from_json(kv.value());
+    cell.last_update = now;
+  }
+}
+
+Status read_source_times(const CompiledInterface& m, const json::object& meta, std::uint16_t comp, Twin& t) {
+  for (const auto& kv : meta) {
+    std::string_view key = sv(kv.key());
+    if (!key.empty() && key.front() == '$') continue;
+    const model::ContentDef* c = m.property(key);
+    if (!c) return validation_failed("$metadata." + std::string(key) + ": the model has no property '" + std::string(key) + "'");
+    if (!kv.value().is_object()) return validation_failed("$metadata." + std::string(key) + " must be an object");
+    const json::value* st = kv.value().get_object().if_contains("sourceTime");
+    if (!st) continue;
+    Nanos n = 0;
+    if (!st->is_string() || !parse_time(sv(st->get_string()), n))
+      return validation_failed("$metadata." + std::string(key) + ".sourceTime must be an RFC 3339 date-time");
+    t.set_source_time(comp, static_cast<std::uint16_t>(c->slot), n);
+  }
+  return Status::ok();
+}
+
+Status check_strings(const json::value& v, std::string_view where) {
+  // ADT limits a string property value to 4 KB of UTF-8.
+  if (v.is_string() && v.get_string().size() > 4096)
+    return validation_failed(std::string(where) + ": a string value may be at most 4096 bytes");
+  if (v.is_object())
+    for (const auto& kv : v.get_object()) CASTOR_RETURN_IF_ERROR(check_strings(kv.value(), where));
+  if (v.is_array())
+    for (const auto& e : v.get_array()) CASTOR_RETURN_IF_ERROR(check_strings(e, where));
+  return Status::ok();
+}
+
+}  // namespace
+
+Status check_id(std::string_view id, std::string_view what) {
+  if (id.empty() || id.size() > 1024)
+    return {Code::invalid_argument, std::string(what) + " id must be 1 to 1024 characters long", "InvalidArgument"};
+  for (unsigned char c : id)
+    if (c < 0x20 || c == 0x7F)
+      return {Code::invalid_argument, std::string(what) + " id must not contain control characters", "InvalidArgument"};
+  return Status::ok();
+}
+
+Status build_twin(std::string_view id, const model::InterfacePtr& m, const json::object& doc, Nanos now, Twin& out) {
+  Status s = model::validate_twin(*m, doc);
+  if (!s.is_ok()) return validation_failed(s.message());
+  for (const auto& kv : doc) CASTOR_RETURN_IF_ERROR(check_strings(kv.value(), sv(kv.key())));
+  out = Twin{};
+  out.id = std::string(id);
+  out.model = m;
+  out.last_update = now;
+  fill_cells(*m, doc, now, out.cells);
+  if (const json::value* meta = doc.if_contains("$metadata"); meta && meta->is_object())
+    CASTOR_RETURN_IF_ERROR(read_source_times(*m, meta->get_object(), 0, out));
+  const auto& names = component_names(*m);
+  out.components.resize(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const CompiledInterface& cm = *m->components.at(names[i]);
+    const json::value* v = doc.if_contains(names[i]);
+    ComponentState& cs = out.components[i];
+    cs.last_update = now;
+    if (v && v->is_object()) {
+      fill_cells(cm, v->get_object(), now, cs.cells);
+      if (const json::value* meta = v->get_object().if_contains("$metadata"); meta && meta->is_object())
+        CASTOR_RETURN_IF_ERROR(read_source_times(cm, meta->get_object(), static_cast<std::uint16_t>(i + 1), out));
+    } else {
+      cs.cells.assign(cm.property_count(), Cell{});
+    }
+  }
+  return Status::ok();
+}
+
+void render_twin(const Twin& t, std::string& out) {
+  const CompiledInterface& m = *t.model;
+  std::string meta = "{\"$model\":";
+  json::append_string(meta, m.id);
+  meta += ",\"$lastUpdateTime\":\"" + format_time(t.last_update) + "\"";
+  std::string values;
+  append_cells(meta, values, m, t.cells, t, 0);
+  meta.push_back('}');
+  out += "{\"$dtId\":";
+  json::append_string(out, t.id);
+  out += ",\"$etag\":";
+  json::append_string(out, format_etag(t.etag));
+  out += ",\"$metadata\":";
+  out += meta;
+  out += values;
+  const auto& names = component_names(m);
+  for (std::size_t i = 0; i < names.size() && i < t.components.size(); ++i) {
+    out.push_back(',');
+    append_key(out, names[i]);
+    append_component(out, t, i, *m.components.at(names[i]));
+  }
+  out.push_back('}');
+}
+
+bool render_component(const Twin& t, std::string_view component, std::string& out) {
+  const auto& names = component_names(*t.model);
+  auto it = std::find(names.begin(), names.end(), component);
+  if (it == names.end()) return false;
+  std::size_t i = static_cast<std::size_t>(it - names.begin());
+  append_component(out, t, i, *t.model->components.at(names[i]));
+  return true;
+}
+
+void render_relationship(std::string_view source, const Relationship& r, std::string& out) {
+  out += "{\"$relationshipId\":";
+  json::append_string(out, r.id);
+  out += ",\"$etag\":";
+  json::append_string(out, format_etag(r.etag));
+  out += ",\"$sourceId\":";
+  json::append_string(out, source);
+  out += ",\"$relationshipName\":";
+  json::append_string(out, r.name);
+  out += ",\"$targetId\":";
+  json::append_string(out, r.target);
+  if (r.properties.size() > 2) {  // "{...}" with members: splice them in
+    out.push_back(',');
+    out.append(r.properties, 1, r.properties.size() - 2);
+  }
+  out.push_back('}');
+}
+
+json::object twin_values(const Twin& t) {
+  json::object o;
+  const CompiledInterface& m = *t.model;
+  for (std::size_t slot = 0; slot < t.cells.size(); ++slot)
+    if (t.cells[slot].value.is_set()) o[m.contents[m.property_slots[slot]].name] = t.cells[slot].value.to_json();
+  const auto& names = component_names(m);
+  for (std::size_t i = 0; i < names.size() && i < t.components.size(); ++i) {
+    const CompiledInterface& cm = *m.components.at(names[i]);
+    json::object c;
+    c["$metadata"] = json::object{};
+    const auto& cells = t.components[i].cells;
+    for (std::size_t slot = 0; slot < cells.size(); ++slot)
+      if (cells[slot].value.is_set()) c[cm.contents[cm.property_slots[slot]].name] = cells[slot].value.to_json();
+    o[names[i]] = std::move(c);
+  }
+  return o;
+}
+
+namespace {
+
+struct SourceTimeOp {
+  std::uint16_t comp;
+  std::uint16_t slot;
+  Nanos time;  // 0: remove
+};
+
+// Splits /$metadata/<prop>/sourceTime operations from value operations.
+Status take_metadata_ops(const Twin& t, std::string_view component, std::vector<json::PatchOp>& ops,
+                         std::vector<SourceTimeOp>& st) {
+  const CompiledInterface* m = t.model.get();
+  std::uint16_t comp = 0;
+  if (!component.empty()) {
+    const auto& names = component_names(*t.model);
+    auto it = std::find(names.begin(), names.end(), component);
+    comp = static_cast<std::uint16_t>(it - names.begin() + 1);
+    m = t.model->components.at(std::string(component)).get();
+  }
+  std::vector<json::PatchOp> rest;
+  for (auto& op : ops) {
+    if (op.path.empty() || op.path.front() != "$metadata") {
+      rest.push_back(std::move(op));
+      continue;
+    }
+    if (op.path.size() != 3 || op.path[2] != "sourceTime")
+      return patch_invalid(op.path_text + ": only /$metadata/<property>/sourceTime can be patched");
+    const model::ContentDef* c = m->property(op.path[1]);
+    if (!c) return validation_failed(op.path_text + ": the model has no property '" + op.path[1] + "'");
+    SourceTimeOp s{comp, static_cast<std::uint16_t>(c->slot), 0};
+    if (op.kind == json::PatchOp::Kind::remove) {
+      st.push_back(s);
+      continue;
+    }
+    if (op.kind != json::PatchOp::Kind::add && op.kind != json::PatchOp::Kind::replace)
+      return patch_invalid(op.path_text + ": use add, replace or remove for sourceTime");
+    if (!op.val.is_string() || !parse_time(sv(op.val.get_string()), s.time))
+      return validation_failed(op.path_text + ": sourceTime must be an RFC 3339 date-time");
+    st.push_back(s);
+  }
+  ops = std::move(rest);
+  return Status::ok();
+}
+
+// Stores the values of `after` (validated) into `cells`, stamping changed ones with `now`.
+bool store_changes(const CompiledInterface& m, const json::object& after, Nanos now, std::vector<Cell>& cells) {
+  bool changed = false;
+  for (std::size_t slot = 0; slot < cells.size(); ++slot) {
+    const std::string& name = m.contents[m.property_slots[slot]].name;
+    const json::value* v = after.if_contains(name);
+    Cell& c = cells[slot];
+    if (!v) {
+      if (c.value.is_set()) {
+        c.value = Value{};
+        c.last_update = now;
+        changed = true;
+      }
+      continue;
+    }
+    Value nv = Value::from_json(*v);
+    if (!(nv == c.value)) {
+      c.value = std::move(nv);
+      c.last_update = now;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+}  // namespace
+
+Status patch_twin(Twin& t, std::string_view component, const json::value& patch, Nanos now, PatchOutcome& outcome) {
+  auto parsed = json::parse_patch(patch);
+  if (!parsed) return patch_invalid(parsed.status().message());
+  std::vector<json::PatchOp> ops = std::move(*parsed);
+  if (!component.empty() && !t.model->components.count(component))
+    return {Code::not_found, "twin " + t.id + " has no component '" + std::string(component) + "'", "ComponentNotFound"};
+  std::vector<SourceTimeOp> st;
+  CASTOR_RETURN_IF_ERROR(take_metadata_ops(t, component, ops, st));
+  for (const auto& op : ops)
+    if (op.path.empty()) return patch_invalid("a patch operation may not replace the whole twin");
+
+  json::object base = twin_values(t);
+  json::value patch_doc = json::array{};
+  for (const auto& op : ops) {
+    // Rebuild the operation, with component paths made absolute.
+    json::object o;
+    static constexpr const char* names[] = {"add", "remove", "replace", "move", "copy", "test"};
+    o["op"] = names[static_cast<int>(op.kind)];
+    std::string prefix = component.empty() ? "" : "/" + json::escape_pointer_token(component);
+    o["path"] = prefix + op.path_text;
+    if (!op.from.empty() || op.kind == json::PatchOp::Kind::move || op.kind == json::PatchOp::Kind::copy) {
+      std::string from = prefix;
+      for (const auto& tok : op.from) from += "/" + json::escape_pointer_token(tok);
+      o["from"] = from;
+    }
+    if (op.kind == json::PatchOp::Kind::add || op.kind == json::PatchOp::Kind::replace ||
+        op.kind == json::PatchOp::Kind::test)
+      o["value"] = op.val;
+    patch_doc.get_array().push_back(std::move(o));
+  }
+  json::object after;
+  if (!ops.empty()) {
+    auto r = model::apply_twin_patch(*t.model, base, patch_doc);
+    if (!r) {
+      const Status& e = r.status();
+      bool is_patch_error = e.message().find("operation ") == 0 || e.code() == Code::not_found ||
+                            e.code() == Code::failed_precondition;
+      return is_patch_error ? patch_invalid(e.message()) : validation_failed(e.message());
+    }
+    after = std::move(*r);
+    for (const auto& kv : after) CASTOR_RETURN_IF_ERROR(check_strings(kv.value(), sv(kv.key())));
+  }
+
+  // Everything is valid: apply.
+  bool changed = false;
+  if (!ops.empty()) {
+    changed |= store_changes(*t.model, after, now, t.cells);
+    const auto& names = component_names(*t.model);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const json::value* c = after.if_contains(names[i]);
+      if (!c || !c->is_object()) continue;
+      if (store_changes(*t.model->components.at(names[i]), c->get_object(), now, t.components[i].cells)) {
+        t.components[i].last_update = now;
+        changed = true;
+      }
+    }
+  }
+  for (const auto& s : st) {
+    if (s.time) t.set_source_time(s.comp, s.slot, s.time);
+    else t.clear_source_time(s.comp, s.slot);
+    changed = true;
+  }
+  if (changed) t.last_update = now;
+  outcome.changed = changed;
+  return Status::ok();
+}
+
+Status patch_relationship(const CompiledInterface& source_model, Relationship& r, const json::value& patch) {
+  auto ops = json::parse_patch(patch);
+  if (!ops) return patch_invalid(ops.status().message());
+  json::value props = json::object{};
+  if (!r.properties.empty()) {
+    auto p = json::parse(r.properties);
+    if (p) props = std::move(*p);
+  }
+  for (const auto& op : *ops)
+    if (op.path.empty() || (!op.path.front().empty() && op.path.front().front() == '$'))
+      return patch_invalid(op.path_text + ": only relationship properties can be patched");
+  Status s = json::apply_patch(props, *ops);
+  if (!s.is_ok()) return patch_invalid(s.message());
+  json::object doc = props.get_object();
+  doc["$relationshipName"] = r.name;
+  doc["$targetId"] = r.target;
+  s = model::validate_relationship(source_model, doc, nullptr);
+  if (!s.is_ok()) return validation_failed(s.message());
+  r.properties = json::serialize(props);
+  return Status::ok();
+}
+
+}  // namespace castor::twin

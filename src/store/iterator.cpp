@@ -60,6 +60,12 @@ Iterator Access::iterator(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* cf,
   rocksdb::ReadOptions read;
   read.snapshot = at;
   read.iterate_lower_bound = &state->lower;
+  if (state->bounds.bulk) {
+    // A one-pass scan (recovery, export): do not evict the working set from the block cache,
+    // and read ahead since the access is sequential.
+    read.fill_cache = false;
+    read.readahead_size = std::size_t{2} << 20;
+  }
   if (state->bounds.upper) {
     state->upper = rocksdb::Slice(*state->bounds.upper);
     read.iterate_upper_bound = &state->upper;

@@ -57,11 +57,11 @@ class Store {
                                                             std::span<const std::string_view> keys,
                                                             const Snapshot* at = nullptr) const;
   // Keys starting with `prefix`, in byte order.
-  Iterator scan_prefix(ColumnFamily cf, std::string_view prefix,
-                       const Snapshot* at = nullptr) const;
+  Iterator scan_prefix(ColumnFamily cf, std::string_view prefix, const Snapshot* at = nullptr,
+                       ScanMode mode = ScanMode::cached) const;
   // Keys in [begin, end), in byte order; an empty `end` means no upper bound.
   Iterator scan_range(ColumnFamily cf, std::string_view begin, std::string_view end,
-                      const Snapshot* at = nullptr) const;
+                      const Snapshot* at = nullptr, ScanMode mode = ScanMode::cached) const;
   Snapshot snapshot() const;
 
   // --- writes: every write goes through the group committer ---

@@ -24,6 +24,10 @@ struct Access;  // the one door through which store internals reach private repr
 // restarts: a batch acknowledged with LSN n is part of every state whose LSN is >= n.
 using Lsn = std::uint64_t;
 
+// How a scan uses the block cache: `cached` for lookups that will repeat; `bulk` for one-pass
+// scans (recovery, exports), which read ahead and leave the cache to the working set.
+enum class ScanMode { cached, bulk };
+
 enum class Durability : unsigned char {
   // Acknowledged means fsync'd: the write survives kill -9, an OS crash and power loss.
   strict,

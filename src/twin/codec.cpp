@@ -131,17 +131,17 @@ bool get_value(Reader& r, Value& v) {
   return false;
 }
 
-void put_cells(std::string& o, const model::CompiledInterface& m, const std::vector<Cell>& cells, const Twin& t,
+void put_cells(std::string& o, const model::CompiledInterface& m, const Cells& cells, const Twin& t,
                std::uint16_t comp) {
   std::size_t n = 0;
-  for (const auto& c : cells) n += c.value.is_set() ? 1 : 0;
+  for (const auto& c : cells) n += c.is_set() ? 1 : 0;
   put_varint(o, n);
   for (std::size_t slot = 0; slot < cells.size(); ++slot) {
     const Cell& c = cells[slot];
-    if (!c.value.is_set()) continue;
+    if (!c.is_set()) continue;
     put_str(o, m.contents[m.property_slots[slot]].name);
-    put_value(o, c.value);
-    put_u64(o, static_cast<std::uint64_t>(c.last_update));
+    put_value(o, c);
+    put_u64(o, static_cast<std::uint64_t>(t.time_of(c)));
     put_u64(o, static_cast<std::uint64_t>(t.source_time(comp, static_cast<std::uint16_t>(slot))));
   }
 }
@@ -150,8 +150,8 @@ Status corrupt(std::string_view id) {
   return internal_error("stored twin '" + std::string(id) + "' is corrupt or from an unknown format");
 }
 
-bool get_cells(Reader& r, const model::CompiledInterface& m, std::vector<Cell>& cells, Twin& t, std::uint16_t comp) {
-  cells.assign(m.property_count(), Cell{});
+bool get_cells(Reader& r, const model::CompiledInterface& m, Cells& cells, Twin& t, std::uint16_t comp) {
+  cells.reset(m.property_count());
   std::uint64_t n;
   if (!r.varint(n)) return false;
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -162,8 +162,8 @@ bool get_cells(Reader& r, const model::CompiledInterface& m, std::vector<Cell>& 
     const model::ContentDef* c = m.property(name);
     if (!c) continue;  // the model no longer declares it: drop the value
     auto slot = static_cast<std::size_t>(c->slot);
-    cells[slot].value = std::move(v);
-    cells[slot].last_update = updated;
+    cells[slot] = std::move(v);
+    t.set_time(cells[slot], updated);
     if (source) t.set_source_time(comp, static_cast<std::uint16_t>(slot), source);
   }
   return true;
@@ -182,8 +182,8 @@ void encode_twin(const Twin& t, std::string& out) {
   put_varint(out, names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
     put_str(out, names[i]);
-    put_u64(out, static_cast<std::uint64_t>(t.components[i].last_update));
-    put_cells(out, *t.model->components.at(names[i]), t.components[i].cells, t, static_cast<std::uint16_t>(i + 1));
+    put_u64(out, static_cast<std::uint64_t>(t.components()[i].last_update));
+    put_cells(out, *t.model->components.at(names[i]), t.components()[i].cells, t, static_cast<std::uint16_t>(i + 1));
   }
 }
 
@@ -201,9 +201,9 @@ Status decode_twin(std::string_view id, std::string_view bytes,
                           ", which is not in the model registry");
   if (!r.u64(out.etag) || !r.i64(out.last_update) || !get_cells(r, *out.model, out.cells, out, 0)) return corrupt(id);
   const auto& names = component_names(*out.model);
-  out.components.resize(names.size());
+  if (!names.empty()) out.components().resize(names.size());
   for (std::size_t i = 0; i < names.size(); ++i)
-    out.components[i].cells.assign(out.model->components.at(names[i])->property_count(), Cell{});
+    out.components()[i].cells.reset(out.model->components.at(names[i])->property_count());
   std::uint64_t n;
   if (!r.varint(n)) return corrupt(id);
   for (std::uint64_t k = 0; k < n; ++k) {
@@ -211,7 +211,7 @@ Status decode_twin(std::string_view id, std::string_view bytes,
     std::int64_t updated;
     if (!r.str(name) || !r.i64(updated)) return corrupt(id);
     auto it = std::find(names.begin(), names.end(), name);
-    std::vector<Cell> scratch;
+    Cells scratch;
     Twin ignore;
     if (it == names.end()) {
       // a component the model no longer has: skip its cells with a throwaway model view
@@ -220,8 +220,8 @@ Status decode_twin(std::string_view id, std::string_view bytes,
       continue;
     }
     auto i = static_cast<std::size_t>(it - names.begin());
-    out.components[i].last_update = updated;
-    if (!get_cells(r, *out.model->components.at(names[i]), out.components[i].cells, out,
+    out.components()[i].last_update = updated;
+    if (!get_cells(r, *out.model->components.at(names[i]), out.components()[i].cells, out,
                    static_cast<std::uint16_t>(i + 1)))
       return corrupt(id);
   }

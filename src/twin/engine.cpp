@@ -1,6 +1,8 @@
 // Engine: start-up, recovery, models, and the plumbing shared by the operations.
 #include "twin/engine.hpp"
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "twin/codec.hpp"
@@ -61,9 +63,10 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   std::size_t n = e->options_.shards ? e->options_.shards : std::max(1u, std::thread::hardware_concurrency());
   ShardContext ctx{e->store_.get(), e->twins_cf_, e->relationships_cf_, &e->events_, e->options_.shard_queue_limit};
   for (std::size_t i = 0; i < n; ++i) e->shards_.push_back(std::make_unique<Shard>(i, ctx));
+  // Shards run during recovery: they decode and index their own twins in parallel.
+  for (auto& shard : e->shards_) shard->start();
   Status s = e->recover();
   if (!s.is_ok()) return s;
-  for (auto& shard : e->shards_) shard->start();
   return e;
 }
 
@@ -114,7 +117,7 @@ Status Engine::recover() {
 
 Status Engine::recover_models() {
   std::vector<model::ModelRecord> records;
-  for (auto it = store_->scan_prefix(models_cf_, ""); it.valid(); it.next()) {
+  for (auto it = store_->scan_prefix(models_cf_, "", nullptr, store::ScanMode::bulk); it.valid(); it.next()) {
     auto v = json::parse(it.value());
     if (!v || !v->is_object()) return internal_error("stored model '" + std::string(it.key()) + "' is corrupt");
     const auto& o = v->get_object();
@@ -132,38 +135,135 @@ Status Engine::recover_models() {
   return registry_.restore(std::move(records));
 }
 
+namespace {
+
+// Hands work to shard threads in chunks during recovery and waits for them.
+class RecoveryFeeder {
+ public:
+  explicit RecoveryFeeder(std::vector<std::unique_ptr<Shard>>& shards) : shards_(shards) {}
+
+  void post(std::size_t shard, Shard::Task task) {
+    while (!shards_[shard]->post(task)) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  // Waits until every task posted so far has run (shard queues are FIFO).
+  void barrier() {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t left = shards_.size();
+    for (std::size_t i = 0; i < shards_.size(); ++i)
+      post(i, [&](Shard&) {
+        std::lock_guard lock(mu);
+        if (--left == 0) cv.notify_one();
+      });
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return left == 0; });
+  }
+  void fail(Status s) {
+    std::lock_guard lock(mu_);
+    if (error_.is_ok()) error_ = std::move(s);
+  }
+  Status error() {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::mutex mu_;
+  Status error_;
+};
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+constexpr std::size_t kRecoveryChunk = 2048;
+
+}  // namespace
+
 Status Engine::recover_twins() {
-  auto resolve = [this](std::string_view id) { return registry_.interface(id); };
+  RecoveryFeeder feeder(shards_);
+  std::atomic<std::size_t> loaded{0};
+  std::vector<KeyValues> chunks(shards_.size());
+  auto dispatch = [&](std::size_t i) {
+    auto chunk = std::make_shared<KeyValues>(std::move(chunks[i]));
+    chunks[i].clear();
+    feeder.post(i, [this, chunk, &feeder, &loaded](Shard& s) {
+      auto resolve = [this](std::string_view id) { return registry_.interface(id); };
+      for (auto& [key, value] : *chunk) {
+        auto t = std::make_unique<Twin>();
+        Status st = decode_twin(key, value, resolve, *t);
+        if (!st.is_ok()) return feeder.fail(st);
+        s.insert_recovered(std::move(t));
+        ++loaded;
+      }
+    });
+  };
   std::size_t n = 0;
-  auto it = store_->scan_prefix(twins_cf_, "");
+  auto it = store_->scan_prefix(twins_cf_, "", nullptr, store::ScanMode::bulk);
   for (; it.valid(); it.next()) {
-    auto t = std::make_unique<Twin>();
-    CASTOR_RETURN_IF_ERROR(decode_twin(it.key(), it.value(), resolve, *t));
-    shards_[shard_of(t->id)]->insert(std::move(t));
+    std::size_t i = shard_of(it.key());
+    chunks[i].emplace_back(std::string(it.key()), std::string(it.value()));
+    if (chunks[i].size() >= kRecoveryChunk) dispatch(i);
     if (++n % 100000 == 0 && options_.progress) options_.progress("twins", n, 0);
   }
   CASTOR_RETURN_IF_ERROR(it.status());
-  twin_count_ = n;
+  for (std::size_t i = 0; i < chunks.size(); ++i) dispatch(i);
+  feeder.barrier();
+  CASTOR_RETURN_IF_ERROR(feeder.error());
+  twin_count_ = loaded.load();
   if (options_.progress) options_.progress("twins", n, n);
   return Status::ok();
 }
 
 Status Engine::recover_relationships() {
+  RecoveryFeeder feeder(shards_);
+  std::atomic<std::size_t> attached{0};
+  std::vector<KeyValues> by_source(shards_.size());
+  std::vector<std::vector<std::pair<std::string, IncomingEdge>>> by_target(shards_.size());
+  auto dispatch_source = [&](std::size_t i) {
+    auto chunk = std::make_shared<KeyValues>(std::move(by_source[i]));
+    by_source[i].clear();
+    feeder.post(i, [chunk, &feeder, &attached](Shard& s) {
+      for (auto& [key, value] : *chunk) {
+        std::string_view source, rel_id;
+        split_relationship_key(key, source, rel_id);
+        Relationship r;
+        Status st = decode_relationship(rel_id, value, r);
+        if (!st.is_ok()) return feeder.fail(st);
+        if (Twin* src = s.find(source)) {
+          src->outgoing().push_back(std::move(r));
+          ++attached;
+        }
+      }
+    });
+  };
+  auto dispatch_target = [&](std::size_t i) {
+    auto chunk = std::make_shared<std::vector<std::pair<std::string, IncomingEdge>>>(std::move(by_target[i]));
+    by_target[i].clear();
+    feeder.post(i, [chunk](Shard& s) {
+      for (auto& [target, edge] : *chunk) s.add_incoming(target, std::move(edge));
+    });
+  };
   std::size_t n = 0;
-  auto it = store_->scan_prefix(relationships_cf_, "");
+  auto it = store_->scan_prefix(relationships_cf_, "", nullptr, store::ScanMode::bulk);
   for (; it.valid(); it.next()) {
     std::string_view source, rel_id;
     if (!split_relationship_key(it.key(), source, rel_id)) return internal_error("corrupt relationship key");
     Relationship r;
     CASTOR_RETURN_IF_ERROR(decode_relationship(rel_id, it.value(), r));
-    Twin* src = shards_[shard_of(source)]->find(source);
-    if (!src) continue;  // its twin is gone (cannot happen: deletes require no relationships)
-    shards_[shard_of(r.target)]->add_incoming(r.target, IncomingEdge{std::string(source), r.id, r.name, false});
-    src->outgoing.push_back(std::move(r));
+    std::size_t si = shard_of(source), ti = shard_of(r.target);
+    by_target[ti].emplace_back(r.target, IncomingEdge{std::string(source), r.id, r.name, false});
+    by_source[si].emplace_back(std::string(it.key()), std::string(it.value()));
+    if (by_source[si].size() >= kRecoveryChunk) dispatch_source(si);
+    if (by_target[ti].size() >= kRecoveryChunk) dispatch_target(ti);
     if (++n % 100000 == 0 && options_.progress) options_.progress("relationships", n, 0);
   }
   CASTOR_RETURN_IF_ERROR(it.status());
-  relationship_count_ = n;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    dispatch_source(i);
+    dispatch_target(i);
+  }
+  feeder.barrier();
+  CASTOR_RETURN_IF_ERROR(feeder.error());
+  relationship_count_ = attached.load();
   if (options_.progress) options_.progress("relationships", n, n);
   return Status::ok();
 }

@@ -44,7 +44,7 @@ std::string own_properties(const json::object& body) {
 
 std::size_t count_named(const Twin& t, std::string_view name, std::string_view except_id) {
   std::size_t n = 0;
-  for (const auto& r : t.outgoing)
+  for (const auto& r : t.outgoing())
     if (r.name == name && r.id != except_id) ++n;
   return n;
 }
@@ -131,17 +131,17 @@ void Engine::create_relationship_on_source(Shard& s, std::string id, std::string
                            std::to_string(def->max_multiplicity) + " instances per twin",
                        "ValidationFailed"),
                 same_target);
-  if (!existing && src->outgoing.size() >= options_.max_relationships_per_twin)
+  if (!existing && src->outgoing().size() >= options_.max_relationships_per_twin)
     return fail(errors::validation_failed("twin '" + id + "' already has the maximum number of relationships"), false);
 
   Relationship r{rel_id, name, target_id, s.new_etag(), own_properties(body)};
   std::string old_target = existing && !same_target ? existing->target : std::string();
   bool created = existing == nullptr;
   if (existing) {
-    for (auto& x : src->outgoing)
+    for (auto& x : src->outgoing())
       if (x.id == rel_id) x = r;
   } else {
-    src->outgoing.push_back(r);
+    src->outgoing().push_back(r);
     ++relationship_count_;
   }
   std::string bytes;
@@ -181,7 +181,7 @@ void Engine::patch_relationship(std::string id, std::string rel_id, json::value 
     Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
     Relationship* r = nullptr;
-    for (auto& x : t->outgoing)
+    for (auto& x : t->outgoing())
       if (x.id == rel_id) r = &x;
     if (!r) return done(errors::relationship_not_found(id, rel_id));
     if (Status st = check_rel_conditions(c, r, rel_id); !st.is_ok()) return done(st);
@@ -211,7 +211,7 @@ void Engine::delete_relationship(std::string id, std::string rel_id, Conditions 
     std::string target = r->target;
     s.publish_after_commit(rel_event(EventType::relationship_delete, *t, *r, s.now()));
     s.batch().erase(s.context().relationships_cf, relationship_key(id, rel_id));
-    std::erase_if(t->outgoing, [&](const Relationship& x) { return x.id == rel_id; });
+    std::erase_if(t->outgoing(), [&](const Relationship& x) { return x.id == rel_id; });
     --relationship_count_;
     s.after_commit([this, target, id, rel_id, done](const Status& st) {
       if (st.is_ok())
@@ -226,7 +226,7 @@ void Engine::list_relationships(std::string id, std::string name, Callback<std::
     const Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
     std::vector<std::string> out;
-    for (const auto& r : t->outgoing) {
+    for (const auto& r : std::as_const(*t).outgoing()) {
       if (!name.empty() && r.name != name) continue;
       out.emplace_back();
       render_relationship(id, r, out.back());

@@ -77,7 +77,7 @@ void Engine::put_twin(std::string id, json::value body, Conditions c, Callback<R
     auto t = std::make_unique<Twin>(std::move(*fresh));
     t->etag = s.new_etag();
     bool created = existing == nullptr;
-    if (existing) t->outgoing = std::move(existing->outgoing);  // a replace keeps relationships
+    if (existing && !existing->outgoing().empty()) t->outgoing() = std::move(existing->outgoing());  // a replace keeps relationships
     Twin& stored = s.insert(std::move(t));
     persist(s, stored);
     Rendered r;
@@ -127,9 +127,9 @@ void Engine::delete_twin(std::string id, Conditions c, Done done) {
     if (!t) return done(errors::twin_not_found(id));
     if (Status st = check_if_match(c, t, id); !st.is_ok()) return done(st);
     const auto* in = s.incoming(id);
-    if (!t->outgoing.empty() || (in && !in->empty()))
+    if (!std::as_const(*t).outgoing().empty() || (in && !in->empty()))
       return done(Status(Code::invalid_argument,
-                         "twin '" + id + "' still has " + std::to_string(t->outgoing.size()) + " outgoing and " +
+                         "twin '" + id + "' still has " + std::to_string(std::as_const(*t).outgoing().size()) + " outgoing and " +
                              std::to_string(in ? in->size() : 0) + " incoming relationships; delete them first",
                          "RelationshipsNotDeleted"));
     std::string json;

@@ -121,6 +121,11 @@ Twin& Shard::insert(std::unique_ptr<Twin> t) {
   return ref;
 }
 
+void Shard::insert_recovered(std::unique_ptr<Twin> t) {
+  std::string_view key = t->id;
+  twins_.emplace(key, std::move(t));
+}
+
 void Shard::erase(std::string_view id) { twins_.erase(id); }
 
 std::vector<IncomingEdge>* Shard::incoming(std::string_view target) {

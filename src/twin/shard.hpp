@@ -59,6 +59,7 @@ class Shard {
   std::size_t index() const noexcept { return index_; }
   Twin* find(std::string_view id);
   Twin& insert(std::unique_ptr<Twin> t);
+  void insert_recovered(std::unique_ptr<Twin> t);  // start-up: ids are unique, no lookup first
   void erase(std::string_view id);
   std::size_t twin_count() const noexcept { return twins_.size(); }
   template <class F>

@@ -6,42 +6,131 @@
 
 namespace castor::twin {
 
+Cells& Cells::operator=(const Cells& o) {
+  if (this == &o) return *this;
+  reset(o.size_);
+  for (std::uint32_t i = 0; i < size_; ++i) data_[i] = o.data_[i];
+  return *this;
+}
+
+void Cells::reset(std::size_t n) {
+  data_ = n ? std::make_unique<Cell[]>(n) : nullptr;
+  size_ = static_cast<std::uint32_t>(n);
+}
+
+TwinExtra& Twin::extra() {
+  if (!extra_) extra_ = std::make_unique<TwinExtra>();
+  return *extra_;
+}
+
+std::span<const ComponentState> Twin::components() const {
+  return extra_ ? std::span<const ComponentState>(extra_->components) : std::span<const ComponentState>();
+}
+
+std::span<const Relationship> Twin::outgoing() const {
+  return extra_ ? std::span<const Relationship>(extra_->outgoing) : std::span<const Relationship>();
+}
+
 Nanos Twin::source_time(std::uint16_t component, std::uint16_t slot) const {
-  for (const auto& s : source_times)
+  if (!extra_) return 0;
+  for (const auto& s : extra_->source_times)
     if (s.component == component && s.slot == slot) return s.time;
   return 0;
 }
 
 void Twin::set_source_time(std::uint16_t component, std::uint16_t slot, Nanos t) {
-  for (auto& s : source_times)
+  auto& times = extra().source_times;
+  for (auto& s : times)
     if (s.component == component && s.slot == slot) {
       s.time = t;
       return;
     }
-  source_times.push_back({component, slot, t});
+  times.push_back({component, slot, t});
 }
 
 void Twin::clear_source_time(std::uint16_t component, std::uint16_t slot) {
-  std::erase_if(source_times, [&](const SourceTime& s) { return s.component == component && s.slot == slot; });
+  if (!extra_) return;
+  std::erase_if(extra_->source_times, [&](const SourceTime& s) { return s.component == component && s.slot == slot; });
 }
 
 const Relationship* Twin::relationship(std::string_view rel_id) const {
-  for (const auto& r : outgoing)
+  for (const auto& r : outgoing())
     if (r.id == rel_id) return &r;
   return nullptr;
 }
 
+Nanos Twin::time_of(const Cell& c) const {
+  std::uint32_t tag = c.tag();
+  if (tag == 0 || !extra_ || tag > extra_->times.size()) return last_update;
+  return extra_->times[tag - 1];
+}
+
+std::uint32_t Twin::intern_time(Nanos t) {
+  auto& times = extra().times;
+  for (std::size_t i = 0; i < times.size(); ++i)
+    if (times[i] == t) return static_cast<std::uint32_t>(i + 1);
+  times.push_back(t);
+  return static_cast<std::uint32_t>(times.size());
+}
+
+void Twin::set_time(Cell& c, Nanos t) { c.set_tag(t == last_update ? 0 : intern_time(t)); }
+
+void Twin::stamp(std::span<Cell* const> changed, Nanos now) {
+  auto is_changed = [&](const Cell* c) {
+    for (const Cell* x : changed)
+      if (x == c) return true;
+    return false;
+  };
+  // Cells that keep their time but were tagged "last_update" now need the old time explicitly.
+  auto pin = [&](Cells& cells) {
+    for (Cell& c : cells)
+      if (c.is_set() && c.tag() == 0 && !is_changed(&c) && last_update != now) c.set_tag(intern_time(last_update));
+  };
+  pin(cells);
+  if (extra_)
+    for (auto& comp : extra_->components) pin(comp.cells);
+  for (Cell* c : changed) c->set_tag(0);
+  last_update = now;
+  compact_times();
+}
+
+void Twin::compact_times() {
+  if (!extra_ || extra_->times.size() < 8) return;
+  // Rebuild the table with only the times still referenced.
+  std::vector<Nanos> kept;
+  auto remap = [&](Cells& cs) {
+    for (Cell& c : cs) {
+      if (c.tag() == 0) continue;
+      Nanos t = extra_->times[c.tag() - 1];
+      std::uint32_t k = 0;
+      for (std::size_t i = 0; i < kept.size(); ++i)
+        if (kept[i] == t) k = static_cast<std::uint32_t>(i + 1);
+      if (!k) {
+        kept.push_back(t);
+        k = static_cast<std::uint32_t>(kept.size());
+      }
+      c.set_tag(k);
+    }
+  };
+  remap(cells);
+  for (auto& comp : extra_->components) remap(comp.cells);
+  extra_->times = std::move(kept);
+}
+
 std::size_t Twin::memory_bytes() const {
   std::size_t n = sizeof(Twin) + (id.size() > 15 ? id.capacity() + 1 : 0);
-  n += cells.capacity() * sizeof(Cell);
-  for (const auto& c : cells) n += c.value.heap_bytes();
-  for (const auto& comp : components) {
-    n += sizeof(ComponentState) + comp.cells.capacity() * sizeof(Cell);
-    for (const auto& c : comp.cells) n += c.value.heap_bytes();
+  n += cells.size() * sizeof(Cell);
+  for (const auto& c : cells) n += c.heap_bytes();
+  if (extra_) {
+    n += sizeof(TwinExtra) + extra_->times.capacity() * sizeof(Nanos);
+    for (const auto& comp : extra_->components) {
+      n += sizeof(ComponentState) + comp.cells.size() * sizeof(Cell);
+      for (const auto& c : comp.cells) n += c.heap_bytes();
+    }
+    n += extra_->source_times.capacity() * sizeof(SourceTime);
+    for (const auto& r : extra_->outgoing)
+      n += sizeof(Relationship) + r.id.capacity() + r.name.capacity() + r.target.capacity() + r.properties.capacity();
   }
-  n += source_times.capacity() * sizeof(SourceTime);
-  for (const auto& r : outgoing)
-    n += sizeof(Relationship) + r.id.capacity() + r.name.capacity() + r.target.capacity() + r.properties.capacity();
   return n;
 }
 

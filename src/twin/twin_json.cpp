@@ -26,11 +26,11 @@ void append_key(std::string& out, std::string_view k) {
 }
 
 // Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
-void append_prop_meta(std::string& out, std::string_view name, const Cell& c, Nanos source) {
+void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Nanos source) {
   out.push_back(',');
   append_key(out, name);
   out += "{\"lastUpdateTime\":\"";
-  out += format_time(c.last_update);
+  out += format_time(updated);
   out.push_back('"');
   if (source) {
     out += ",\"sourceTime\":\"";
@@ -42,20 +42,20 @@ void append_prop_meta(std::string& out, std::string_view name, const Cell& c, Na
 
 // Properties and their metadata of the twin or one component.
 void append_cells(std::string& meta, std::string& values, const CompiledInterface& m,
-                  const std::vector<Cell>& cells, const Twin& t, std::uint16_t comp) {
+                  const Cells& cells, const Twin& t, std::uint16_t comp) {
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
-    if (!c.value.is_set()) continue;
+    if (!c.is_set()) continue;
     const std::string& name = m.contents[m.property_slots[slot]].name;
-    append_prop_meta(meta, name, c, t.source_time(comp, static_cast<std::uint16_t>(slot)));
+    append_prop_meta(meta, name, t.time_of(c), t.source_time(comp, static_cast<std::uint16_t>(slot)));
     values.push_back(',');
     append_key(values, name);
-    c.value.append_json(values);
+    c.append_json(values);
   }
 }
 
 void append_component(std::string& out, const Twin& t, std::size_t i, const CompiledInterface& cm) {
-  const ComponentState& cs = t.components[i];
+  const ComponentState& cs = t.components()[i];
   std::string meta = "{\"$lastUpdateTime\":\"" + format_time(cs.last_update) + "\"";
   std::string values;
   append_cells(meta, values, cm, cs.cells, t, static_cast<std::uint16_t>(i + 1));
@@ -66,15 +66,14 @@ void append_component(std::string& out, const Twin& t, std::size_t i, const Comp
   out.push_back('}');
 }
 
-// Sets cells from a JSON object of property values (validated beforehand).
-void fill_cells(const CompiledInterface& m, const json::object& o, Nanos now, std::vector<Cell>& cells) {
-  cells.assign(m.property_count(), Cell{});
+// Sets cells from a JSON object of property values (validated beforehand); their time is the
+// twin's last_update (tag 0).
+void fill_cells(const CompiledInterface& m, const json::object& o, Cells& cells) {
+  cells.reset(m.property_count());
   for (const auto& kv : o) {
     const model::ContentDef* c = m.property(sv(kv.key()));
     if (!c) continue;
-    Cell& cell = cells[static_cast<std::size_t>(c->slot)];
-    cell.value = Value::from_json(kv.value());
-    cell.last_update = now;
+    cells[static_cast<std::size_t>(c->slot)] = Value::from_json(kv.value());
   }
 }
 
@@ -125,22 +124,22 @@ Status build_twin(std::string_view id, const model::InterfacePtr& m, const json:
   out.id = std::string(id);
   out.model = m;
   out.last_update = now;
-  fill_cells(*m, doc, now, out.cells);
+  fill_cells(*m, doc, out.cells);
   if (const json::value* meta = doc.if_contains("$metadata"); meta && meta->is_object())
     CASTOR_RETURN_IF_ERROR(read_source_times(*m, meta->get_object(), 0, out));
   const auto& names = component_names(*m);
-  out.components.resize(names.size());
+  if (!names.empty()) out.components().resize(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
     const CompiledInterface& cm = *m->components.at(names[i]);
     const json::value* v = doc.if_contains(names[i]);
-    ComponentState& cs = out.components[i];
+    ComponentState& cs = out.components()[i];
     cs.last_update = now;
     if (v && v->is_object()) {
-      fill_cells(cm, v->get_object(), now, cs.cells);
+      fill_cells(cm, v->get_object(), cs.cells);
       if (const json::value* meta = v->get_object().if_contains("$metadata"); meta && meta->is_object())
         CASTOR_RETURN_IF_ERROR(read_source_times(cm, meta->get_object(), static_cast<std::uint16_t>(i + 1), out));
     } else {
-      cs.cells.assign(cm.property_count(), Cell{});
+      cs.cells.reset(cm.property_count());
     }
   }
   return Status::ok();
@@ -162,7 +161,7 @@ void render_twin(const Twin& t, std::string& out) {
   out += meta;
   out += values;
   const auto& names = component_names(m);
-  for (std::size_t i = 0; i < names.size() && i < t.components.size(); ++i) {
+  for (std::size_t i = 0; i < names.size() && i < t.components().size(); ++i) {
     out.push_back(',');
     append_key(out, names[i]);
     append_component(out, t, i, *m.components.at(names[i]));
@@ -201,15 +200,15 @@ json::object twin_values(const Twin& t) {
   json::object o;
   const CompiledInterface& m = *t.model;
   for (std::size_t slot = 0; slot < t.cells.size(); ++slot)
-    if (t.cells[slot].value.is_set()) o[m.contents[m.property_slots[slot]].name] = t.cells[slot].value.to_json();
+    if (t.cells[slot].is_set()) o[m.contents[m.property_slots[slot]].name] = t.cells[slot].to_json();
   const auto& names = component_names(m);
-  for (std::size_t i = 0; i < names.size() && i < t.components.size(); ++i) {
+  for (std::size_t i = 0; i < names.size() && i < t.components().size(); ++i) {
     const CompiledInterface& cm = *m.components.at(names[i]);
     json::object c;
     c["$metadata"] = json::object{};
-    const auto& cells = t.components[i].cells;
+    const auto& cells = t.components()[i].cells;
     for (std::size_t slot = 0; slot < cells.size(); ++slot)
-      if (cells[slot].value.is_set()) c[cm.contents[cm.property_slots[slot]].name] = cells[slot].value.to_json();
+      if (cells[slot].is_set()) c[cm.contents[cm.property_slots[slot]].name] = cells[slot].to_json();
     o[names[i]] = std::move(c);
   }
   return o;
@@ -259,29 +258,29 @@ Status take_metadata_ops(const Twin& t, std::string_view component, std::vector<
   return Status::ok();
 }
 
-// Stores the values of `after` (validated) into `cells`, stamping changed ones with `now`.
-bool store_changes(const CompiledInterface& m, const json::object& after, Nanos now, std::vector<Cell>& cells) {
-  bool changed = false;
+// Stores the values of `after` (validated) into `cells`; collects the cells that changed.
+bool store_changes(const CompiledInterface& m, const json::object& after, Cells& cells,
+                   std::vector<Cell*>& changed) {
+  bool any = false;
   for (std::size_t slot = 0; slot < cells.size(); ++slot) {
     const std::string& name = m.contents[m.property_slots[slot]].name;
     const json::value* v = after.if_contains(name);
     Cell& c = cells[slot];
     if (!v) {
-      if (c.value.is_set()) {
-        c.value = Value{};
-        c.last_update = now;
-        changed = true;
+      if (c.is_set()) {
+        c = Value{};
+        any = true;
       }
       continue;
     }
     Value nv = Value::from_json(*v);
-    if (!(nv == c.value)) {
-      c.value = std::move(nv);
-      c.last_update = now;
-      changed = true;
+    if (!(nv == c)) {
+      c = std::move(nv);
+      changed.push_back(&c);
+      any = true;
     }
   }
-  return changed;
+  return any;
 }
 
 }  // namespace
@@ -331,14 +330,15 @@ Status patch_twin(Twin& t, std::string_view component, const json::value& patch,
 
   // Everything is valid: apply.
   bool changed = false;
+  std::vector<Cell*> stamped;
   if (!ops.empty()) {
-    changed |= store_changes(*t.model, after, now, t.cells);
+    changed |= store_changes(*t.model, after, t.cells, stamped);
     const auto& names = component_names(*t.model);
     for (std::size_t i = 0; i < names.size(); ++i) {
       const json::value* c = after.if_contains(names[i]);
       if (!c || !c->is_object()) continue;
-      if (store_changes(*t.model->components.at(names[i]), c->get_object(), now, t.components[i].cells)) {
-        t.components[i].last_update = now;
+      if (store_changes(*t.model->components.at(names[i]), c->get_object(), t.components()[i].cells, stamped)) {
+        t.components()[i].last_update = now;
         changed = true;
       }
     }
@@ -348,7 +348,7 @@ Status patch_twin(Twin& t, std::string_view component, const json::value& patch,
     else t.clear_source_time(s.comp, s.slot);
     changed = true;
   }
-  if (changed) t.last_update = now;
+  if (changed) t.stamp(stamped, now);
   outcome.changed = changed;
   return Status::ok();
 }

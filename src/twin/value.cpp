@@ -21,6 +21,7 @@ void Value::release() noexcept {
 
 void Value::copy_from(const Value& o) {
   kind_ = o.kind_;
+  tag_ = o.tag_;
   if (kind_ == Kind::string || kind_ == Kind::json) {
     u_.h = make_heap(o.as_text());
   } else {

@@ -20,7 +20,7 @@ class Value {
   Value() noexcept = default;
   ~Value() { release(); }
   Value(const Value& o) { copy_from(o); }
-  Value(Value&& o) noexcept : kind_(o.kind_), u_(o.u_) { o.kind_ = Kind::unset; }
+  Value(Value&& o) noexcept : kind_(o.kind_), tag_(o.tag_), u_(o.u_) { o.kind_ = Kind::unset; }
   Value& operator=(const Value& o) {
     if (this != &o) {
       release();
@@ -32,6 +32,7 @@ class Value {
     if (this != &o) {
       release();
       kind_ = o.kind_;
+      tag_ = o.tag_;
       u_ = o.u_;
       o.kind_ = Kind::unset;
     }
@@ -46,6 +47,10 @@ class Value {
   static Value json_text(std::string_view compact_json);  // an object, map or array
 
   Kind kind() const noexcept { return kind_; }
+  // 32 spare bits inside the value's padding, for the container's bookkeeping (a twin keeps the
+  // index of the property's lastUpdateTime here). Copied with the value.
+  std::uint32_t tag() const noexcept { return tag_; }
+  void set_tag(std::uint32_t t) noexcept { tag_ = t; }
   bool is_set() const noexcept { return kind_ != Kind::unset; }
   bool as_bool() const noexcept { return u_.b; }
   std::int64_t as_int() const noexcept { return u_.i; }
@@ -70,6 +75,7 @@ class Value {
   static Heap* make_heap(std::string_view s);
 
   Kind kind_ = Kind::unset;
+  std::uint32_t tag_ = 0;
   union U {
     bool b;
     std::int64_t i;

@@ -20,6 +20,7 @@ namespace castor::store::impl {
 struct ScanBounds {
   std::string lower;
   std::optional<std::string> upper;
+  bool bulk = false;  // ScanMode::bulk
 };
 
 struct Access {

@@ -13,5 +13,7 @@ struct CliContext {
 
 // Each family adds its subcommands to the root app.
 void add_models_commands(CLI::App& root, CliContext& ctx);
+void add_serve_command(CLI::App& root, CliContext& ctx);   // cmd_serve.cpp
+void add_token_commands(CLI::App& root, CliContext& ctx);  // cmd_token.cpp
 
 }  // namespace castor::app

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   root.fallthrough(false);
   castor::app::CliContext ctx;
   castor::app::add_models_commands(root, ctx);
+  castor::app::add_serve_command(root, ctx);
+  castor::app::add_token_commands(root, ctx);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,49 @@
+// The Azure Digital Twins data-plane resources (models, twins, components, relationships,
+// telemetry, query) on top of the twin engine, registered on the router with their access
+// levels and OpenAPI operations. Handlers never block an I/O thread: engine calls complete
+// through the Responder, and slow synchronous work (model uploads) runs on a worker thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/router.hpp"
+#include "twin/engine.hpp"
+
+namespace castor::api {
+
+// One background thread for blocking work, so I/O threads stay free.
+class Worker {
+ public:
+  Worker();
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  void post(std::function<void()> job);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+struct AdtContext {
+  twin::Engine& engine;
+  bool tls = true;  // for nextLink URLs
+  Worker worker;
+};
+
+void register_model_routes(Router& router, AdtContext& ctx);
+void register_twin_routes(Router& router, AdtContext& ctx);
+void register_relationship_routes(Router& router, AdtContext& ctx);
+
+// Everything above, plus the query endpoint.
+void register_adt_routes(Router& router, AdtContext& ctx);
+
+}  // namespace castor::api

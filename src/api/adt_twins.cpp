@@ -1,0 +1,119 @@
+// ADT twins, components and telemetry: /digitaltwins/{id}, .../components/{componentPath},
+// .../telemetry.
+#include "api/adt_common.hpp"
+#include "api/adt_routes.hpp"
+#include "twin/twin.hpp"
+
+namespace castor::api {
+namespace {
+
+RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary) {
+  RouteSpec s;
+  s.method = m;
+  s.path = std::move(path);
+  s.access = access;
+  s.api_version = ApiVersion::required;
+  s.twin_param = "id";
+  s.openapi = {std::move(op), std::move(summary), {"DigitalTwins"}, ""};
+  return s;
+}
+
+// Answers a rendered resource with its ETag.
+twin::Callback<twin::Rendered> rendered(const Responder& resp) {
+  return [resp](Result<twin::Rendered> r) {
+    if (!r) return adt::fail(resp, r.status());
+    resp.respond(adt::json_with_etag(200, std::move(r->json), r->etag));
+  };
+}
+
+// Answers 204 with the new ETag.
+twin::Callback<std::string> no_content_etag(const Responder& resp) {
+  return [resp](Result<std::string> r) {
+    if (!r) return adt::fail(resp, r.status());
+    HttpResponse out = HttpResponse::empty(204);
+    out.headers.set("ETag", *r);
+    resp.respond(std::move(out));
+  };
+}
+
+twin::Done no_content(const Responder& resp) {
+  return [resp](Status s) {
+    if (!s.is_ok()) return adt::fail(resp, s);
+    resp.respond(HttpResponse::empty(204));
+  };
+}
+
+void put_twin(AdtContext& ctx, const HttpRequest& req, const Responder& resp) {
+  auto c = adt::conditions(req);
+  if (!c) return adt::fail(resp, c.status());
+  auto body = adt::json_body(req);
+  if (!body) return adt::fail(resp, body.status());
+  ctx.engine.put_twin(std::string(req.param("id")), std::move(*body), *c, rendered(resp));
+}
+
+void patch_twin(AdtContext& ctx, const HttpRequest& req, const Responder& resp, bool component) {
+  auto c = adt::conditions(req);
+  if (!c) return adt::fail(resp, c.status());
+  auto body = adt::json_body(req, true);
+  if (!body) return adt::fail(resp, body.status());
+  if (component)
+    ctx.engine.patch_component(std::string(req.param("id")), std::string(req.param("componentPath")),
+                               std::move(*body), *c, no_content_etag(resp));
+  else
+    ctx.engine.patch_twin(std::string(req.param("id")), std::move(*body), *c, no_content_etag(resp));
+}
+
+void send_telemetry(AdtContext& ctx, const HttpRequest& req, const Responder& resp, bool component) {
+  auto body = adt::json_body(req);
+  if (!body) return adt::fail(resp, body.status());
+  auto message_id = req.header("Message-Id");
+  if (!message_id || message_id->empty())
+    return adt::fail(resp, Status(Code::invalid_argument, "telemetry needs a Message-Id header (any unique string)",
+                                  "InvalidArgument"));
+  twin::Nanos source = 0;
+  if (auto st = req.header("Telemetry-Source-Time"); st && !twin::parse_time(*st, source))
+    return adt::fail(resp, Status(Code::invalid_argument,
+                                  "Telemetry-Source-Time must be an RFC 3339 date-time, e.g. 2026-11-24T10:00:00Z",
+                                  "InvalidArgument"));
+  ctx.engine.send_telemetry(std::string(req.param("id")), component ? std::string(req.param("componentPath")) : "",
+                            std::move(*body), std::string(*message_id), source, no_content(resp));
+}
+
+}  // namespace
+
+void register_twin_routes(Router& router, AdtContext& ctx) {
+  router.add(spec(Method::get, "/digitaltwins/{id}", Access::viewer, "DigitalTwins_GetById", "Retrieves a twin"),
+             [&ctx](HttpRequest req, Responder resp) {
+               ctx.engine.get_twin(std::string(req.param("id")), rendered(resp));
+             });
+  router.add(spec(Method::put, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Add",
+                  "Creates or replaces a twin (If-None-Match: * creates only)"),
+             [&ctx](HttpRequest req, Responder resp) { put_twin(ctx, req, resp); });
+  router.add(spec(Method::patch, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Update",
+                  "Updates a twin with a JSON Patch (If-Match for optimistic concurrency)"),
+             [&ctx](HttpRequest req, Responder resp) { patch_twin(ctx, req, resp, false); });
+  router.add(spec(Method::delete_, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Delete",
+                  "Deletes a twin that has no relationships"),
+             [&ctx](HttpRequest req, Responder resp) {
+               auto c = adt::conditions(req);
+               if (!c) return adt::fail(resp, c.status());
+               ctx.engine.delete_twin(std::string(req.param("id")), *c, no_content(resp));
+             });
+  router.add(spec(Method::get, "/digitaltwins/{id}/components/{componentPath}", Access::viewer,
+                  "DigitalTwins_GetComponent", "Retrieves a component of a twin"),
+             [&ctx](HttpRequest req, Responder resp) {
+               ctx.engine.get_component(std::string(req.param("id")), std::string(req.param("componentPath")),
+                                        rendered(resp));
+             });
+  router.add(spec(Method::patch, "/digitaltwins/{id}/components/{componentPath}", Access::operator_,
+                  "DigitalTwins_UpdateComponent", "Updates a component with a JSON Patch"),
+             [&ctx](HttpRequest req, Responder resp) { patch_twin(ctx, req, resp, true); });
+  router.add(spec(Method::post, "/digitaltwins/{id}/telemetry", Access::device, "DigitalTwins_SendTelemetry",
+                  "Publishes telemetry on behalf of a twin"),
+             [&ctx](HttpRequest req, Responder resp) { send_telemetry(ctx, req, resp, false); });
+  router.add(spec(Method::post, "/digitaltwins/{id}/components/{componentPath}/telemetry", Access::device,
+                  "DigitalTwins_SendComponentTelemetry", "Publishes telemetry on behalf of a component"),
+             [&ctx](HttpRequest req, Responder resp) { send_telemetry(ctx, req, resp, true); });
+}
+
+}  // namespace castor::api

@@ -1,0 +1,49 @@
+// The API layer assembled for one `castor serve`: TLS material, tokens, audit log, router,
+// dispatcher and HTTP server, plus /healthz, /readyz, /metrics and /openapi.json. The composition
+// root creates it, lets modules register routes, then starts it. It owns no engine state.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api/health.hpp"
+#include "api/openapi.hpp"
+#include "api/router.hpp"
+#include "common/config.hpp"
+#include "common/metrics.hpp"
+#include "common/status.hpp"
+
+namespace castor::api {
+
+class ApiServer {
+ public:
+  ApiServer(const Config& config, metrics::Registry& registry, std::string_view version);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Before start(): modules register their routes, OpenAPI parts and readiness conditions.
+  Router& router() noexcept;
+  OpenApiDocument& openapi() noexcept;
+  Readiness& readiness() noexcept;  // start() satisfies "http"; modules require their own
+
+  // SIGINT/SIGTERM stop the server gracefully (call before start() so no signal is missed).
+  void stop_on_signals();
+
+  // Prepares DATA (TLS files, token file, audit log), adds the operational routes, builds the
+  // OpenAPI document, binds and starts serving. Errors say how to fix them.
+  Status start();
+  std::string url() const;  // e.g. "https://127.0.0.1:8443/"
+
+  void stop();  // graceful, from any thread
+  // Blocks until stopped and in-flight requests are done, then flushes the audit log. Stop the
+  // engine (so no handler can still answer) before destroying the ApiServer.
+  void wait();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace castor::api

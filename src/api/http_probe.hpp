@@ -1,0 +1,32 @@
+// The API layer's metrics (Redpanda-style probe): request counts by route, method and status,
+// latency histograms, connections, timeouts and streams. Route labels are templates, never raw
+// paths, so twin ids cannot blow up the number of series.
+#pragma once
+
+#include <string_view>
+
+#include "api/http.hpp"
+#include "common/metrics.hpp"
+
+namespace castor::api {
+
+struct HttpProbe {
+  explicit HttpProbe(metrics::Registry& registry);
+
+  // One finished request; `route` is the matched template or "unmatched".
+  void observe(std::string_view route, Method method, int status, double seconds);
+
+  metrics::CounterFamily& requests;    // castor_http_requests_total{route,method,status}
+  metrics::HistogramFamily& duration;  // castor_http_request_duration_seconds{route,method}
+  metrics::Gauge& in_flight;           // castor_http_requests_in_flight
+  metrics::Gauge& connections_open;    // castor_http_connections_open
+  metrics::Counter& connections;       // castor_http_connections_total
+  metrics::Counter& tls_failures;      // castor_http_tls_handshake_failures_total
+  metrics::Counter& timeouts;          // castor_http_timeouts_total
+  metrics::Counter& rejected_bodies;   // castor_http_body_too_large_total
+  metrics::Gauge& streams_open;        // castor_stream_connections_open
+  metrics::Counter& stream_messages;   // castor_stream_messages_sent_total
+  metrics::Counter& slow_consumers;    // castor_stream_slow_consumer_closes_total
+};
+
+}  // namespace castor::api

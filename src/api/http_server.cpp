@@ -1,0 +1,574 @@
+// The one translation unit with Boost.Beast's HTTP machinery (compiled separately through
+// beast_src.cpp). Connections are strands; a request's completion is posted back to its strand.
+#include "api/http_server.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <mutex>
+#include <thread>
+
+#include "api/error.hpp"
+#include "api/transport.hpp"
+#include "common/log.hpp"
+
+namespace castor::api {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using beast::error_code;
+
+namespace {
+
+bool is_disconnect(const error_code& ec) {
+  return ec == http::error::end_of_stream || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::ssl::error::stream_truncated || ec == net::error::operation_aborted;
+}
+
+// Header fields from handlers must not split the response (CR/LF) or name nothing.
+bool safe_field(std::string_view name, std::string_view value) {
+  return !name.empty() && name.find_first_of("\r\n: ") == std::string_view::npos &&
+         value.find_first_of("\r\n") == std::string_view::npos;
+}
+
+std::string bracket(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+}  // namespace
+
+// One HTTP/1.1 connection: read header, enforce limits, read body, dispatch, write, repeat.
+template <class Stream>
+class HttpSession final : public Connection,
+                          public StreamUpgrader,
+                          public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(ServerCore& server, Stream stream, std::string remote)
+      : server_(server),
+        stream_(std::move(stream)),
+        executor_(stream_.get_executor()),
+        remote_(std::move(remote)) {}
+
+  void start() {
+    net::dispatch(executor_, [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  void shutdown() override {
+    net::post(executor_, [self = this->shared_from_this()] { self->on_shutdown(); });
+  }
+
+  void force_close() override {
+    net::post(executor_, [self = this->shared_from_this()] { self->close(); });
+  }
+
+  void upgrade(HttpRequest request, StreamTransport transport, StreamHandler handler) override;
+
+ private:
+  enum class State { handshake, reading_header, reading_body, handling, writing, closed };
+  using Self = HttpSession<Stream>;
+
+  void on_shutdown() {
+    if (state_ == State::closed) return;
+    shutdown_requested_ = true;
+    // An idle keep-alive connection (no byte of a next request yet) closes now; requests in
+    // progress finish and their response carries "Connection: close".
+    if ((state_ == State::reading_header && buffer_.size() == 0) || state_ == State::handshake) {
+      beast::get_lowest_layer(stream_).cancel();
+    }
+  }
+
+  void begin() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      state_ = State::handshake;
+      beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](error_code ec) { self->on_handshake(ec); });
+    } else {
+      read_header();
+    }
+  }
+
+  void on_handshake(error_code ec) {
+    if (ec) {
+      if (!is_disconnect(ec)) {
+        server_.probe.tls_failures.inc();
+        log::debug("TLS handshake failed", {{"remote", remote_}, {"error", ec.message()}});
+      }
+      return close();
+    }
+    read_header();
+  }
+
+  void read_header() {
+    if (shutdown_requested_ || server_.stopping()) return graceful_close();
+    state_ = State::reading_header;
+    parser_.emplace();
+    parser_->header_limit(server_.options.max_header_size);
+    parser_->body_limit(server_.options.max_body_size);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(error_code ec) {
+    if (ec == beast::error::timeout) {
+      if (buffer_.size() > 0) server_.probe.timeouts.inc();  // idle keep-alive expiry is normal
+      return close();
+    }
+    if (ec == http::error::body_limit) return reject_body_too_large();
+    if (ec == http::error::header_limit) {
+      return reject(error_response(431, "RequestHeaderFieldsTooLarge",
+                                   "The request headers exceed " +
+                                       std::to_string(server_.options.max_header_size) +
+                                       " bytes; send fewer or shorter headers."));
+    }
+    if (ec && (is_disconnect(ec) || buffer_.size() == 0)) return close();
+    if (ec) {
+      return reject(error_response(
+          400, "BadRequest",
+          "The request is not valid HTTP/1.1 (" + ec.message() + "); check the client."));
+    }
+    auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
+      return send_continue();
+    }
+    if (parser_->is_done()) return handle_request();
+    read_body();
+  }
+
+  void send_continue() {
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res](error_code ec, std::size_t) {
+                        if (ec) return self->close();
+                        self->read_body();
+                      });
+  }
+
+  void read_body() {
+    state_ = State::reading_body;
+    beast::get_lowest_layer(stream_).expires_after(server_.options.body_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_body(ec); });
+  }
+
+  void on_body(error_code ec) {
+    if (ec == http::error::body_limit) return reject_body_too_large();
+    if (ec == beast::error::timeout) {
+      server_.probe.timeouts.inc();
+      return reject(error_response(408, "RequestTimeout",
+                                   "The request body did not arrive within the body timeout; "
+                                   "send it faster or raise body_timeout."));
+    }
+    if (ec) return close();
+    handle_request();
+  }
+
+  // The request as handlers see it; the Beast header stays in parser_ for a WebSocket upgrade.
+  HttpRequest to_request(bool with_body) {
+    auto& req = parser_->get();
+    HttpRequest r;
+    r.method_text = std::string(req.method_string());
+    r.method = parse_method(r.method_text);
+    r.remote_address = remote_;
+    for (const auto& field : req) {
+      r.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (with_body) r.body = std::move(req.body());
+    if (Status s = parse_target(req.target(), r); !s) {
+      r.path = std::string(req.target().substr(0, req.target().find('?')));
+      bad_target_ = s.message();
+    }
+    return r;
+  }
+
+  void handle_request() {
+    state_ = State::handling;
+    beast::get_lowest_layer(stream_).expires_never();
+    keep_alive_ = parser_->get().keep_alive();
+    head_ = parser_->get().method() == http::verb::head;
+    bad_target_.clear();
+    HttpRequest request = to_request(true);
+    hold();
+    if (!bad_target_.empty()) {
+      return server_.dispatcher.reject(
+          std::move(request), error_response(400, "InvalidArgument", bad_target_), completion());
+    }
+    server_.dispatcher.dispatch(std::move(request), completion(), this);
+  }
+
+  // Called when the request was refused before dispatch; the connection closes afterwards
+  // because the rest of the request (e.g. an oversized body) was not read.
+  void reject(HttpResponse response) {
+    keep_alive_ = false;
+    state_ = State::handling;
+    head_ = false;
+    bad_target_.clear();
+    HttpRequest request = to_request(false);
+    hold();
+    server_.dispatcher.reject(std::move(request), std::move(response), completion());
+  }
+
+  void reject_body_too_large() {
+    server_.probe.rejected_bodies.inc();
+    reject(error_response(413, "PayloadTooLarge",
+                          "The request body exceeds the limit of " +
+                              std::to_string(server_.options.max_body_size) +
+                              " bytes. Send less per request (e.g. split a batch), or raise "
+                              "max_body_size."));
+  }
+
+  // While a handler works nothing else owns the session: the server keeps it alive.
+  void hold() { server_.hold(this->shared_from_this()); }
+  void release() { server_.release(this); }
+
+  Responder completion() {
+    std::weak_ptr<Self> weak = this->shared_from_this();
+    return Responder([weak, executor = executor_](HttpResponse&& response) {
+      net::post(executor, [weak, response = std::move(response)]() mutable {
+        if (auto self = weak.lock()) self->write_response(std::move(response));
+      });
+    });
+  }
+
+  void write_response(HttpResponse r) {
+    release();
+    if (state_ != State::handling) return;  // closed meanwhile, or upgraded
+    state_ = State::writing;
+    if (r.status < 100 || r.status > 599) {
+      log::error("handler returned an invalid HTTP status; sending 500", {{"status", r.status}});
+      r = error_response(500, "InternalServerError", "The server produced an invalid response.");
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), 11);
+    res->set(http::field::server, "Castor");
+    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) {
+      if (safe_field(name, value)) {
+        res->insert(name, value);
+      } else {
+        log::error("dropped a response header with CR, LF or an invalid name", {{"name", name}});
+      }
+    }
+    res->keep_alive(keep_alive_ && !shutdown_requested_ && !server_.stopping());
+    std::size_t length = r.body.size();
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    if (head_) {
+      res->body().clear();
+      res->content_length(length);
+    }
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *res,
+                      [self = this->shared_from_this(), res](error_code ec, std::size_t) {
+                        if (ec) {
+                          if (ec == beast::error::timeout) self->server_.probe.timeouts.inc();
+                          return self->close();
+                        }
+                        if (!res->keep_alive()) return self->graceful_close();
+                        self->read_header();
+                      });
+  }
+
+  void graceful_close() {
+    if (state_ == State::closed) return;
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      state_ = State::closed;
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](error_code) { self->close(); });
+    } else {
+      error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      close();
+    }
+  }
+
+  void close() {
+    if (upgraded_) return;  // the stream session owns the socket now
+    state_ = State::closed;
+    error_code ignored;
+    beast::get_lowest_layer(stream_).socket().close(ignored);
+    release();
+    server_.remove(this);
+  }
+
+  ServerCore& server_;
+  Stream stream_;
+  net::any_io_executor executor_;  // stays valid after an upgrade moved stream_ away
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  State state_ = State::reading_header;
+  bool keep_alive_ = true;
+  bool head_ = false;
+  bool shutdown_requested_ = false;
+  bool upgraded_ = false;
+  std::string bad_target_;
+};
+
+template <class Stream>
+void HttpSession<Stream>::upgrade(HttpRequest request, StreamTransport transport,
+                                  StreamHandler handler) {
+  // The stream session takes the socket; this session ends without touching it again.
+  state_ = State::closed;
+  upgraded_ = true;
+  release();
+  auto& beast_request = parser_->get();
+  start_stream_session(server_, std::move(stream_), std::move(buffer_), std::move(beast_request),
+                       std::move(request), transport, std::move(handler));
+  server_.remove(this);
+}
+
+// ---- ServerCore ------------------------------------------------------------------------------
+
+void ServerCore::add(const std::shared_ptr<Connection>& c) {
+  std::lock_guard lock(mu_);
+  connections_.emplace(c.get(), c);
+  probe.connections_open.set(static_cast<double>(connections_.size()));
+}
+
+void ServerCore::remove(Connection* c) {
+  bool last = false;
+  {
+    std::lock_guard lock(mu_);
+    std::erase_if(held_, [c](const auto& p) { return p.get() == c; });
+    if (connections_.erase(c) == 0) return;
+    probe.connections_open.set(static_cast<double>(connections_.size()));
+    last = connections_.empty() && stopping();
+  }
+  if (last && on_last_connection_gone) on_last_connection_gone();
+}
+
+void ServerCore::hold(std::shared_ptr<Connection> c) {
+  std::lock_guard lock(mu_);
+  held_.push_back(std::move(c));
+}
+
+void ServerCore::release(Connection* c) {
+  std::lock_guard lock(mu_);
+  std::erase_if(held_, [c](const auto& p) { return p.get() == c; });
+}
+
+std::vector<std::shared_ptr<Connection>> ServerCore::live() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [ptr, weak] : connections_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// ---- HttpServer -------------------------------------------------------------------------------
+
+struct HttpServer::Impl {
+  Impl(ServerOptions o, Dispatcher& d, HttpProbe& p)
+      : core(std::move(o), d, p),
+        control(net::make_strand(ioc)),
+        acceptor(control),
+        signals(control),
+        grace_timer(control),
+        retry_timer(control) {
+    core.on_last_connection_gone = [this] { net::post(control, [this] { grace_timer.cancel(); }); };
+  }
+  ~Impl() { core.on_last_connection_gone = nullptr; }
+
+  Status load_tls();
+  Status bind();
+  void accept();
+  void on_accept(error_code ec, tcp::socket socket);
+  void begin_stop(bool force);  // on the control strand
+  template <class Session, class Stream>
+  void start_session(Stream stream, std::string remote);
+
+  ServerCore core;
+  net::io_context ioc;
+  // Acceptor, signals and timers live on one strand, so stopping never races with itself.
+  net::strand<net::io_context::executor_type> control;
+  std::optional<net::ssl::context> ssl;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer grace_timer;
+  net::steady_timer retry_timer;
+  std::vector<std::thread> threads;
+  std::uint16_t bound_port = 0;
+  bool grace_armed = false;
+};
+
+Status HttpServer::Impl::load_tls() {
+  const auto& o = core.options;
+  try {
+    ssl.emplace(net::ssl::context::tls_server);
+    ssl->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                     net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+    SSL_CTX_set_options(ssl->native_handle(), SSL_OP_NO_RENEGOTIATION);
+    ssl->use_certificate_chain_file(o.cert_file);
+    ssl->use_private_key_file(o.key_file, net::ssl::context::pem);
+  } catch (const boost::system::system_error& e) {
+    return invalid_argument("cannot load the TLS certificate '" + o.cert_file + "' or key '" +
+                            o.key_file + "': " + e.code().message() +
+                            ". Check that both files are PEM and belong together.");
+  }
+  return Status::ok();
+}
+
+Status HttpServer::Impl::bind() {
+  const auto& o = core.options;
+  error_code ec;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(o.host, std::to_string(o.port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return invalid_argument("cannot resolve the listen host '" + o.host + "': " + ec.message() +
+                            ". Use an IP address or a resolvable name.");
+  }
+  tcp::endpoint endpoint = results.begin()->endpoint();
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(Code::unavailable,
+                  "cannot listen on " + bracket(o.host) + ":" + std::to_string(o.port) + ": " +
+                      ec.message() +
+                      ". Choose another --listen port or stop the process using it.");
+  }
+  bound_port = acceptor.local_endpoint().port();
+  return Status::ok();
+}
+
+void HttpServer::Impl::accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
+}
+
+template <class Session, class Stream>
+void HttpServer::Impl::start_session(Stream stream, std::string remote) {
+  auto session = std::make_shared<Session>(core, std::move(stream), std::move(remote));
+  core.add(session);
+  session->start();
+}
+
+void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || core.stopping()) return;
+  if (ec) {
+    // e.g. too many open files: back off instead of spinning.
+    log::warn("accept failed; retrying", {{"error", ec.message()}});
+    retry_timer.expires_after(std::chrono::milliseconds(100));
+    retry_timer.async_wait([this](error_code tec) {
+      if (!tec && !core.stopping()) accept();
+    });
+    return;
+  }
+  core.probe.connections.inc();
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto remote = socket.remote_endpoint(ignored).address().to_string();
+  if (ssl) {
+    start_session<HttpSession<TlsStream>>(TlsStream(std::move(socket), *ssl), std::move(remote));
+  } else {
+    start_session<HttpSession<PlainStream>>(PlainStream(std::move(socket)), std::move(remote));
+  }
+  accept();
+}
+
+void HttpServer::Impl::begin_stop(bool force) {
+  bool first = !core.stopping_flag.exchange(true);
+  if (first) {
+    if (core.options.on_stopping) core.options.on_stopping();
+    log::info("shutting down: no new connections; finishing requests in flight",
+              {{"grace_ms", static_cast<std::int64_t>(core.options.shutdown_timeout.count())}});
+    error_code ignored;
+    acceptor.close(ignored);
+    retry_timer.cancel();
+  }
+  auto live = core.live();
+  for (auto& c : live) force ? c->force_close() : c->shutdown();
+  if (force) return;
+  if (!grace_armed) {
+    grace_armed = true;
+    grace_timer.expires_after(core.options.shutdown_timeout);
+    grace_timer.async_wait([this](error_code ec) {
+      if (!ec) {
+        log::warn("shutdown grace period over; closing the remaining connections");
+        begin_stop(true);
+      }
+      signals.cancel();
+    });
+  }
+  if (live.empty()) grace_timer.cancel();
+}
+
+HttpServer::HttpServer(ServerOptions options, Dispatcher& dispatcher, HttpProbe& probe)
+    : impl_(std::make_unique<Impl>(std::move(options), dispatcher, probe)) {}
+
+HttpServer::~HttpServer() {
+  if (!impl_->threads.empty()) {
+    stop();
+    wait();
+  }
+}
+
+Status HttpServer::start() {
+  if (impl_->core.options.tls) CASTOR_RETURN_IF_ERROR(impl_->load_tls());
+  CASTOR_RETURN_IF_ERROR(impl_->bind());
+  impl_->accept();
+  unsigned n = std::max(1u, impl_->core.options.io_threads);
+  for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return Status::ok();
+}
+
+std::uint16_t HttpServer::port() const noexcept {
+  return impl_->bound_port;
+}
+
+std::string HttpServer::url() const {
+  std::string host = impl_->core.options.host;
+  if (host == "0.0.0.0") host = "127.0.0.1";  // wildcard binds: point people at loopback
+  if (host == "::") host = "::1";
+  return std::string(impl_->core.options.tls ? "https://" : "http://") + bracket(host) + ":" +
+         std::to_string(impl_->bound_port) + "/";
+}
+
+void HttpServer::stop() {
+  net::post(impl_->control, [impl = impl_.get()] { impl->begin_stop(false); });
+}
+
+void HttpServer::stop_on_signals() {
+  impl_->signals.add(SIGINT);
+  impl_->signals.add(SIGTERM);
+  struct Waiter {
+    Impl* impl;
+    void operator()(error_code ec, int signal) const {
+      if (ec) return;
+      log::info("signal received", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      bool again = impl->core.stopping();
+      impl->signals.async_wait(*this);
+      impl->begin_stop(again);  // a second signal cuts every connection
+    }
+  };
+  net::post(impl_->control, [impl = impl_.get()] { impl->signals.async_wait(Waiter{impl}); });
+}
+
+void HttpServer::wait() {
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+}  // namespace castor::api

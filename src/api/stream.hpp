@@ -1,0 +1,55 @@
+// Live streams (WebSocket or Server-Sent Events) for handler authors, without transport types.
+// A stream route's handler gets a StreamSink to push messages into; the transport owns a bounded
+// outbound queue per connection and never lets a slow client grow memory without bound.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http.hpp"
+
+namespace castor::api {
+
+enum class StreamTransport : unsigned char { websocket, sse };
+
+// The outbound side of one live connection. Thread-safe.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues one message (usually a JSON text). Returns false when the stream is closed or its
+  // queue is full; a full queue closes the stream (the client is too slow) so the producer
+  // should drop its subscription.
+  virtual bool send(std::string message) = 0;
+  virtual void close() = 0;
+  virtual bool is_open() const noexcept = 0;
+  virtual StreamTransport transport() const noexcept = 0;
+};
+
+// Receives what happens on the connection after the upgrade. Called on the connection's strand,
+// never concurrently for one stream.
+class StreamListener {
+ public:
+  virtual ~StreamListener() = default;
+  virtual void on_message(std::string_view /*text*/) {}  // WebSocket text frames only
+  virtual void on_close() {}                             // exactly once, when the stream ends
+};
+
+// Called once per accepted stream with the authenticated request. May return nullptr when it
+// needs no callbacks.
+using StreamHandler =
+    std::function<std::shared_ptr<StreamListener>(const HttpRequest&, std::shared_ptr<StreamSink>)>;
+
+// WebSocket when the request asks to upgrade to it, SSE when it accepts text/event-stream.
+std::optional<StreamTransport> requested_stream(const HttpRequest& request);
+
+// Implemented by the transport: takes over the connection of `request` for a stream.
+class StreamUpgrader {
+ public:
+  virtual ~StreamUpgrader() = default;
+  virtual void upgrade(HttpRequest request, StreamTransport transport, StreamHandler handler) = 0;
+};
+
+}  // namespace castor::api

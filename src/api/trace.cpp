@@ -1,0 +1,60 @@
+#include "api/trace.hpp"
+
+#include <openssl/rand.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace castor::api {
+namespace {
+
+bool is_lower_hex(std::string_view s) noexcept {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool all_zero(std::string_view s) noexcept {
+  return s.find_first_not_of('0') == s.npos;
+}
+
+}  // namespace
+
+bool valid_traceparent(std::string_view h) noexcept {
+  // version "00": 2-32-16-2 hex digits separated by dashes; all-zero ids are invalid.
+  if (h.size() != 55 || h[2] != '-' || h[35] != '-' || h[52] != '-') return false;
+  std::string_view version = h.substr(0, 2), trace = h.substr(3, 32), parent = h.substr(36, 16),
+                   flags = h.substr(53, 2);
+  return is_lower_hex(version) && version != "ff" && is_lower_hex(trace) && !all_zero(trace) &&
+         is_lower_hex(parent) && !all_zero(parent) && is_lower_hex(flags);
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
+    throw std::runtime_error("OpenSSL RAND_bytes failed: the system random source is unusable");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char b : buf) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+TraceContext trace_from_header(std::optional<std::string_view> traceparent) {
+  TraceContext t;
+  if (traceparent && valid_traceparent(*traceparent)) {
+    t.trace_id = std::string(traceparent->substr(3, 32));
+    t.parent_id = std::string(traceparent->substr(36, 16));
+    t.from_client = true;
+  } else {
+    t.trace_id = random_hex(16);
+  }
+  return t;
+}
+
+}  // namespace castor::api

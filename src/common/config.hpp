@@ -1,0 +1,79 @@
+// Castor's configuration: every option is a command-line flag (--tls-cert), an environment
+// variable (CASTOR_TLS_CERT) and a TOML key (tls_cert), resolved flag > env > file > default.
+// This unit only parses and validates; it never opens sockets, creates files or reads DATA.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.hpp"
+
+namespace castor {
+
+// The resolved options of `castor serve`. To add an option: add a field here and one row to the
+// table in config.cpp; flag, environment variable, TOML key, --help and docs follow from the row.
+struct Config {
+  std::string data_dir;          // data: where Castor keeps everything. Default "castor-data".
+  std::string listen;            // listen: HOST:PORT. Default 127.0.0.1:8443, or :8080 insecure.
+  bool insecure_local = false;   // insecure_local: plain HTTP, no auth, loopback only.
+  std::string tls_cert;          // tls_cert: PEM certificate chain; default DATA/tls/server.pem.
+  std::string tls_key;           // tls_key: PEM private key; default DATA/tls/server.key.
+  std::uint64_t io_threads = 2;  // io_threads: threads serving HTTP. Default 2.
+  std::uint64_t max_body_size = 8u << 20;             // max_body_size: larger bodies get 413.
+  std::chrono::milliseconds header_timeout{30000};    // header_timeout: incl. keep-alive idle.
+  std::chrono::milliseconds body_timeout{60000};      // body_timeout: to receive a request body.
+  std::chrono::milliseconds write_timeout{60000};     // write_timeout: to send a response.
+  std::chrono::milliseconds shutdown_timeout{10000};  // shutdown_timeout: in-flight grace.
+  std::string log_level = "info";     // log_level: trace, debug, info, warn, error, off.
+  std::string log_format = "logfmt";  // log_format: logfmt or json.
+  bool access_log = true;             // access_log: one log line per HTTP request.
+  std::string config_file;            // the file that was read ("" when none); not a TOML key
+
+  // The listen address, with the default for the mode filled in.
+  std::string effective_listen() const;
+};
+
+enum class OptionKind : unsigned char { text, boolean, count, size, duration };
+
+struct OptionInfo {
+  std::string_view key;  // TOML key, e.g. "tls_cert"
+  OptionKind kind;
+  std::string_view default_text;  // as a user would write it; "" means unset
+  std::string_view help;          // one sentence for --help and the docs
+};
+
+// Every option, in the order --help lists them. Flag and env names derive from the key.
+std::span<const OptionInfo> config_options();
+std::string flag_name(std::string_view key);  // "tls_cert" -> "--tls-cert"
+std::string env_name(std::string_view key);   // "tls_cert" -> "CASTOR_TLS_CERT"
+
+// Where option values come from. `flags` holds the raw text given on the command line, keyed by
+// TOML key, plus "config" for --config. `env` reads the environment (getenv when empty).
+struct ConfigSources {
+  std::map<std::string, std::string, std::less<>> flags;
+  std::function<std::optional<std::string>(const std::string&)> env;
+};
+
+// Resolves every option. Errors name the source (flag, variable or file key) and say how to fix
+// it; unknown keys in the config file are errors.
+Result<Config> load_config(const ConfigSources& sources);
+
+// HOST:PORT or [IPv6]:PORT; PORT may be 0 (pick a free port).
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Result<ListenAddress> parse_listen(std::string_view text);
+bool is_loopback_host(std::string_view host);  // localhost, 127.0.0.0/8, ::1
+
+// Value parsers shared with other config-like inputs: "8MiB", "512k", "1048576"; "10s", "250ms".
+Result<std::uint64_t> parse_size(std::string_view text);
+Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace castor

@@ -1,0 +1,173 @@
+// The real transport in-process on a loopback port, driven by a raw socket client, so that
+// session lifetimes (keep-alive, pipelining, late async responses, shutdown) run under ASan.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/http_server.hpp"
+#include "common/log.hpp"
+#include "test_dir.hpp"
+
+namespace castor::api {
+namespace {
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void send(std::string_view data) {
+    ASSERT_EQ(::send(fd_, data.data(), data.size(), MSG_NOSIGNAL), ssize_t(data.size()));
+  }
+  // Reads until `n` responses (by Content-Length) arrived or the peer closed.
+  std::string read_responses(int n) {
+    std::string data;
+    while (count(data) < n) {
+      char buf[4096];
+      ssize_t got = ::recv(fd_, buf, sizeof buf, 0);
+      if (got <= 0) break;
+      data.append(buf, static_cast<std::size_t>(got));
+    }
+    return data;
+  }
+  bool closed_by_peer() {
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  static int count(const std::string& data) {
+    int n = 0;
+    std::size_t pos = 0;
+    while ((pos = data.find("\r\n\r\n", pos)) != std::string::npos) {
+      ++n;
+      pos += 4;
+    }
+    return n;
+  }
+  int fd_;
+  bool connected_ = false;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::init({log::Level::warn});
+    router.add(
+        {.method = Method::get, .path = "/hello", .access = Access::anyone},
+        sync_handler([](const HttpRequest&) { return HttpResponse::json(200, "{\"hi\":1}"); }));
+    router.add({.method = Method::post, .path = "/late", .access = Access::anyone},
+               [](HttpRequest, Responder respond) {
+                 std::thread([respond] {
+                   std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                   respond(HttpResponse::empty(204));
+                 }).detach();
+               });
+    audit = AuditLog::open_or_throw(dir.path() / "audit.log", registry);
+    auth = std::make_unique<Authenticator>(nullptr);
+    probe = std::make_unique<HttpProbe>(registry);
+    dispatcher =
+        std::make_unique<Dispatcher>(router, *auth, *audit, *probe, DispatcherOptions{false});
+    ServerOptions options;
+    options.port = 0;
+    options.tls = false;
+    options.max_body_size = 100;
+    options.shutdown_timeout = std::chrono::milliseconds(2000);
+    server = std::make_unique<HttpServer>(options, *dispatcher, *probe);
+    ASSERT_TRUE(server->start().is_ok());
+  }
+  void TearDown() override {
+    server->stop();
+    server->wait();
+  }
+
+  castor::testing::TempDir dir;
+  metrics::Registry registry;
+  Router router;
+  std::unique_ptr<AuditLog> audit;
+  std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<HttpProbe> probe;
+  std::unique_ptr<Dispatcher> dispatcher;
+  std::unique_ptr<HttpServer> server;
+};
+
+TEST_F(HttpServerTest, KeepAliveAndPipelinedRequestsShareOneConnection) {
+  Client c(server->port());
+  ASSERT_TRUE(c.connected());
+  c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(c.read_responses(1).find("{\"hi\":1}"), std::string::npos);
+  c.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string two = c.read_responses(2);
+  EXPECT_NE(two.find("HTTP/1.1 200"), std::string::npos) << two;
+  EXPECT_NE(two.find("HTTP/1.1 404"), std::string::npos) << two;
+  EXPECT_EQ(probe->connections.value(), 1u);
+}
+
+TEST_F(HttpServerTest, HeadHasLengthButNoBody) {
+  Client c(server->port());
+  c.send("HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string data = c.read_responses(2);
+  EXPECT_NE(data.find("Content-Length: 8\r\n\r\nHTTP/1.1 200"), std::string::npos) << data;
+}
+
+TEST_F(HttpServerTest, OversizedBodyGets413AndTheConnectionCloses) {
+  Client c(server->port());
+  c.send("POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n");
+  std::string data = c.read_responses(1);
+  EXPECT_TRUE(data.starts_with("HTTP/1.1 413")) << data;
+  EXPECT_NE(data.find("PayloadTooLarge"), std::string::npos);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(HttpServerTest, MalformedRequestsGet400) {
+  Client c(server->port());
+  c.send("BLAH\r\n\r\n");
+  EXPECT_TRUE(c.read_responses(1).starts_with("HTTP/1.1 400"));
+  Client d(server->port());
+  d.send("GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(d.read_responses(1).starts_with("HTTP/1.1 400"));
+}
+
+TEST_F(HttpServerTest, LateResponseAfterTheClientLeftIsHarmless) {
+  {
+    Client c(server->port());
+    c.send("POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+  }  // closed before the handler answers
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  Client again(server->port());
+  again.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(again.read_responses(1).starts_with("HTTP/1.1 200"));
+}
+
+TEST_F(HttpServerTest, StopFinishesInFlightRequestsAndClosesIdleOnes) {
+  Client idle(server->port());
+  idle.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  idle.read_responses(1);
+  Client busy(server->port());
+  busy.send("POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto start = std::chrono::steady_clock::now();
+  server->stop();
+  std::string reply = busy.read_responses(1);
+  EXPECT_TRUE(reply.starts_with("HTTP/1.1 204")) << reply;
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos);
+  EXPECT_TRUE(idle.closed_by_peer());
+  server->wait();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+}  // namespace
+}  // namespace castor::api

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/router.hpp"
+#include "common/config.hpp"
 #include "twin/engine.hpp"
 
 namespace castor::api {
@@ -35,8 +36,9 @@ class Worker {
 
 struct AdtContext {
   twin::Engine& engine;
+  const Config& config;
   bool tls = true;  // for nextLink URLs
-  Worker worker;
+  Worker worker;    // blocking work (model uploads, jobs)
 };
 
 void register_model_routes(Router& router, AdtContext& ctx);

@@ -5,7 +5,9 @@
 #include <map>
 #include <memory>
 
+#include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
+#include "twin/engine.hpp"
 #include "app/cli.hpp"
 #include "app/version.hpp"
 #include "common/config.hpp"
@@ -22,14 +24,43 @@ struct ServeFlags {
   CLI::Option* config_option = nullptr;
 };
 
-// The engine attachment point: every module of the API registers its routes, OpenAPI parts and
-// readiness conditions here, before the server starts. The engine (twin core, models, history,
-// query) is created in run_serve and passed in when it exists, e.g.:
-//   api::register_model_routes(server.router(), engine.models());
-//   api::register_twin_routes(server.router(), engine);
-//   server.readiness().require("engine");   // engine.on_recovered([&] { satisfy("engine"); })
-void register_routes(api::ApiServer& server) {
-  (void)server;  // health, metrics and openapi.json are added by ApiServer::start()
+// Metrics of the twin core, read when /metrics is scraped.
+std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry, twin::Engine& engine) {
+  std::vector<metrics::CallbackHandle> h;
+  h.push_back(registry.callback_gauge("castor_twins", "Digital twins in the twin core.", {},
+                                      [&engine] { return static_cast<double>(engine.twin_count()); }));
+  h.push_back(registry.callback_gauge("castor_relationships", "Relationships between twins.", {},
+                                      [&engine] { return static_cast<double>(engine.relationship_count()); }));
+  h.push_back(registry.callback_gauge("castor_models", "Models in the model registry.", {},
+                                      [&engine] { return static_cast<double>(engine.models().size()); }));
+  h.push_back(registry.callback_counter("castor_change_events_total", "Change events published.", {},
+                                        [&engine] { return static_cast<double>(engine.events().published()); }));
+  for (std::size_t i = 0; i < engine.shard_count(); ++i) {
+    metrics::Labels l{{"shard", std::to_string(i)}};
+    const twin::Shard& s = engine.shard(i);
+    h.push_back(registry.callback_gauge("castor_shard_queue_depth", "Tasks waiting in a shard's queue.", l,
+                                        [&s] { return static_cast<double>(s.queue_depth()); }));
+    h.push_back(registry.callback_counter("castor_shard_tasks_total", "Tasks a shard has run.", l,
+                                          [&s] { return static_cast<double>(s.tasks_run()); }));
+    h.push_back(registry.callback_counter("castor_shard_commits_total", "Group commits a shard has made durable.", l,
+                                          [&s] { return static_cast<double>(s.commits()); }));
+  }
+  return h;
+}
+
+Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config) {
+  twin::EngineOptions options;
+  options.data_dir = config.data_dir;
+  options.shards = config.shards;
+  options.store.durability =
+      config.durability == "relaxed" ? store::Durability::relaxed : store::Durability::strict;
+  if (config.durability == "relaxed")
+    log::warn("durability is relaxed: acknowledged writes survive a crash of castor, not of the machine", {});
+  options.progress = [](std::string_view phase, std::size_t done, std::size_t total) {
+    log::info("recovering", {{"phase", std::string(phase)}, {"done", std::to_string(done)},
+                             {"total", total ? std::to_string(total) : std::string("?")}});
+  };
+  return twin::Engine::open(std::move(options));
 }
 
 int run_serve(const ServeFlags& flags) {
@@ -45,18 +76,35 @@ int run_serve(const ServeFlags& flags) {
   log::info("starting castor",
             {{"version", std::string(kVersion)},
              {"config", config->config_file.empty() ? "(none)" : config->config_file}});
-  metrics::Registry registry;
-  metrics::ProcessProbe process(registry, kVersion);
-  api::ApiServer server(*config, registry, kVersion);
-  register_routes(server);
-  server.stop_on_signals();
-  if (Status s = server.start(); !s) {
-    log::error("cannot start", {{"error", s.message()}});
-    std::cerr << "castor serve: " << s.message() << "\n";
+  auto engine = open_engine(*config);
+  if (!engine) {
+    log::error("cannot open the twin core", {{"error", engine.status().message()}});
+    std::cerr << "castor serve: " << engine.status().message() << "\n";
     return 1;
   }
-  std::cout << "Castor listening on " << server.url() << std::endl;
-  server.wait();
+  log::info("twin core ready", {{"twins", std::to_string((*engine)->twin_count())},
+                                {"relationships", std::to_string((*engine)->relationship_count())},
+                                {"models", std::to_string((*engine)->models().size())},
+                                {"shards", std::to_string((*engine)->shard_count())}});
+  metrics::Registry registry;
+  metrics::ProcessProbe process(registry, kVersion);
+  auto engine_probes = engine_metrics(registry, **engine);
+  {
+    api::ApiServer server(*config, registry, kVersion);
+    api::AdtContext adt{**engine, *config, !config->insecure_local, {}};
+    api::register_adt_routes(server.router(), adt);
+    server.stop_on_signals();
+    if (Status s = server.start(); !s) {
+      log::error("cannot start", {{"error", s.message()}});
+      std::cerr << "castor serve: " << s.message() << "\n";
+      return 1;
+    }
+    std::cout << "Castor listening on " << server.url() << std::endl;
+    server.wait();
+    // Stop the twin core before the server goes: no handler may answer after that.
+    (*engine)->close();
+  }
+  engine_probes.clear();
   return 0;
 }
 

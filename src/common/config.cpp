@@ -68,6 +68,17 @@ const OptionRow kOptions[] = {
      &Config::log_format},
     {{"access_log", OptionKind::boolean, "true", "Log one line per HTTP request."},
      &Config::access_log},
+    {{"shards", OptionKind::count, "0",
+      "Twin core shards (threads owning twins); 0 means one per CPU."},
+     &Config::shards, 0, 256},
+    {{"durability", OptionKind::text, "strict",
+      "strict: an acknowledged write survives power loss (fsync per group commit); relaxed: it "
+      "survives a crash of castor but not of the machine, for more throughput."},
+     &Config::durability},
+    {{"import_dir", OptionKind::text, "",
+      "Folder that import jobs read from and write their logs to (file:// paths must lie inside "
+      "it); default DATA/import."},
+     &Config::import_dir},
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -215,6 +226,8 @@ Status validate(const Config& c) {
   }
   if (auto l = log::parse_level(c.log_level); !l) return invalid_argument(l.status().message());
   if (auto f = log::parse_format(c.log_format); !f) return invalid_argument(f.status().message());
+  if (c.durability != "strict" && c.durability != "relaxed")
+    return invalid_argument("durability '" + c.durability + "' is not strict or relaxed.");
   auto listen = parse_listen(c.effective_listen());
   if (!listen) return listen.status();
   if (c.tls_cert.empty() != c.tls_key.empty()) {

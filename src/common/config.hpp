@@ -33,6 +33,9 @@ struct Config {
   std::string log_level = "info";     // log_level: trace, debug, info, warn, error, off.
   std::string log_format = "logfmt";  // log_format: logfmt or json.
   bool access_log = true;             // access_log: one log line per HTTP request.
+  std::uint64_t shards = 0;           // shards: twin core threads; 0 = one per CPU.
+  std::string durability = "strict";  // durability: strict (fsync) or relaxed.
+  std::string import_dir;             // import_dir: root of file:// paths of import jobs.
   std::string config_file;            // the file that was read ("" when none); not a TOML key
 
   // The listen address, with the default for the mode filled in.

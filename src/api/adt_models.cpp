@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "api/adt_common.hpp"
+#include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/error.hpp"
 #include "twin/twin.hpp"
@@ -129,13 +130,14 @@ void delete_model(AdtContext& ctx, const HttpRequest& req, const Responder& resp
   });
 }
 
-RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary) {
+RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary,
+               const openapi::Fragment& doc = {}) {
   RouteSpec s;
   s.method = m;
   s.path = std::move(path);
   s.access = access;
   s.api_version = ApiVersion::required;
-  s.openapi = {std::move(op), std::move(summary), {"Models"}, ""};
+  s.openapi = {std::move(op), std::move(summary), {"Models"}, openapi::fragment(doc)};
   return s;
 }
 
@@ -143,19 +145,23 @@ RouteSpec spec(Method m, std::string path, Access access, std::string op, std::s
 
 void register_model_routes(Router& router, AdtContext& ctx) {
   router.add(spec(Method::post, "/models", Access::admin, "DigitalTwinModels_Add",
-                  "Uploads one or more models; all or none are added"),
+                  "Uploads one or more models; all or none are added",
+                  {.request_schema = "DtdlModels", .success = 201, .response_schema = "ModelDataList"}),
              [&ctx](HttpRequest req, Responder resp) { add_models(ctx, std::move(req), std::move(resp)); });
   router.add(spec(Method::get, "/models", Access::viewer, "DigitalTwinModels_List",
-                  "Lists models, optionally the dependencies of some"),
+                  "Lists models, optionally the dependencies of some",
+                  {.response_schema = "PagedModelData", .paged = true}),
              [&ctx](HttpRequest req, Responder resp) { list_models(ctx, req, resp); });
   router.add(spec(Method::get, "/models/{id}", Access::viewer, "DigitalTwinModels_GetById",
-                  "Retrieves a model's metadata and, optionally, its definition"),
+                  "Retrieves a model's metadata and, optionally, its definition",
+                  {.response_schema = "ModelData"}),
              [&ctx](HttpRequest req, Responder resp) { get_model(ctx, req, resp); });
   router.add(spec(Method::patch, "/models/{id}", Access::admin, "DigitalTwinModels_Update",
-                  "Decommissions a model"),
+                  "Decommissions a model",
+                  {.request_schema = "JsonPatch", .request_type = "application/json-patch+json", .success = 204}),
              [&ctx](HttpRequest req, Responder resp) { update_model(ctx, req, resp); });
   router.add(spec(Method::delete_, "/models/{id}", Access::admin, "DigitalTwinModels_Delete",
-                  "Deletes a model no other model depends on"),
+                  "Deletes a model no other model depends on", {.success = 204}),
              [&ctx](HttpRequest req, Responder resp) { delete_model(ctx, req, resp); });
 }
 

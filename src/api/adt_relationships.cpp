@@ -1,6 +1,7 @@
 // ADT relationships: /digitaltwins/{id}/relationships[/{relationshipId}] and
 // /digitaltwins/{id}/incomingrelationships; and the registration of every ADT resource.
 #include "api/adt_common.hpp"
+#include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/error.hpp"
 
@@ -9,14 +10,15 @@ namespace {
 
 constexpr std::size_t kRelationshipPage = 1000;
 
-RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary) {
+RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary,
+               const openapi::Fragment& doc = {}) {
   RouteSpec s;
   s.method = m;
   s.path = std::move(path);
   s.access = access;
   s.api_version = ApiVersion::required;
   s.twin_param = "id";
-  s.openapi = {std::move(op), std::move(summary), {"Relationships"}, ""};
+  s.openapi = {std::move(op), std::move(summary), {"Relationships"}, openapi::fragment(doc)};
   return s;
 }
 
@@ -44,7 +46,8 @@ void list(AdtContext& ctx, HttpRequest req, Responder resp, bool incoming) {
 
 void register_relationship_routes(Router& router, AdtContext& ctx) {
   router.add(spec(Method::get, "/digitaltwins/{id}/relationships/{relationshipId}", Access::viewer,
-                  "DigitalTwins_GetRelationshipById", "Retrieves a relationship"),
+                  "DigitalTwins_GetRelationshipById", "Retrieves a relationship",
+                  {.response_schema = "Relationship", .etag = true}),
              [&ctx](HttpRequest req, Responder resp) {
                ctx.engine.get_relationship(std::string(req.param("id")), std::string(req.param("relationshipId")),
                                            [resp](Result<twin::Rendered> r) {
@@ -53,7 +56,9 @@ void register_relationship_routes(Router& router, AdtContext& ctx) {
                                            });
              });
   router.add(spec(Method::put, "/digitaltwins/{id}/relationships/{relationshipId}", Access::operator_,
-                  "DigitalTwins_AddRelationship", "Creates or replaces a relationship"),
+                  "DigitalTwins_AddRelationship", "Creates or replaces a relationship",
+                  {.request_schema = "Relationship", .response_schema = "Relationship", .etag = true,
+                   .if_match = true, .if_none_match = true}),
              [&ctx](HttpRequest req, Responder resp) {
                auto c = adt::conditions(req);
                if (!c) return adt::fail(resp, c.status());
@@ -66,7 +71,9 @@ void register_relationship_routes(Router& router, AdtContext& ctx) {
                                            });
              });
   router.add(spec(Method::patch, "/digitaltwins/{id}/relationships/{relationshipId}", Access::operator_,
-                  "DigitalTwins_UpdateRelationship", "Updates a relationship's properties with a JSON Patch"),
+                  "DigitalTwins_UpdateRelationship", "Updates a relationship's properties with a JSON Patch",
+                  {.request_schema = "JsonPatch", .request_type = "application/json-patch+json", .success = 204,
+                   .etag = true, .if_match = true}),
              [&ctx](HttpRequest req, Responder resp) {
                auto c = adt::conditions(req);
                if (!c) return adt::fail(resp, c.status());
@@ -81,7 +88,7 @@ void register_relationship_routes(Router& router, AdtContext& ctx) {
                                              });
              });
   router.add(spec(Method::delete_, "/digitaltwins/{id}/relationships/{relationshipId}", Access::operator_,
-                  "DigitalTwins_DeleteRelationship", "Deletes a relationship"),
+                  "DigitalTwins_DeleteRelationship", "Deletes a relationship", {.success = 204, .if_match = true}),
              [&ctx](HttpRequest req, Responder resp) {
                auto c = adt::conditions(req);
                if (!c) return adt::fail(resp, c.status());
@@ -92,10 +99,12 @@ void register_relationship_routes(Router& router, AdtContext& ctx) {
                                               });
              });
   router.add(spec(Method::get, "/digitaltwins/{id}/relationships", Access::viewer, "DigitalTwins_ListRelationships",
-                  "Lists a twin's outgoing relationships, optionally of one name"),
+                  "Lists a twin's outgoing relationships, optionally of one name",
+                  {.response_schema = "RelationshipCollection", .paged = true}),
              [&ctx](HttpRequest req, Responder resp) { list(ctx, std::move(req), std::move(resp), false); });
   router.add(spec(Method::get, "/digitaltwins/{id}/incomingrelationships", Access::viewer,
-                  "DigitalTwins_ListIncomingRelationships", "Lists the relationships that point at a twin"),
+                  "DigitalTwins_ListIncomingRelationships", "Lists the relationships that point at a twin",
+                  {.response_schema = "IncomingRelationshipCollection", .paged = true}),
              [&ctx](HttpRequest req, Responder resp) { list(ctx, std::move(req), std::move(resp), true); });
 }
 

@@ -1,20 +1,22 @@
 // ADT twins, components and telemetry: /digitaltwins/{id}, .../components/{componentPath},
 // .../telemetry.
 #include "api/adt_common.hpp"
+#include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "twin/twin.hpp"
 
 namespace castor::api {
 namespace {
 
-RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary) {
+RouteSpec spec(Method m, std::string path, Access access, std::string op, std::string summary,
+               const openapi::Fragment& doc = {}) {
   RouteSpec s;
   s.method = m;
   s.path = std::move(path);
   s.access = access;
   s.api_version = ApiVersion::required;
   s.twin_param = "id";
-  s.openapi = {std::move(op), std::move(summary), {"DigitalTwins"}, ""};
+  s.openapi = {std::move(op), std::move(summary), {"DigitalTwins"}, openapi::fragment(doc)};
   return s;
 }
 
@@ -82,37 +84,47 @@ void send_telemetry(AdtContext& ctx, const HttpRequest& req, const Responder& re
 }  // namespace
 
 void register_twin_routes(Router& router, AdtContext& ctx) {
-  router.add(spec(Method::get, "/digitaltwins/{id}", Access::viewer, "DigitalTwins_GetById", "Retrieves a twin"),
+  router.add(spec(Method::get, "/digitaltwins/{id}", Access::viewer, "DigitalTwins_GetById", "Retrieves a twin",
+                  {.response_schema = "DigitalTwin", .etag = true}),
              [&ctx](HttpRequest req, Responder resp) {
                ctx.engine.get_twin(std::string(req.param("id")), rendered(resp));
              });
   router.add(spec(Method::put, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Add",
-                  "Creates or replaces a twin (If-None-Match: * creates only)"),
+                  "Creates or replaces a twin (If-None-Match: * creates only)",
+                  {.request_schema = "DigitalTwin", .response_schema = "DigitalTwin", .etag = true,
+                   .if_match = true, .if_none_match = true}),
              [&ctx](HttpRequest req, Responder resp) { put_twin(ctx, req, resp); });
   router.add(spec(Method::patch, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Update",
-                  "Updates a twin with a JSON Patch (If-Match for optimistic concurrency)"),
+                  "Updates a twin with a JSON Patch (If-Match for optimistic concurrency)",
+                  {.request_schema = "JsonPatch", .request_type = "application/json-patch+json", .success = 204,
+                   .etag = true, .if_match = true}),
              [&ctx](HttpRequest req, Responder resp) { patch_twin(ctx, req, resp, false); });
   router.add(spec(Method::delete_, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Delete",
-                  "Deletes a twin that has no relationships"),
+                  "Deletes a twin that has no relationships", {.success = 204, .if_match = true}),
              [&ctx](HttpRequest req, Responder resp) {
                auto c = adt::conditions(req);
                if (!c) return adt::fail(resp, c.status());
                ctx.engine.delete_twin(std::string(req.param("id")), *c, no_content(resp));
              });
   router.add(spec(Method::get, "/digitaltwins/{id}/components/{componentPath}", Access::viewer,
-                  "DigitalTwins_GetComponent", "Retrieves a component of a twin"),
+                  "DigitalTwins_GetComponent", "Retrieves a component of a twin",
+                  {.response_schema = "Component", .etag = true}),
              [&ctx](HttpRequest req, Responder resp) {
                ctx.engine.get_component(std::string(req.param("id")), std::string(req.param("componentPath")),
                                         rendered(resp));
              });
   router.add(spec(Method::patch, "/digitaltwins/{id}/components/{componentPath}", Access::operator_,
-                  "DigitalTwins_UpdateComponent", "Updates a component with a JSON Patch"),
+                  "DigitalTwins_UpdateComponent", "Updates a component with a JSON Patch",
+                  {.request_schema = "JsonPatch", .request_type = "application/json-patch+json", .success = 204,
+                   .etag = true, .if_match = true}),
              [&ctx](HttpRequest req, Responder resp) { patch_twin(ctx, req, resp, true); });
   router.add(spec(Method::post, "/digitaltwins/{id}/telemetry", Access::device, "DigitalTwins_SendTelemetry",
-                  "Publishes telemetry on behalf of a twin"),
+                  "Publishes telemetry on behalf of a twin",
+                  {.request_schema = "Telemetry", .success = 204}),
              [&ctx](HttpRequest req, Responder resp) { send_telemetry(ctx, req, resp, false); });
   router.add(spec(Method::post, "/digitaltwins/{id}/components/{componentPath}/telemetry", Access::device,
-                  "DigitalTwins_SendComponentTelemetry", "Publishes telemetry on behalf of a component"),
+                  "DigitalTwins_SendComponentTelemetry", "Publishes telemetry on behalf of a component",
+                  {.request_schema = "Telemetry", .success = 204}),
              [&ctx](HttpRequest req, Responder resp) { send_telemetry(ctx, req, resp, true); });
 }
 

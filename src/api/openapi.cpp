@@ -93,7 +93,13 @@ json::object operation_for(const Route& route) {
     if (!fragment || !fragment->is_object()) {
       throw std::logic_error("OpenAPI fragment of " + route.spec.path + " is not a JSON object");
     }
-    merge_json(op, fragment->get_object());
+    json::object frag = fragment->get_object();
+    // Parameters add to the automatic ones (path parameters, api-version) instead of replacing.
+    if (auto* extra = frag.if_contains("parameters"); extra && extra->is_array() && op.contains("parameters")) {
+      for (auto& p : extra->get_array()) op["parameters"].as_array().push_back(p);
+      frag.erase("parameters");
+    }
+    merge_json(op, frag);
   }
   auto& responses = op["responses"].as_object();
   bool has_success = false;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
 #include "twin/engine.hpp"
@@ -93,6 +94,7 @@ int run_serve(const ServeFlags& flags) {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}};
     api::register_adt_routes(server.router(), adt);
+    (void)server.openapi().merge_static(api::openapi::adt_schemas());
     server.stop_on_signals();
     if (Status s = server.start(); !s) {
       log::error("cannot start", {{"error", s.message()}});

@@ -94,6 +94,12 @@ void Engine::post(std::string_view twin_id, Shard::Task task, const std::functio
                                        " queue is full); retry shortly", "ServiceUnavailable"));
 }
 
+bool Engine::run_on_owner(std::string_view twin_id, Shard::Task task) {
+  return shards_[shard_of(twin_id)]->post(std::move(task));
+}
+
+bool Engine::run_on_shard(std::size_t index, Shard::Task task) { return shards_[index]->post(std::move(task)); }
+
 void Engine::for_each_shard(std::function<void(Shard&)> fn, std::function<void()> done) {
   auto remaining = std::make_shared<std::atomic<std::size_t>>(shards_.size());
   auto shared_fn = std::make_shared<std::function<void(Shard&)>>(std::move(fn));

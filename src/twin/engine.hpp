@@ -105,6 +105,10 @@ class Engine {
   // --- bulk and scans ---
   // Runs `fn` on every shard thread (e.g. query scatter); `done` runs after all returned.
   void for_each_shard(std::function<void(Shard&)> fn, std::function<void()> done);
+  // Runs `task` on the shard that owns `twin_id` (or on shard `index`); false when that shard's
+  // queue is full. Tasks may read and change the shard's twins; they must not block.
+  bool run_on_owner(std::string_view twin_id, Shard::Task task);
+  bool run_on_shard(std::size_t index, Shard::Task task);
 
  private:
   explicit Engine(EngineOptions options);

@@ -158,19 +158,57 @@ bool etag_matches(std::string_view header, std::uint64_t etag) {
   return false;
 }
 
+namespace {
+
+// Days since 1970-01-01 to a civil date (H. Hinnant's algorithm): no time zone, no libc call.
+void civil_from_days(long long z, int& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const long long era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int>(yoe) + static_cast<int>(era) * 400 + (m <= 2 ? 1 : 0);
+}
+
+void put_digits(char* p, unsigned long v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+}  // namespace
+
+// Called for every property of every rendered twin: formatted by hand, not with snprintf.
 std::string format_time(Nanos t) {
-  std::time_t secs = static_cast<std::time_t>(t / 1'000'000'000);
-  long frac = static_cast<long>((t % 1'000'000'000) / 100);  // 100 ns units: 7 digits
+  long long secs = t / 1'000'000'000;
+  long long frac = (t % 1'000'000'000) / 100;  // 100 ns units: 7 digits
   if (frac < 0) {
     frac += 10'000'000;
     --secs;
   }
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%07ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return buf;
+  long long days = secs / 86400;
+  long long rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  int y;
+  unsigned mo, d;
+  civil_from_days(days, y, mo, d);
+  char buf[29] = "0000-00-00T00:00:00.0000000Z";
+  if (y < 0 || y > 9999) return "0000-01-01T00:00:00.0000000Z";
+  put_digits(buf, static_cast<unsigned long>(y), 4);
+  put_digits(buf + 5, mo, 2);
+  put_digits(buf + 8, d, 2);
+  put_digits(buf + 11, static_cast<unsigned long>(rem / 3600), 2);
+  put_digits(buf + 14, static_cast<unsigned long>(rem / 60 % 60), 2);
+  put_digits(buf + 17, static_cast<unsigned long>(rem % 60), 2);
+  put_digits(buf + 20, static_cast<unsigned long>(frac), 7);
+  return std::string(buf, 28);
 }
 
 bool parse_time(std::string_view s, Nanos& out) {

@@ -283,6 +283,78 @@ bool store_changes(const CompiledInterface& m, const json::object& after, Cells&
   return any;
 }
 
+// The common patch — add, replace or remove of whole top-level properties — applied without
+// turning the twin into JSON. Returns false when the patch needs the general path.
+bool simple_patch(Twin& t, std::string_view component, const std::vector<json::PatchOp>& ops,
+                  const std::vector<SourceTimeOp>& st, Nanos now, PatchOutcome& outcome, Status& result) {
+  const CompiledInterface* m = t.model.get();
+  Cells* cells = &t.cells;
+  std::size_t comp_index = 0;
+  if (!component.empty()) {
+    const auto& names = component_names(*t.model);
+    comp_index = static_cast<std::size_t>(std::find(names.begin(), names.end(), component) - names.begin());
+    m = t.model->components.at(std::string(component)).get();
+    cells = &t.components()[comp_index].cells;
+  }
+  for (const auto& op : ops) {
+    if (op.path.size() != 1 || (op.kind != json::PatchOp::Kind::add && op.kind != json::PatchOp::Kind::replace &&
+                                op.kind != json::PatchOp::Kind::remove))
+      return false;
+    if (!m->property(op.path[0])) return false;  // components, unknown names: the general path explains
+  }
+  // Stage in order, so that later operations see earlier ones.
+  std::vector<std::pair<std::size_t, Value>> staged;
+  auto current = [&](std::size_t slot) -> const Value& {
+    for (auto it = staged.rbegin(); it != staged.rend(); ++it)
+      if (it->first == slot) return it->second;
+    return (*cells)[slot];
+  };
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const auto& op = ops[i];
+    const std::string& name = op.path[0];
+    auto slot = static_cast<std::size_t>(m->property(name)->slot);
+    if (op.kind != json::PatchOp::Kind::add && !current(slot).is_set()) {
+      result = patch_invalid("operation " + std::to_string(i) + " (" + op.path_text + "): '" + name +
+                             "' does not exist, so it cannot be " +
+                             (op.kind == json::PatchOp::Kind::remove ? "removed" : "replaced; use \"add\""));
+      return true;
+    }
+    if (op.kind == json::PatchOp::Kind::remove) {
+      staged.emplace_back(slot, Value{});
+      continue;
+    }
+    if (Status s = model::validate_property(*t.model, component, name, op.val); !s.is_ok()) {
+      result = validation_failed(s.message());
+      return true;
+    }
+    if (Status s = check_strings(op.val, name); !s.is_ok()) {
+      result = s;
+      return true;
+    }
+    staged.emplace_back(slot, Value::from_json(op.val));
+  }
+  std::vector<Cell*> changed;
+  bool any = false;
+  for (auto& [slot, v] : staged) {
+    Cell& c = (*cells)[slot];
+    if (v == c) continue;
+    bool removed = !v.is_set();
+    c = std::move(v);
+    if (!removed && std::find(changed.begin(), changed.end(), &c) == changed.end()) changed.push_back(&c);
+    any = true;
+  }
+  if (any && !component.empty()) t.components()[comp_index].last_update = now;
+  for (const auto& x : st) {
+    if (x.time) t.set_source_time(x.comp, x.slot, x.time);
+    else t.clear_source_time(x.comp, x.slot);
+    any = true;
+  }
+  if (any) t.stamp(changed, now);
+  outcome.changed = any;
+  result = Status::ok();
+  return true;
+}
+
 }  // namespace
 
 Status patch_twin(Twin& t, std::string_view component, const json::value& patch, Nanos now, PatchOutcome& outcome) {
@@ -295,6 +367,8 @@ Status patch_twin(Twin& t, std::string_view component, const json::value& patch,
   CASTOR_RETURN_IF_ERROR(take_metadata_ops(t, component, ops, st));
   for (const auto& op : ops)
     if (op.path.empty()) return patch_invalid("a patch operation may not replace the whole twin");
+  Status simple;
+  if (simple_patch(t, component, ops, st, now, outcome, simple)) return simple;
 
   json::object base = twin_values(t);
   json::value patch_doc = json::array{};

@@ -138,8 +138,8 @@ class TlsAndAuth(ServerCase):
             "PUT", "/digitaltwins/robot-1" + API, token=self.tokens["admin"], body=b"{}",
             headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01",
                      "Content-Type": "application/json"})
-        self.assertEqual(status, 404)  # no twin routes yet: still a mutation attempt
-        self.assertEqual(body["error"]["code"], "NotFound")
+        self.assertEqual(status, 400)  # a twin without $metadata: refused, still a mutation attempt
+        self.assertEqual(body["error"]["code"], "ValidationFailed")
         self.server.request("DELETE", "/healthz")  # 405, anonymous
         self.server.request("GET", "/healthz")     # reads are not audited
         lines = self.audit_lines()
@@ -149,7 +149,7 @@ class TlsAndAuth(ServerCase):
         self.assertEqual(mine[0]["role"], "admin")
         self.assertEqual(mine[0]["method"], "PUT")
         self.assertEqual(mine[0]["path"], "/digitaltwins/robot-1")
-        self.assertEqual(mine[0]["status"], 404)
+        self.assertEqual(mine[0]["status"], 400)
         self.assertTrue(mine[0]["time"].endswith("Z"))
         self.assertTrue(any(l["method"] == "DELETE" and l["status"] == 405 for l in lines))
         self.assertFalse(any(l["method"] == "GET" for l in lines))

@@ -78,7 +78,18 @@ void list_models(AdtContext& ctx, const HttpRequest& req, const Responder& resp)
     offset = *o;
   }
   std::vector<std::string> deps;
-  for (auto d : req.query.get_all("dependenciesFor")) deps.emplace_back(d);
+  // Repeated parameters (collectionFormat multi) and comma-separated lists, as the SDKs send
+  // both; a DTMI never contains a comma.
+  for (auto d : req.query.get_all("dependenciesFor")) {
+    std::size_t start = 0;
+    while (start <= d.size()) {
+      std::size_t comma = d.find(',', start);
+      std::string_view one = d.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      if (!one.empty()) deps.emplace_back(one);
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
+    }
+  }
   auto list = ctx.engine.models().list(deps);
   if (!list) return adt::fail(resp, list.status().with_reason("ModelNotFound"));
   bool with_def = include_definition(req);

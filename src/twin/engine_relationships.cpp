@@ -42,6 +42,22 @@ std::string own_properties(const json::object& body) {
   return props.empty() ? std::string() : json::serialize(props);
 }
 
+// Percent-encodes one URL path segment (RFC 3986 unreserved characters stay as they are).
+std::string url_segment(std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
 std::size_t count_named(const Twin& t, std::string_view name, std::string_view except_id) {
   std::size_t n = 0;
   for (const auto& r : t.outgoing())
@@ -162,6 +178,7 @@ void Engine::create_relationship_on_source(Shard& s, std::string id, std::string
 }
 
 void Engine::get_relationship(std::string id, std::string rel_id, Callback<Rendered> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [id, rel_id, done](Shard& s) {
     const Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
@@ -176,6 +193,8 @@ void Engine::get_relationship(std::string id, std::string rel_id, Callback<Rende
 
 void Engine::patch_relationship(std::string id, std::string rel_id, json::value patch, Conditions c,
                                 Callback<std::string> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
+  if (Status s = check_id(rel_id, "relationship"); !s.is_ok()) return done(s);
   post(id, [id, rel_id, patch = std::move(patch), c, done](Shard& s) {
     if (s.failed()) return done(Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
     Twin* t = s.find(id);
@@ -201,6 +220,8 @@ void Engine::patch_relationship(std::string id, std::string rel_id, json::value 
 }
 
 void Engine::delete_relationship(std::string id, std::string rel_id, Conditions c, Done done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
+  if (Status s = check_id(rel_id, "relationship"); !s.is_ok()) return done(s);
   post(id, [this, id, rel_id, c, done](Shard& s) {
     if (s.failed()) return done(Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
     Twin* t = s.find(id);
@@ -222,6 +243,7 @@ void Engine::delete_relationship(std::string id, std::string rel_id, Conditions 
 }
 
 void Engine::list_relationships(std::string id, std::string name, Callback<std::vector<std::string>> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [id, name, done](Shard& s) {
     const Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
@@ -236,6 +258,7 @@ void Engine::list_relationships(std::string id, std::string name, Callback<std::
 }
 
 void Engine::list_incoming(std::string id, Callback<std::vector<std::string>> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [id, done](Shard& s) {
     if (!s.find(id)) return done(errors::twin_not_found(id));
     std::vector<std::string> out;
@@ -249,7 +272,8 @@ void Engine::list_incoming(std::string id, Callback<std::vector<std::string>> do
         j += ",\"$relationshipName\":";
         json::append_string(j, e.name);
         j += ",\"$relationshipLink\":";
-        json::append_string(j, "/digitaltwins/" + e.source + "/relationships/" + e.relationship_id);
+        json::append_string(j, "/digitaltwins/" + url_segment(e.source) + "/relationships/" +
+                                   url_segment(e.relationship_id));
         j.push_back('}');
         out.push_back(std::move(j));
       }

@@ -39,6 +39,7 @@ void persist(Shard& s, const Twin& t) {
 }  // namespace
 
 void Engine::get_twin(std::string id, Callback<Rendered> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [id, done](Shard& s) {
     const Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
@@ -98,6 +99,7 @@ void Engine::patch_twin(std::string id, json::value patch, Conditions c, Callbac
 
 void Engine::patch_component(std::string id, std::string component, json::value patch, Conditions c,
                              Callback<std::string> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [id, component, patch = std::move(patch), c, done](Shard& s) {
     if (s.failed()) return done(Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
     Twin* t = s.find(id);
@@ -121,6 +123,7 @@ void Engine::patch_component(std::string id, std::string component, json::value 
 }
 
 void Engine::delete_twin(std::string id, Conditions c, Done done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [this, id, c, done](Shard& s) {
     if (s.failed()) return done(Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
     Twin* t = s.find(id);
@@ -143,6 +146,7 @@ void Engine::delete_twin(std::string id, Conditions c, Done done) {
 }
 
 void Engine::get_component(std::string id, std::string component, Callback<Rendered> done) {
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
   post(id, [id, component, done](Shard& s) {
     const Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
@@ -155,14 +159,22 @@ void Engine::get_component(std::string id, std::string component, Callback<Rende
 
 void Engine::send_telemetry(std::string id, std::string component, json::value payload, std::string message_id,
                             Nanos source_time, Done done) {
-  if (!payload.is_object()) return done(errors::validation_failed("telemetry must be a JSON object"));
+  if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
+  // ADT accepts any JSON value as telemetry (its SDK sends a JSON string holding an object);
+  // a string that holds a JSON object is unwrapped, and only objects are checked against the model.
+  if (payload.is_string()) {
+    json::value inner;
+    json::ParseError e;
+    if (json::parse(json::sv(payload.get_string()), inner, e) && inner.is_object()) payload = std::move(inner);
+  }
   post(id, [id, component, payload = std::move(payload), message_id, source_time, done](Shard& s) {
     const Twin* t = s.find(id);
     if (!t) return done(errors::twin_not_found(id));
     if (!component.empty() && !t->model->components.count(component))
       return done(errors::component_not_found(id, component));
-    if (Status st = model::validate_telemetry(*t->model, component, payload.get_object()); !st.is_ok())
-      return done(errors::validation_failed(st.message()));
+    if (payload.is_object())
+      if (Status st = model::validate_telemetry(*t->model, component, payload.get_object()); !st.is_ok())
+        return done(errors::validation_failed(st.message()));
     auto e = std::make_shared<ChangeEvent>();
     e->type = EventType::telemetry;
     e->time = s.now();

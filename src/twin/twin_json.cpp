@@ -107,12 +107,40 @@ Status check_strings(const json::value& v, std::string_view where) {
 
 }  // namespace
 
+namespace {
+
+// Well-formed UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+    if (n == 9 || i + n >= s.size() + (n ? 0 : 1)) return false;
+    std::uint32_t cp = n == 0 ? c : c & (0x3F >> n);
+    for (std::size_t k = 1; k <= n; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr std::uint32_t min_cp[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status check_id(std::string_view id, std::string_view what) {
-  if (id.empty() || id.size() > 1024)
-    return {Code::invalid_argument, std::string(what) + " id must be 1 to 1024 characters long", "InvalidArgument"};
+  auto bad = [&](std::string why) {
+    return Status(Code::invalid_argument, std::string(what) + " id " + why, "InvalidArgument");
+  };
+  if (id.empty() || id.size() > 1024) return bad("must be 1 to 1024 characters long");
   for (unsigned char c : id)
-    if (c < 0x20 || c == 0x7F)
-      return {Code::invalid_argument, std::string(what) + " id must not contain control characters", "InvalidArgument"};
+    if (c < 0x20 || c == 0x7F) return bad("must not contain control characters");
+  if (!valid_utf8(id)) return bad("must be valid UTF-8");
+  // URL libraries collapse these path segments, so such ids could never be addressed.
+  if (id == "." || id == "..") return bad("may not be '.' or '..'");
   return Status::ok();
 }
 

@@ -392,3 +392,23 @@ TEST(TwinCodec, RoundTripAndCorruption) {
 
 }  // namespace
 }  // namespace castor::twin
+
+namespace castor::twin {
+namespace {
+
+TEST(TwinIds, RefusesWhatCannotBeAddressedOrRendered) {
+  EXPECT_TRUE(check_id("robot-1", "twin").is_ok());
+  EXPECT_TRUE(check_id("Ünïcødé/ok", "twin").is_ok());
+  EXPECT_EQ(check_id("", "twin").reason(), "InvalidArgument");
+  EXPECT_FALSE(check_id(std::string(1025, 'a'), "twin").is_ok());
+  EXPECT_FALSE(check_id("a\nb", "twin").is_ok());
+  EXPECT_FALSE(check_id("a\xFF" "b", "twin").is_ok());
+  EXPECT_FALSE(check_id("\xC0\xAF", "twin").is_ok());      // overlong '/'
+  EXPECT_FALSE(check_id("\xED\xA0\x80", "twin").is_ok());  // a surrogate
+  EXPECT_FALSE(check_id("\xE2\x82", "twin").is_ok());      // truncated
+  EXPECT_FALSE(check_id("..", "twin").is_ok());
+  EXPECT_TRUE(check_id("...", "twin").is_ok());
+}
+
+}  // namespace
+}  // namespace castor::twin

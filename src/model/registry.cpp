@@ -252,6 +252,14 @@ Status ModelRegistry::remove(std::string_view id) {
   return Status::ok();
 }
 
+void ModelRegistry::reinstate(RecordPtr record) {
+  std::lock_guard writer(write_mu_);
+  auto next = std::make_shared<Map>(*snapshot());
+  (*next)[record->id] = std::move(record);
+  std::lock_guard lock(ptr_mu_);
+  models_ = std::move(next);
+}
+
 std::size_t ModelRegistry::size() const { return snapshot()->size(); }
 
 }  // namespace castor::model

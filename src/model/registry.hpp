@@ -67,6 +67,8 @@ class ModelRegistry {
   Status decommission(std::string_view id);
   // Deletes a model nothing else depends on; Code::failed_precondition names the dependents.
   Status remove(std::string_view id);
+  // Puts back a record remove() took out (when the caller's own checks refuse the delete).
+  void reinstate(RecordPtr record);
   std::size_t size() const;
   // Models that depend on `id` directly.
   std::vector<std::string> dependents(std::string_view id) const;

@@ -312,6 +312,13 @@ TEST_F(EngineTest, RestartRecoversModelsTwinsAndRelationships) {
 TEST_F(EngineTest, ModelsInUseRules) {
   EXPECT_EQ(engine_->delete_model("dtmi:test:Joint;1").reason(), "ModelReferencesNotDeleted");
   EXPECT_EQ(engine_->delete_model("dtmi:test:None;1").reason(), "ModelNotFound");
+  make_robot("r");
+  // A model twins use is not deleted (a restart would lose their definition).
+  Status in_use = engine_->delete_model("dtmi:test:Robot;1");
+  EXPECT_EQ(in_use.reason(), "ModelReferencesNotDeleted");
+  EXPECT_NE(in_use.message().find("1 twins use"), std::string::npos);
+  EXPECT_TRUE(engine_->models().get("dtmi:test:Robot;1"));
+  EXPECT_TRUE(wait_done([&](Done d) { engine_->delete_twin("r", {}, d); }).is_ok());
   EXPECT_TRUE(engine_->delete_model("dtmi:test:Robot;1").is_ok());
   reopen();
   EXPECT_FALSE(engine_->models().get("dtmi:test:Robot;1"));

@@ -53,7 +53,7 @@ Engine::~Engine() { close(); }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   std::unique_ptr<Engine> e(new Engine(std::move(options)));
-  auto st = store::Store::open(e->options_.data_dir / "store", {kModelsFamily, kTwinsFamily, kRelationshipsFamily},
+  auto st = store::Store::open(e->options_.data_dir / "store", {kModelsFamily, kTwinsFamily, kRelationshipsFamily, "event_routes", "jobs"},
                                e->options_.store);
   if (!st) return st.status();
   e->store_ = std::move(*st);
@@ -302,10 +302,39 @@ Status Engine::decommission_model(std::string_view id) {
 
 Status Engine::delete_model(std::string_view id) {
   std::lock_guard lock(models_mu_);
+  model::RecordPtr record = registry_.get(id);
   Status s = registry_.remove(id);
   if (s.code() == Code::not_found) return s.with_reason("ModelNotFound");
   if (s.code() == Code::failed_precondition) return s.with_reason("ModelReferencesNotDeleted");
   if (!s.is_ok()) return s;
+  // The model is out of the registry, so no new twin can use it; count those that do. Twins
+  // keep their model's definition, so a model in use is not deleted (restarts would lose it).
+  std::atomic<std::size_t> users{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  bool counted = false;
+  for_each_shard(
+      [&](Shard& sh) {
+        sh.for_each_twin([&](const Twin& t) {
+          if (t.model == record->compiled) ++users;
+        });
+      },
+      [&] {
+        std::lock_guard l(mu);
+        counted = true;
+        cv.notify_one();
+      });
+  {
+    std::unique_lock l(mu);
+    cv.wait(l, [&] { return counted; });
+  }
+  if (users > 0) {
+    registry_.reinstate(record);
+    return Status(Code::failed_precondition,
+                  std::to_string(users.load()) + " twins use model " + std::string(id) +
+                      "; delete or re-create them with another model first (or decommission the model)",
+                  "ModelReferencesNotDeleted");
+  }
   return store_->erase(models_cf_, id);
 }
 

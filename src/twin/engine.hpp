@@ -18,6 +18,7 @@
 #include "common/status.hpp"
 #include "model/registry.hpp"
 #include "store/store.hpp"
+#include "twin/bulk.hpp"
 #include "twin/events.hpp"
 #include "twin/shard.hpp"
 
@@ -110,6 +111,26 @@ class Engine {
   bool run_on_owner(std::string_view twin_id, Shard::Task task);
   bool run_on_shard(std::size_t index, Shard::Task task);
 
+  // --- bulk import and delete (import and delete jobs; engine_bulk*.cpp) ---
+  // These block or wait on the calling thread: never call them from a shard task or a commit
+  // callback. They publish no change events (an import is one job, not a million twin events).
+  //
+  // Validates twins against their models, builds and encodes them (the expensive part), on the
+  // calling thread; several threads may prepare at once.
+  PreparedTwins prepare_twins(std::vector<BulkItem> items) const;
+  // Creates or replaces prepared twins: each owning shard inserts its share in one task and one
+  // store batch. A replace keeps the twin's relationships. `done` runs once, on a committer or
+  // shard thread, after every imported twin is durable; it must not block.
+  void import_twins(PreparedTwins twins, std::function<void(BulkOutcome)> done);
+  // Creates or replaces relationships with the checks of put_relationship (target exists and
+  // fits the model, properties, multiplicity, limits); returns once they are durable and listed
+  // as incoming relationships of their targets.
+  BulkOutcome import_relationships(std::vector<BulkItem> items);
+  // Deletes every twin, relationship and model; returns once that is durable. Writes that race
+  // with it may survive (ADT asks clients to stop writing during a delete job). `stop` is asked
+  // between slices of about 50,000 twins per shard; when it says so the answer is Code::aborted.
+  Status delete_all(const std::function<bool()>& stop = {});
+
  private:
   explicit Engine(EngineOptions options);
   Status recover();
@@ -120,6 +141,14 @@ class Engine {
   void post(std::string_view twin_id, Shard::Task task, const std::function<void(Status)>& fail);
   void create_relationship_on_source(Shard& s, std::string id, std::string rel_id, json::object body,
                                      Conditions c, model::InterfacePtr target_model, Callback<Rendered> done);
+  // Posts to shard `index`, waiting while its queue is full; false if it stays full for seconds.
+  bool post_waiting(std::size_t index, const Shard::Task& task);
+  struct BulkRelationships;  // engine_bulk_relationships.cpp
+  void reserve_targets(BulkRelationships& b);
+  void attach_to_sources(BulkRelationships& b);
+  void settle_targets(BulkRelationships& b);
+  Status delete_all_twins(const std::function<bool()>& stop);
+  Status delete_all_models();
 
   EngineOptions options_;
   std::unique_ptr<store::Store> store_;

@@ -75,6 +75,8 @@ void Engine::put_twin(std::string id, json::value body, Conditions c, Callback<R
     if (s.failed()) return done(Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
     Twin* existing = s.find(id);
     if (Status st = check_if_match(c, existing, id); !st.is_ok()) return done(st);
+    if (!registry_.get(fresh->model->id))  // deleted since the request was validated
+      return done(errors::validation_failed("model " + fresh->model->id + " does not exist; upload it first"));
     auto t = std::make_unique<Twin>(std::move(*fresh));
     t->etag = s.new_etag();
     bool created = existing == nullptr;

@@ -1,5 +1,8 @@
 #include "twin/shard.hpp"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
 
 namespace castor::twin {
@@ -38,6 +41,7 @@ bool Shard::post(Task t) {
 }
 
 void Shard::run() {
+  pthread_setname_np(pthread_self(), ("castor-shard-" + std::to_string(index_)).substr(0, 15).c_str());
   std::vector<Task> work;
   while (true) {
     {
@@ -128,20 +132,36 @@ void Shard::insert_recovered(std::unique_ptr<Twin> t) {
 
 void Shard::erase(std::string_view id) { twins_.erase(id); }
 
+std::vector<std::string> Shard::some_ids(std::size_t max) const {
+  std::vector<std::string> ids;
+  ids.reserve(std::min(max, twins_.size()));
+  for (const auto& [id, t] : twins_) {
+    if (ids.size() >= max) break;
+    ids.emplace_back(id);
+  }
+  return ids;
+}
+
 std::vector<IncomingEdge>* Shard::incoming(std::string_view target) {
-  auto it = incoming_.find(std::string(target));
+  auto it = incoming_.find(target);
   return it == incoming_.end() ? nullptr : &it->second;
 }
 
 void Shard::add_incoming(std::string_view target, IncomingEdge e) {
-  incoming_[std::string(target)].push_back(std::move(e));
+  auto it = incoming_.find(target);
+  if (it == incoming_.end()) it = incoming_.emplace(std::string(target), std::vector<IncomingEdge>()).first;
+  it->second.push_back(std::move(e));
 }
 
 void Shard::remove_incoming(std::string_view target, std::string_view source, std::string_view rel_id) {
-  auto it = incoming_.find(std::string(target));
+  auto it = incoming_.find(target);
   if (it == incoming_.end()) return;
   std::erase_if(it->second, [&](const IncomingEdge& e) { return e.source == source && e.relationship_id == rel_id; });
   if (it->second.empty()) incoming_.erase(it);
+}
+
+void Shard::drop_incoming(std::string_view target) {
+  if (auto it = incoming_.find(target); it != incoming_.end()) incoming_.erase(it);
 }
 
 void Shard::after_commit(Completion fn) { completions_.push_back(std::move(fn)); }

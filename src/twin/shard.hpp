@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/strings.hpp"
 #include "store/store.hpp"
 #include "twin/events.hpp"
 #include "twin/twin.hpp"
@@ -59,16 +60,20 @@ class Shard {
   std::size_t index() const noexcept { return index_; }
   Twin* find(std::string_view id);
   Twin& insert(std::unique_ptr<Twin> t);
-  void insert_recovered(std::unique_ptr<Twin> t);  // start-up: ids are unique, no lookup first
+  // For an id known to be absent (start-up, bulk import after find()): no lookup first.
+  void insert_recovered(std::unique_ptr<Twin> t);
   void erase(std::string_view id);
   std::size_t twin_count() const noexcept { return twins_.size(); }
   template <class F>
   void for_each_twin(F&& f) const {
     for (const auto& [id, t] : twins_) f(*t);
   }
+  // Up to `max` twin ids, in no particular order (delete jobs take twins away in slices).
+  std::vector<std::string> some_ids(std::size_t max) const;
   std::vector<IncomingEdge>* incoming(std::string_view target);
   void add_incoming(std::string_view target, IncomingEdge e);
   void remove_incoming(std::string_view target, std::string_view source, std::string_view rel_id);
+  void drop_incoming(std::string_view target);  // forgets every incoming edge of `target`
 
   store::WriteBatch& batch() { return batch_; }
   const ShardContext& context() const { return ctx_; }
@@ -93,7 +98,7 @@ class Shard {
   const std::size_t index_;
   ShardContext ctx_;
   std::unordered_map<std::string_view, std::unique_ptr<Twin>> twins_;  // keys view Twin::id
-  std::unordered_map<std::string, std::vector<IncomingEdge>> incoming_;
+  StringMap<std::vector<IncomingEdge>> incoming_;  // looked up by string_view, no allocation
   store::WriteBatch batch_;
   std::vector<Completion> completions_;
   std::vector<std::shared_ptr<ChangeEvent>> events_;

@@ -1,0 +1,33 @@
+// The executor: runs a Plan against the engine and answers its first page. It scatters the
+// anchor scan to the shards that can hold matches (the owners of the looked-up ids, else all),
+// gathers the matches, traverses JOIN and MATCH steps in chunks of anchors (so TOP stops
+// early), and materializes the keys of every result row, from which later pages are rendered.
+// Every task it posts is non-blocking and touches only its own shard's state.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "query/budget.hpp"
+#include "query/key_list.hpp"
+#include "query/planner.hpp"
+#include "twin/engine.hpp"
+
+namespace castor::query {
+
+struct Execution {
+  std::vector<std::string> rows;        // the first page
+  std::shared_ptr<const KeyList> keys;  // every result row's key (row_renderer.hpp's layout)
+  std::size_t next = 0;                 // the first row of the next page; keys->size(): none
+  QueryStats stats;
+};
+
+using ExecutionDone = std::function<void(Result<Execution>)>;
+
+// `done` runs exactly once, on a shard thread or the caller's.
+void execute(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
+             std::size_t page_size, ExecutionDone done);
+
+}  // namespace castor::query

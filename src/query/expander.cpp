@@ -1,0 +1,424 @@
+#include "query/expander.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "query/scatter.hpp"
+
+namespace castor::query {
+namespace {
+
+bool name_matches(const Step& st, std::string_view name) {
+  return st.names.empty() || std::find(st.names.begin(), st.names.end(), name) != st.names.end();
+}
+
+std::string rel_key(std::string_view source, std::string_view id) {
+  std::string k(source);
+  k.push_back('\n');
+  k.append(id);
+  return k;
+}
+
+// Whether an outgoing relationship crossed by this step is bound to its slot at its source.
+bool binds_relationship(const Plan& plan, const Step& st) {
+  return st.relationship != kNoSlot && plan.slots[st.relationship].needed();
+}
+
+struct AdjacencyResult {
+  std::vector<std::vector<Adjacent>> lists;  // by id of the task
+  std::vector<Bound> rels;                   // bindings of outgoing relationships
+  std::uint64_t examined = 0;
+};
+
+// The relationships of twin `id` that the step may cross, on the shard that owns it.
+void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const std::string& id,
+                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list) {
+  const bool bind = binds_relationship(plan, st);
+  if (st.direction != Direction::backward) {
+    if (const twin::Twin* t = shard.find(id)) {
+      for (const twin::Relationship& r : t->outgoing()) {
+        ++out.examined;
+        if (!name_matches(st, r.name)) continue;
+        Adjacent a{r.target, id, r.id, kUnbound, false};
+        if (bind) {
+          Bound b;
+          const bool ok = bind_relationship(plan, st.relationship, id, r, s, b);
+          s.clear();
+          if (!ok) continue;
+          a.rel_bound = static_cast<std::uint32_t>(out.rels.size());
+          out.rels.push_back(std::move(b));
+        }
+        list.push_back(std::move(a));
+      }
+    }
+  }
+  if (st.direction == Direction::forward) return;
+  const std::vector<twin::IncomingEdge>* in = shard.incoming(id);
+  if (in == nullptr) return;
+  for (const twin::IncomingEdge& e : *in) {
+    ++out.examined;
+    if (e.pending || !name_matches(st, e.name)) continue;
+    // A self-loop was already listed as outgoing when both directions are followed.
+    if (st.direction == Direction::any && e.source == id) continue;
+    list.push_back(Adjacent{e.source, e.source, e.relationship_id, kUnbound, true});
+  }
+}
+
+// Splits items into one list per owning shard, in first-seen shard order.
+template <class T, class Owner>
+std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<T> items,
+                                        Owner owner, std::vector<std::vector<T>>& per_task) {
+  std::vector<std::size_t> shards;
+  std::vector<std::size_t> task_of(engine.shard_count(), SIZE_MAX);
+  for (T& item : items) {
+    const std::size_t shard = engine.shard_of(owner(item));
+    if (task_of[shard] == SIZE_MAX) {
+      task_of[shard] = shards.size();
+      shards.push_back(shard);
+      per_task.emplace_back();
+    }
+    per_task[task_of[shard]].push_back(std::move(item));
+  }
+  return shards;
+}
+
+struct BindTask {
+  std::vector<std::string> twins;
+  std::vector<std::pair<std::string, std::string>> rels;
+};
+
+struct BindResult {
+  std::vector<std::optional<Bound>> twins;
+  std::vector<std::optional<Bound>> rels;
+  std::uint64_t examined = 0;
+};
+
+void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindTask& task,
+               BindResult& out) {
+  Scratch s;
+  out.twins.resize(task.twins.size());
+  for (std::size_t i = 0; i < task.twins.size(); ++i) {
+    ++out.examined;
+    const twin::Twin* t = shard.find(task.twins[i]);
+    Bound b;
+    if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) out.twins[i] = std::move(b);
+    s.clear();
+  }
+  out.rels.resize(task.rels.size());
+  for (std::size_t i = 0; i < task.rels.size(); ++i) {
+    ++out.examined;
+    const auto& [source, id] = task.rels[i];
+    const twin::Twin* t = shard.find(source);
+    const twin::Relationship* r = t ? t->relationship(id) : nullptr;
+    Bound b;
+    if (r != nullptr && bind_relationship(plan, st.relationship, source, *r, s, b)) {
+      out.rels[i] = std::move(b);
+    }
+    s.clear();
+  }
+}
+
+}  // namespace
+
+Expander::Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan,
+                   std::shared_ptr<Budget> budget)
+    : engine_(engine),
+      plan_(std::move(plan)),
+      budget_(std::move(budget)),
+      rows_(plan_->slots.size()) {}
+
+Expander::~Expander() {
+  budget_->release(charged_);
+}
+
+void Expander::run(std::vector<Bound> anchors, std::function<void(Status)> done) {
+  done_ = std::move(done);
+  bound_ = std::move(anchors);
+  std::vector<std::uint32_t> row(plan_->slots.size(), kUnbound);
+  for (std::size_t i = 0; i < bound_.size(); ++i) {
+    row[plan_->anchor] = static_cast<std::uint32_t>(i);
+    rows_.push(row);
+  }
+  if (!charge(rows_.bytes())) return;
+  next_step();
+}
+
+void Expander::finish(Status s) {
+  if (!done_) return;
+  auto done = std::move(done_);
+  done_ = nullptr;
+  done(std::move(s));
+}
+
+bool Expander::charge(std::size_t bytes) {
+  charged_ += bytes;
+  if (budget_->charge(bytes)) return true;
+  finish(budget_->error());
+  return false;
+}
+
+void Expander::next_step() {
+  if (budget_->exhausted()) return finish(budget_->error());
+  if (rows_.size() == 0 || step_ == plan_->steps.size()) return finish(Status::ok());
+  const Step& st = plan_->steps[step_];
+  adjacency_.clear();
+  if (st.max_hops == 1) return single_hop(st);
+  start_hops(st);
+}
+
+void Expander::filter_residuals(std::uint32_t steps_done) {
+  std::vector<ExprId> ready;
+  for (const Residual& r : plan_->residuals) {
+    if (r.ready_after == steps_done) ready.push_back(r.expr);
+  }
+  if (ready.empty()) return;
+  RowTable kept(rows_.width());
+  Scratch s;
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const RowResolver resolver(*plan_, bound_, rows_.row(i));
+    if (all_true(*plan_, ready, resolver, s)) kept.push(rows_.row(i));
+    s.clear();
+  }
+  rows_ = std::move(kept);
+}
+
+void Expander::replace_rows(RowTable next) {
+  if (!charge(next.bytes())) return;
+  rows_ = std::move(next);
+  ++step_;
+  filter_residuals(static_cast<std::uint32_t>(step_));
+  next_step();
+}
+
+void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
+                               std::function<void()> then) {
+  auto per_task = std::make_shared<std::vector<std::vector<std::string>>>();
+  const auto shards = split_by_shard(
+      engine_, std::move(ids), [](const std::string& id) -> const std::string& { return id; },
+      *per_task);
+  auto self = shared_from_this();
+  scatter<AdjacencyResult>(
+      engine_, shards,
+      [self, per_task, &st](twin::Shard& shard, std::size_t task, AdjacencyResult& out) {
+        Scratch s;
+        const auto& mine = (*per_task)[task];
+        out.lists.resize(mine.size());
+        for (std::size_t j = 0; j < mine.size(); ++j) {
+          adjacent_here(shard, *self->plan_, st, mine[j], s, out, out.lists[j]);
+        }
+      },
+      [self, per_task, then = std::move(then)](std::vector<AdjacencyResult> results,
+                                               Status status) {
+        if (!status.is_ok()) return self->finish(status);
+        std::size_t bytes = 0;
+        for (std::size_t t = 0; t < results.size(); ++t) {
+          const auto base = static_cast<std::uint32_t>(self->bound_.size());
+          for (Bound& b : results[t].rels) {
+            bytes += b.bytes();
+            self->bound_.push_back(std::move(b));
+          }
+          self->examined_ += results[t].examined;
+          for (std::size_t j = 0; j < results[t].lists.size(); ++j) {
+            for (Adjacent& a : results[t].lists[j]) {
+              if (a.rel_bound != kUnbound) a.rel_bound += base;
+              bytes += sizeof(Adjacent) + a.neighbor.size() + a.rel_source.size() + a.rel_id.size();
+            }
+            self->adjacency_[(*per_task)[t][j]] = std::move(results[t].lists[j]);
+          }
+        }
+        if (self->charge(bytes)) then();
+      });
+}
+
+void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
+                              std::vector<std::pair<std::string, std::string>> rels,
+                              std::function<void()> then) {
+  twin_bound_.clear();
+  rel_bound_.clear();
+  std::vector<std::vector<std::string>> twin_lists;
+  std::vector<std::vector<std::pair<std::string, std::string>>> rel_lists;
+  const auto twin_shards = split_by_shard(
+      engine_, std::move(twins), [](const std::string& id) -> const std::string& { return id; },
+      twin_lists);
+  const auto rel_shards = split_by_shard(
+      engine_, std::move(rels), [](const auto& p) -> const std::string& { return p.first; },
+      rel_lists);
+  auto tasks = std::make_shared<std::vector<BindTask>>();
+  std::vector<std::size_t> shards;
+  auto task_for = [&](std::size_t shard) -> BindTask& {
+    const auto it = std::find(shards.begin(), shards.end(), shard);
+    if (it != shards.end()) return (*tasks)[static_cast<std::size_t>(it - shards.begin())];
+    shards.push_back(shard);
+    return tasks->emplace_back();
+  };
+  for (std::size_t i = 0; i < twin_shards.size(); ++i)
+    task_for(twin_shards[i]).twins = std::move(twin_lists[i]);
+  for (std::size_t i = 0; i < rel_shards.size(); ++i)
+    task_for(rel_shards[i]).rels = std::move(rel_lists[i]);
+  auto self = shared_from_this();
+  scatter<BindResult>(
+      engine_, shards,
+      [self, tasks, &st](twin::Shard& shard, std::size_t task, BindResult& out) {
+        bind_here(shard, *self->plan_, st, (*tasks)[task], out);
+      },
+      [self, tasks, then = std::move(then)](std::vector<BindResult> results, Status status) {
+        if (!status.is_ok()) return self->finish(status);
+        std::size_t bytes = 0;
+        auto keep = [&](std::optional<Bound>& b) {
+          if (!b) return kUnbound;
+          bytes += b->bytes();
+          self->bound_.push_back(std::move(*b));
+          return static_cast<std::uint32_t>(self->bound_.size() - 1);
+        };
+        for (std::size_t t = 0; t < results.size(); ++t) {
+          const BindTask& task = (*tasks)[t];
+          self->examined_ += results[t].examined;
+          for (std::size_t j = 0; j < task.twins.size(); ++j) {
+            self->twin_bound_[task.twins[j]] = keep(results[t].twins[j]);
+          }
+          for (std::size_t j = 0; j < task.rels.size(); ++j) {
+            self->rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] =
+                keep(results[t].rels[j]);
+          }
+        }
+        if (self->charge(bytes)) then();
+      });
+}
+
+void Expander::single_hop(const Step& st) {
+  std::unordered_set<std::string> ids;
+  for (std::size_t i = 0; i < rows_.size(); ++i) ids.insert(bound_[rows_.row(i)[st.from]].id);
+  auto self = shared_from_this();
+  fetch_adjacency(st, {ids.begin(), ids.end()}, [self, &st] { self->single_hop_bind(st); });
+}
+
+void Expander::single_hop_bind(const Step& st) {
+  std::unordered_set<std::string> twins;
+  std::vector<std::pair<std::string, std::string>> rels;
+  std::unordered_set<std::string> rel_seen;
+  const bool bind_rel = binds_relationship(*plan_, st);
+  for (const auto& [from, list] : adjacency_) {
+    for (const Adjacent& a : list) {
+      if (!st.closes) twins.insert(a.neighbor);
+      if (bind_rel && a.incoming && rel_seen.insert(rel_key(a.rel_source, a.rel_id)).second) {
+        rels.emplace_back(a.rel_source, a.rel_id);
+      }
+    }
+  }
+  auto self = shared_from_this();
+  fetch_bindings(st, {twins.begin(), twins.end()}, std::move(rels),
+                 [self, &st] { self->assemble_single(st); });
+}
+
+void Expander::assemble_single(const Step& st) {
+  const bool bind_rel = binds_relationship(*plan_, st);
+  RowTable next(rows_.width());
+  std::vector<std::uint32_t> row(rows_.width());
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const auto old = rows_.row(i);
+    const auto it = adjacency_.find(bound_[old[st.from]].id);
+    if (it == adjacency_.end()) continue;
+    for (const Adjacent& a : it->second) {
+      std::copy(old.begin(), old.end(), row.begin());
+      if (st.closes) {
+        if (bound_[old[st.to]].id != a.neighbor) continue;
+      } else {
+        const auto t = twin_bound_.find(a.neighbor);
+        if (t == twin_bound_.end() || t->second == kUnbound) continue;
+        row[st.to] = t->second;
+      }
+      if (bind_rel) {
+        std::uint32_t rb = a.rel_bound;
+        if (a.incoming) {
+          const auto r = rel_bound_.find(rel_key(a.rel_source, a.rel_id));
+          rb = r == rel_bound_.end() ? kUnbound : r->second;
+        }
+        if (rb == kUnbound) continue;
+        row[st.relationship] = rb;
+      }
+      next.push(row);
+    }
+  }
+  replace_rows(std::move(next));
+}
+
+void Expander::start_hops(const Step& st) {
+  frontier_.assign(rows_.size(), {});
+  reached_.assign(rows_.size(), {});
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    frontier_[i].emplace_back(bound_[rows_.row(i)[st.from]].id, std::string());
+  }
+  hop_level(st, 1);
+}
+
+void Expander::hop_level(const Step& st, std::uint32_t level) {
+  if (budget_->exhausted()) return finish(budget_->error());
+  std::unordered_set<std::string> missing;
+  for (const auto& states : frontier_) {
+    for (const auto& [node, via] : states) {
+      if (!adjacency_.count(node)) missing.insert(node);
+    }
+  }
+  auto self = shared_from_this();
+  auto then = [self, &st, level] { self->expand_level(st, level); };
+  if (missing.empty()) return then();
+  fetch_adjacency(st, {missing.begin(), missing.end()}, std::move(then));
+}
+
+void Expander::expand_level(const Step& st, std::uint32_t level) {
+  bool any = false;
+  std::size_t bytes = 0;
+  for (std::size_t i = 0; i < frontier_.size(); ++i) {
+    std::vector<std::pair<std::string, std::string>> next;
+    std::unordered_set<std::string> seen;
+    for (const auto& [node, via] : frontier_[i]) {
+      for (const Adjacent& a : adjacency_[node]) {
+        std::string key = rel_key(a.rel_source, a.rel_id);
+        if (key == via) continue;  // never straight back over the relationship just crossed
+        if (!seen.insert(a.neighbor + '\n' + key).second) continue;
+        if (level >= st.min_hops && reached_[i].insert(a.neighbor).second)
+          bytes += a.neighbor.size() + 32;
+        bytes += a.neighbor.size() + key.size() + 64;
+        next.emplace_back(a.neighbor, std::move(key));
+      }
+    }
+    any = any || !next.empty();
+    frontier_[i] = std::move(next);
+  }
+  if (!charge(bytes)) return;
+  if (level == st.max_hops || !any) return hops_done(st);
+  hop_level(st, level + 1);
+}
+
+void Expander::hops_done(const Step& st) {
+  frontier_.clear();
+  std::unordered_set<std::string> twins;
+  if (!st.closes) {
+    for (const auto& nodes : reached_) twins.insert(nodes.begin(), nodes.end());
+  }
+  auto self = shared_from_this();
+  fetch_bindings(st, {twins.begin(), twins.end()}, {}, [self, &st] { self->assemble_hops(st); });
+}
+
+void Expander::assemble_hops(const Step& st) {
+  RowTable next(rows_.width());
+  std::vector<std::uint32_t> row(rows_.width());
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const auto old = rows_.row(i);
+    for (const std::string& node : reached_[i]) {
+      std::copy(old.begin(), old.end(), row.begin());
+      if (st.closes) {
+        if (bound_[old[st.to]].id != node) continue;
+      } else {
+        const auto t = twin_bound_.find(node);
+        if (t == twin_bound_.end() || t->second == kUnbound) continue;
+        row[st.to] = t->second;
+      }
+      next.push(row);
+    }
+  }
+  reached_.clear();
+  replace_rows(std::move(next));
+}
+
+}  // namespace castor::query

@@ -1,0 +1,111 @@
+// The traversal of JOIN and MATCH: starting from anchor bindings, follows the plan's steps edge
+// by edge. Each step asks the shards that own the bound twins for their relationships (outgoing,
+// incoming or both, by name), then the shards that own the twins reached, in one batch per
+// shard, to check those twins' own conditions; conditions across slots are checked as soon as
+// their slots are bound. Variable hops [*n..m] expand level by level without walking straight
+// back over the relationship just crossed, so cycles end at the hop limit. Never blocks a shard.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "query/binding.hpp"
+#include "query/budget.hpp"
+#include "query/planner.hpp"
+#include "twin/engine.hpp"
+
+namespace castor::query {
+
+// Rows of slot bindings: row i is cells[i * width, (i + 1) * width), each an index into the
+// expander's bound table or kUnbound.
+class RowTable {
+ public:
+  explicit RowTable(std::size_t width) : width_(width) {}
+  std::size_t width() const noexcept { return width_; }
+  std::size_t size() const noexcept { return cells_.size() / width_; }
+  std::span<const std::uint32_t> row(std::size_t i) const {
+    return std::span<const std::uint32_t>(cells_).subspan(i * width_, width_);
+  }
+  void push(std::span<const std::uint32_t> row) {
+    cells_.insert(cells_.end(), row.begin(), row.end());
+  }
+  std::size_t bytes() const noexcept { return cells_.capacity() * sizeof(std::uint32_t); }
+
+ private:
+  std::size_t width_;
+  std::vector<std::uint32_t> cells_;
+};
+
+// A relationship found next to a bound twin.
+struct Adjacent {
+  std::string neighbor;    // the twin at the other end
+  std::string rel_source;  // the relationship's source twin (its owner)
+  std::string rel_id;
+  std::uint32_t rel_bound = kUnbound;  // outgoing: its binding, when its slot is read
+  bool incoming = false;
+};
+using Adjacency = std::unordered_map<std::string, std::vector<Adjacent>>;
+
+class Expander : public std::enable_shared_from_this<Expander> {
+ public:
+  Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget);
+  ~Expander();
+  Expander(const Expander&) = delete;
+  Expander& operator=(const Expander&) = delete;
+
+  // Runs every step from `anchors` (bindings of the anchor slot); `done` runs once, after which
+  // rows() holds the complete rows.
+  void run(std::vector<Bound> anchors, std::function<void(Status)> done);
+  const RowTable& rows() const noexcept { return rows_; }
+  const std::vector<Bound>& bound() const noexcept { return bound_; }
+  std::uint64_t examined() const noexcept { return examined_; }
+
+ private:
+  void next_step();
+  void finish(Status s);
+  bool charge(std::size_t bytes);
+  void filter_residuals(std::uint32_t steps_done);
+  // Single hop: relationships of the rows' `from` twins, then the twins they reach.
+  void single_hop(const Step& st);
+  void single_hop_bind(const Step& st);
+  void assemble_single(const Step& st);
+  void replace_rows(RowTable next);
+  // Variable hops: one level per round, then the twins reached.
+  void start_hops(const Step& st);
+  void hop_level(const Step& st, std::uint32_t level);
+  void expand_level(const Step& st, std::uint32_t level);
+  void hops_done(const Step& st);
+  void assemble_hops(const Step& st);
+  // Fetches adjacency for `ids` into adjacency_, then calls `then`.
+  void fetch_adjacency(const Step& st, std::vector<std::string> ids, std::function<void()> then);
+  // Binds `twins` to st.to and `rels` (source, id) to st.relationship on their owners' shards.
+  void fetch_bindings(const Step& st, std::vector<std::string> twins,
+                      std::vector<std::pair<std::string, std::string>> rels,
+                      std::function<void()> then);
+
+  twin::Engine& engine_;
+  std::shared_ptr<const Plan> plan_;
+  std::shared_ptr<Budget> budget_;
+  std::function<void(Status)> done_;
+  std::vector<Bound> bound_;
+  RowTable rows_;
+  std::size_t step_ = 0;
+  std::uint64_t examined_ = 0;
+  // Per step:
+  Adjacency adjacency_;
+  std::unordered_map<std::string, std::uint32_t> twin_bound_;  // id -> bound_ index or kUnbound
+  std::unordered_map<std::string, std::uint32_t> rel_bound_;   // source\nid -> same
+  // Variable hops: per row, the frontier (twin, key of the relationship it was reached by) and
+  // the twins reached within the hop range.
+  std::vector<std::vector<std::pair<std::string, std::string>>> frontier_;
+  std::vector<std::unordered_set<std::string>> reached_;
+  std::size_t charged_ = 0;  // memory charged to the budget, returned on destruction
+};
+
+}  // namespace castor::query

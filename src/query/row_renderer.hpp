@@ -1,0 +1,46 @@
+// Renders result rows as ADT shows them: SELECT * is the twin or relationship document itself;
+// projections are objects keyed by column name, holding whole twins and relationships or the
+// values of paths, with missing values left out. Rows are rendered from the current state of
+// their twins, on the shards that own them, from the keys a query materialized. Never renders a
+// row whose twin or relationship has since been deleted.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "query/budget.hpp"
+#include "query/key_list.hpp"
+#include "query/planner.hpp"
+#include "twin/engine.hpp"
+
+namespace castor::query {
+
+class Scratch;
+
+// The texts a slot contributes to a row, one per entry of SlotPlan::outputs (none: no value).
+using SlotTexts = std::vector<std::optional<std::string>>;
+
+// On the shard that owns the twin (or the relationship's source twin).
+void render_twin_slot(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                      SlotTexts& out);
+void render_relationship_slot(const Plan& plan, SlotId slot, std::string_view source,
+                              const twin::Relationship& r, Scratch& s, SlotTexts& out);
+
+// The row's JSON from its slots' texts; by_slot[s] may be null for slots without outputs.
+std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_slot);
+
+// Key parts per stored slot: 1 for a twin, 2 for a relationship.
+std::size_t key_width(const Plan& plan);
+
+using PageDone = std::function<void(Result<std::vector<std::string>> rows, QueryStats stats)>;
+
+// Renders rows [from, to) of `keys` (laid out as key_width describes) on their owners' shards.
+void render_page(twin::Engine& engine, std::shared_ptr<const Plan> plan,
+                 std::shared_ptr<const KeyList> keys, std::size_t from, std::size_t to,
+                 PageDone done);
+
+}  // namespace castor::query

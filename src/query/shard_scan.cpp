@@ -1,0 +1,158 @@
+#include "query/shard_scan.hpp"
+
+#include <array>
+
+#include "query/row_renderer.hpp"
+
+namespace castor::query {
+namespace {
+
+class ShardScan {
+ public:
+  ShardScan(const ScanSpec& spec, ScanResult& out)
+      : spec_(spec), plan_(*spec.plan), slot_(plan_.anchor), out_(out), meter_(*spec.budget) {
+    out_.keys = KeyList(key_width(plan_));
+  }
+  ~ShardScan() {
+    if (!meter_.flush()) out_.stopped = true;
+  }
+
+  bool stopped() const { return stop_; }
+
+  // Both return false once the scan must stop.
+  bool visit_twin(const twin::Twin& t) {
+    if (stop_ || !tick()) return false;
+    if (!twin_matches(plan_, slot_, t, scratch_)) return done_with_row();
+    if (spec_.collect == Collect::bindings) {
+      keep(twin_binding(plan_, slot_, t, scratch_));
+    } else if (spec_.collect == Collect::keys) {
+      if (out_.rendered.size() < spec_.render_cap) {
+        render([&](SlotTexts& texts) { render_twin_slot(plan_, slot_, t, scratch_, texts); });
+      }
+      keep(std::array<std::string_view, 1>{t.id});
+    }
+    return matched();
+  }
+
+  bool visit_relationship(const twin::Twin& source, const twin::Relationship& r) {
+    if (stop_ || !tick()) return false;
+    if (!relationship_matches(plan_, slot_, source.id, r, scratch_)) return done_with_row();
+    if (spec_.collect == Collect::bindings) {
+      keep(relationship_binding(plan_, slot_, source.id, r, scratch_));
+    } else if (spec_.collect == Collect::keys) {
+      if (out_.rendered.size() < spec_.render_cap) {
+        render([&](SlotTexts& texts) {
+          render_relationship_slot(plan_, slot_, source.id, r, scratch_, texts);
+        });
+      }
+      keep(std::array<std::string_view, 2>{source.id, r.id});
+    }
+    return matched();
+  }
+
+ private:
+  bool tick() {
+    ++out_.stats.examined;
+    if ((out_.stats.examined & 255) == 0 && spec_.budget->exhausted()) {
+      stop_ = true;
+      out_.stopped = true;
+    }
+    return !stop_;
+  }
+
+  bool done_with_row() {
+    scratch_.clear();
+    return true;
+  }
+
+  template <class F>
+  void render(F&& fill) {
+    SlotTexts texts;
+    fill(texts);
+    std::vector<const SlotTexts*> slots(plan_.slots.size(), nullptr);
+    slots[slot_] = &texts;
+    out_.rendered.push_back(compose_row(plan_, slots));
+    charge(out_.rendered.back().size());
+  }
+
+  void keep(Bound b) {
+    charge(b.bytes());
+    out_.bindings.push_back(std::move(b));
+  }
+
+  template <std::size_t N>
+  void keep(const std::array<std::string_view, N>& key) {
+    if (out_.keys.width() == 0) {
+      out_.keys.add({});
+    } else {
+      out_.keys.add(key);
+    }
+    charge(key[0].size() + (N > 1 ? key[N - 1].size() : 0) + 16 * N);
+  }
+
+  void charge(std::size_t bytes) {
+    if (!meter_.add(bytes)) {
+      stop_ = true;
+      out_.stopped = true;
+    }
+  }
+
+  bool matched() {
+    scratch_.clear();
+    ++out_.matched;
+    if (out_.matched >= spec_.limit) stop_ = true;
+    return !stop_;
+  }
+
+  const ScanSpec& spec_;
+  const Plan& plan_;
+  SlotId slot_;
+  ScanResult& out_;
+  MemoryMeter meter_;
+  Scratch scratch_;
+  bool stop_ = false;
+};
+
+void scan_relationships(twin::Shard& shard, ShardScan& scan, const Plan& plan,
+                        std::span<const std::string> ids) {
+  auto each = [&](const twin::Twin& t) {
+    for (const twin::Relationship& r : t.outgoing()) {
+      if (!scan.visit_relationship(t, r)) return;
+    }
+  };
+  if (plan.access.kind == AccessKind::ids) {
+    for (const std::string& id : ids) {
+      if (const twin::Twin* t = shard.find(id)) each(*t);
+      if (scan.stopped()) return;
+    }
+    return;
+  }
+  shard.for_each_twin([&](const twin::Twin& t) {
+    if (!scan.stopped()) each(t);
+  });
+}
+
+}  // namespace
+
+void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::string> ids,
+                ScanResult& out) {
+  const Plan& plan = *spec.plan;
+  ShardScan scan(spec, out);
+  if (plan.slots[plan.anchor].kind == SlotKind::relationship) {
+    scan_relationships(shard, scan, plan, ids);
+    return;
+  }
+  if (plan.access.kind == AccessKind::ids) {
+    for (const std::string& id : ids) {
+      const twin::Twin* t = shard.find(id);
+      if (t != nullptr && !scan.visit_twin(*t)) return;
+    }
+    return;
+  }
+  // A hash map cannot be left half way; after a stop the remaining twins are only skipped.
+  shard.for_each_twin([&](const twin::Twin& t) {
+    if (!scan.stopped()) scan.visit_twin(t);
+  });
+}
+
+}  // namespace castor::query

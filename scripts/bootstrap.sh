@@ -29,3 +29,32 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "castor bootstrap: packages installed"
 fi
+
+# Node and npm for the tests that use real JavaScript clients (tests/integration/sdk: the Azure
+# Digital Twins SDK). Checked by command, not by package: NodeSource's nodejs ships npm itself and
+# conflicts with Debian's npm package.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "castor bootstrap: installing Debian packages: nodejs npm"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+
+# npm packages go into each project's own node_modules, from its committed package-lock.json
+# (npm ci), and only when the lock is newer than what is installed.
+root=$(cd "$(dirname "$0")/.." && pwd)
+for project in tests/integration/sdk; do
+  dir="$root/$project"
+  installed="$dir/node_modules/.package-lock.json"
+  if [ -f "$installed" ] && [ ! "$dir/package.json" -nt "$installed" ] &&
+     { [ ! -f "$dir/package-lock.json" ] || [ ! "$dir/package-lock.json" -nt "$installed" ]; }; then
+    continue
+  fi
+  echo "castor bootstrap: installing npm packages for $project"
+  if [ -f "$dir/package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  else
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+done

@@ -112,6 +112,7 @@ void register_adt_routes(Router& router, AdtContext& ctx) {
   register_model_routes(router, ctx);
   register_twin_routes(router, ctx);
   register_relationship_routes(router, ctx);
+  register_query_routes(router, ctx);
 }
 
 Worker::Worker() {

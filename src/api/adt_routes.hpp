@@ -44,6 +44,7 @@ struct AdtContext {
 void register_model_routes(Router& router, AdtContext& ctx);
 void register_twin_routes(Router& router, AdtContext& ctx);
 void register_relationship_routes(Router& router, AdtContext& ctx);
+void register_query_routes(Router& router, AdtContext& ctx);  // POST /query (adt_query.cpp)
 
 // Everything above, plus the query endpoint.
 void register_adt_routes(Router& router, AdtContext& ctx);

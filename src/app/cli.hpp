@@ -15,5 +15,8 @@ struct CliContext {
 void add_models_commands(CLI::App& root, CliContext& ctx);
 void add_serve_command(CLI::App& root, CliContext& ctx);   // cmd_serve.cpp
 void add_token_commands(CLI::App& root, CliContext& ctx);  // cmd_token.cpp
+void add_twins_commands(CLI::App& root, CliContext& ctx);  // cmd_twins.cpp
+void add_import_command(CLI::App& root, CliContext& ctx);  // cmd_import.cpp
+void add_query_command(CLI::App& root, CliContext& ctx);   // cmd_query.cpp
 
 }  // namespace castor::app

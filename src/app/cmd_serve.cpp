@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 
+#include "api/adt_event_routes.hpp"
+#include "api/adt_jobs.hpp"
 #include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
@@ -90,11 +92,24 @@ int run_serve(const ServeFlags& flags) {
   metrics::Registry registry;
   metrics::ProcessProbe process(registry, kVersion);
   auto engine_probes = engine_metrics(registry, **engine);
+  auto routing = api::open_event_routing(**engine, *config, registry);
+  if (!routing) {
+    std::cerr << "castor serve: event routing: " << routing.status().message() << "\n";
+    return 1;
+  }
+  auto jobs = api::open_job_manager(**engine, *config);
+  if (!jobs) {
+    std::cerr << "castor serve: import jobs: " << jobs.status().message() << "\n";
+    return 1;
+  }
   {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}};
     api::register_adt_routes(server.router(), adt);
+    api::register_event_route_routes(server.router(), adt, **routing);
+    api::register_job_routes(server.router(), adt, **jobs);
     (void)server.openapi().merge_static(api::openapi::adt_schemas());
+    (void)server.openapi().merge_static(api::job_schemas());
     server.stop_on_signals();
     if (Status s = server.start(); !s) {
       log::error("cannot start", {{"error", s.message()}});
@@ -103,6 +118,8 @@ int run_serve(const ServeFlags& flags) {
     }
     std::cout << "Castor listening on " << server.url() << std::endl;
     server.wait();
+    (*jobs)->close();  // a running job ends failed (JobInterrupted) before the store closes
+    (*routing)->stop();  // stores the events it took before the twin core closes the store
     // Stop the twin core before the server goes: no handler may answer after that.
     (*engine)->close();
   }

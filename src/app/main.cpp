@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   castor::app::add_models_commands(root, ctx);
   castor::app::add_serve_command(root, ctx);
   castor::app::add_token_commands(root, ctx);
+  castor::app::add_twins_commands(root, ctx);
+  castor::app::add_import_command(root, ctx);
+  castor::app::add_query_command(root, ctx);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -79,7 +79,48 @@ const OptionRow kOptions[] = {
       "Folder that import jobs read from and write their logs to (file:// paths must lie inside "
       "it); default DATA/import."},
      &Config::import_dir},
+    {{"query_timeout", OptionKind::duration, "30s",
+      "Longest a query may run before it fails with TimeoutError (ADT gives up after 60s)."},
+     &Config::query_timeout},
+    {{"query_memory", OptionKind::size, "256MiB",
+      "Memory one query may hold for intermediate rows and result keys; more fails with "
+      "SqlQueryError."},
+     &Config::query_memory,
+     std::uint64_t{1} << 20,
+     std::uint64_t{1} << 40},
+    {{"query_page_size", OptionKind::count, "1000",
+      "Largest page of query results (ADT: 1000); max-items-per-page asks for fewer."},
+     &Config::query_page_size,
+     1,
+     100000},
+    {{"query_cursor_ttl", OptionKind::duration, "5m",
+      "How long a query's continuation token stays valid after the page that returned it."},
+     &Config::query_cursor_ttl},
+    {{"query_cursor_memory", OptionKind::size, "512MiB",
+      "Memory the results kept for continuation tokens may use together; the least recently "
+      "read are dropped first."},
+     &Config::query_cursor_memory,
+     std::uint64_t{1} << 20,
+     std::uint64_t{1} << 40},
+    {{"event_source", OptionKind::text, "",
+      "The \"source\" attribute of the CloudEvents that event routes deliver (ADT: the instance "
+      "host name); default this machine's host name."},
+     &Config::event_source},
+    {{"event_routes_limit", OptionKind::count, "64",
+      "Most event routes that may exist (ADT allows 6); more get 400 LimitExceeded."},
+     &Config::event_routes_limit,
+     1,
+     100000},
+    {{"event_stream_queue", OptionKind::count, "1000",
+      "Events queued per subscriber of the live event stream (/castor/v1/events); a slower "
+      "subscriber loses the oldest and is told how many."},
+     &Config::event_stream_queue,
+     1,
+     1000000},
 };
+
+// The one TOML key that is a section rather than an option: [[endpoints]] tables.
+constexpr std::string_view kEndpointsKey = "endpoints";
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -108,6 +149,9 @@ std::string unknown_key_message(const std::string& file, std::string_view key) {
       best = row.info.key;
     }
   }
+  known += ", ";
+  known += kEndpointsKey;
+  if (edit_distance(key, kEndpointsKey) < best_distance) best = kEndpointsKey;
   std::string msg = "config file '" + file + "': unknown key '" + std::string(key) + "'";
   if (!best.empty()) msg += "; did you mean '" + best + "'?";
   return msg + " Remove it or fix its spelling (known keys: " + known + ").";
@@ -192,9 +236,187 @@ Result<std::string> toml_text(const OptionRow& row, const toml::node& node,
   return wrong("a value");
 }
 
+// --- [[endpoints]] ---
+
+// How one key of an [[endpoints]] table is read; `kind` is "" when both kinds accept it.
+struct EndpointKey {
+  std::string_view key;
+  std::string_view kind;
+  Status (*read)(EndpointConfig&, const toml::node&, const std::string& src);
+};
+
+Result<std::string> endpoint_text(const toml::node& node, const std::string& src) {
+  if (auto s = node.as_string()) return s->get();
+  return invalid_argument(src + ": expected a string in quotes; fix the value's type.");
+}
+
+template <std::string EndpointConfig::*Member>
+Status read_text(EndpointConfig& e, const toml::node& node, const std::string& src) {
+  auto v = endpoint_text(node, src);
+  if (!v) return v.status();
+  e.*Member = std::move(*v);
+  return Status::ok();
+}
+
+template <std::uint64_t EndpointConfig::*Member, std::uint64_t Min, std::uint64_t Max>
+Status read_count(EndpointConfig& e, const toml::node& node, const std::string& src) {
+  auto i = node.as_integer();
+  if (!i || i->get() < static_cast<std::int64_t>(Min) || static_cast<std::uint64_t>(i->get()) > Max)
+    return invalid_argument(src + ": expected a whole number from " + std::to_string(Min) + " to " +
+                            std::to_string(Max) + ".");
+  e.*Member = static_cast<std::uint64_t>(i->get());
+  return Status::ok();
+}
+
+template <milliseconds EndpointConfig::*Member>
+Status read_duration(EndpointConfig& e, const toml::node& node, const std::string& src) {
+  std::string text;
+  if (auto i = node.as_integer(); i && i->get() >= 0) {
+    text = std::to_string(i->get());
+  } else if (auto str = node.as_string()) {
+    text = str->get();
+  } else {
+    return invalid_argument(src + ": expected a duration such as \"30s\"; fix the value's type.");
+  }
+  auto d = parse_duration(text);
+  if (!d) return invalid_argument(src + ": " + d.status().message() + ".");
+  if (d->count() == 0) return invalid_argument(src + ": must be longer than 0ms.");
+  e.*Member = *d;
+  return Status::ok();
+}
+
+bool valid_header_name(std::string_view n) {
+  if (n.empty()) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+Status read_headers(EndpointConfig& e, const toml::node& node, const std::string& src) {
+  const auto* table = node.as_table();
+  if (table == nullptr)
+    return invalid_argument(src + ": expected a table such as { Authorization = \"Bearer ...\" }.");
+  for (const auto& [key, value] : *table) {
+    std::string name(key.str());
+    auto text = value.as_string();
+    if (!valid_header_name(name) || text == nullptr)
+      return invalid_argument(src + ": header '" + name +
+                              "' needs a token name and a string value.");
+    if (text->get().find_first_of("\r\n") != std::string::npos)
+      return invalid_argument(src + ": the value of header '" + name + "' must be one line.");
+    e.headers.emplace_back(std::move(name), text->get());
+  }
+  return Status::ok();
+}
+
+constexpr std::uint64_t kMaxAttempts = 1000, kMaxQueue = 10000000;
+
+const EndpointKey kEndpointKeys[] = {
+    {"name", "", &read_text<&EndpointConfig::name>},
+    {"kind", "", &read_text<&EndpointConfig::kind>},
+    {"url", "webhook", &read_text<&EndpointConfig::url>},
+    {"headers", "webhook", &read_headers},
+    {"broker", "mqtt", &read_text<&EndpointConfig::broker>},
+    {"topic", "mqtt", &read_text<&EndpointConfig::topic>},
+    {"username", "mqtt", &read_text<&EndpointConfig::username>},
+    {"password", "mqtt", &read_text<&EndpointConfig::password>},
+    {"client_id", "mqtt", &read_text<&EndpointConfig::client_id>},
+    {"ca_file", "", &read_text<&EndpointConfig::ca_file>},
+    {"max_attempts", "", &read_count<&EndpointConfig::max_attempts, 1, kMaxAttempts>},
+    {"queue_limit", "", &read_count<&EndpointConfig::queue_limit, 1, kMaxQueue>},
+    {"retry_initial", "", &read_duration<&EndpointConfig::retry_initial>},
+    {"retry_max", "", &read_duration<&EndpointConfig::retry_max>},
+    {"timeout", "", &read_duration<&EndpointConfig::timeout>},
+};
+
+bool valid_endpoint_name(std::string_view n) {
+  if (n.empty() || n.size() > 64 || !std::isalnum(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
+Status validate_endpoint(const EndpointConfig& e, const std::string& where) {
+  auto bad = [&](const std::string& why) { return invalid_argument(where + ": " + why); };
+  if (e.kind == "webhook") {
+    if (!e.url.starts_with("http://") && !e.url.starts_with("https://"))
+      return bad("url '" + e.url + "' must start with http:// or https://.");
+    if (e.url.find_first_of(" \t\r\n") != std::string::npos)
+      return bad("url must not contain spaces.");
+  } else {
+    if (!e.broker.starts_with("tcp://") && !e.broker.starts_with("ssl://"))
+      return bad("broker '" + e.broker + "' must look like tcp://HOST:PORT or ssl://HOST:PORT.");
+    if (e.topic.empty() || e.topic.find_first_of("+#") != std::string::npos)
+      return bad("topic must be a non-empty MQTT topic without the wildcards + and #.");
+    if (!e.password.empty() && e.username.empty()) return bad("password needs a username.");
+  }
+  if (e.retry_max < e.retry_initial)
+    return bad("retry_max must not be shorter than retry_initial.");
+  return Status::ok();
+}
+
+Result<EndpointConfig> read_endpoint(const toml::table& table, const std::string& where) {
+  EndpointConfig e;
+  const auto* kind = table.get("kind");
+  std::string kind_text = kind && kind->as_string() ? kind->as_string()->get() : "";
+  if (kind_text != "webhook" && kind_text != "mqtt")
+    return invalid_argument(where + ": give kind = \"webhook\" or kind = \"mqtt\".");
+  for (const auto& [key, node] : table) {
+    std::string_view k = key.str();
+    const auto* row = std::find_if(std::begin(kEndpointKeys), std::end(kEndpointKeys),
+                                   [&](const EndpointKey& r) { return r.key == k; });
+    std::string src = where + " key '" + std::string(k) + "'";
+    if (row == std::end(kEndpointKeys))
+      return invalid_argument(src +
+                              " is unknown; remove it or fix its spelling (see "
+                              "docs/operations.md, \"Event routes and endpoints\").");
+    if (!row->kind.empty() && row->kind != kind_text)
+      return invalid_argument(src + " applies only to " + std::string(row->kind) +
+                              " endpoints; remove it.");
+    CASTOR_RETURN_IF_ERROR(row->read(e, node, src));
+  }
+  if (!valid_endpoint_name(e.name))
+    return invalid_argument(where + ": name '" + e.name +
+                            "' must be 1-64 letters, digits, '-', "
+                            "'_' or '.', starting with a letter or digit.");
+  if (e.name == "default")
+    return invalid_argument(where +
+                            ": the endpoint 'default' is built in (the live event "
+                            "stream); give this endpoint another name.");
+  if (e.client_id.empty()) e.client_id = "castor-" + e.name;
+  CASTOR_RETURN_IF_ERROR(validate_endpoint(e, where + " ('" + e.name + "')"));
+  return e;
+}
+
+Result<std::vector<EndpointConfig>> read_endpoints(const toml::node& node,
+                                                   const std::string& path) {
+  std::string src = "config file '" + path + "' key 'endpoints'";
+  const auto* array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables())
+    return invalid_argument(src + ": write each endpoint as an [[endpoints]] table.");
+  std::vector<EndpointConfig> out;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    std::string where = "config file '" + path + "' [[endpoints]] #" + std::to_string(i + 1);
+    auto e = read_endpoint(*array->get(i)->as_table(), where);
+    if (!e) return e.status();
+    for (const auto& other : out)
+      if (other.name == e->name)
+        return invalid_argument(where + ": another endpoint is already named '" + e->name +
+                                "'; endpoint names must be unique.");
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
 using FileValues = std::map<std::string, RawValue, std::less<>>;
 
-Result<FileValues> read_config_file(const std::string& path) {
+struct FileContents {
+  FileValues values;
+  std::vector<EndpointConfig> endpoints;
+};
+
+Result<FileContents> read_config_file(const std::string& path) {
   toml::table table;
   try {
     table = toml::parse_file(path);
@@ -204,9 +426,16 @@ Result<FileValues> read_config_file(const std::string& path) {
                             ", column " + std::to_string(where.column) + ": " +
                             std::string(e.description()) + ". Fix the TOML syntax there.");
   }
-  FileValues values;
+  FileContents contents;
+  FileValues& values = contents.values;
   for (const auto& [key, node] : table) {
     std::string_view k = key.str();
+    if (k == kEndpointsKey) {
+      auto endpoints = read_endpoints(node, path);
+      if (!endpoints) return endpoints.status();
+      contents.endpoints = std::move(*endpoints);
+      continue;
+    }
     const OptionRow* row = nullptr;
     for (const auto& r : kOptions) {
       if (r.info.key == k) row = &r;
@@ -217,7 +446,7 @@ Result<FileValues> read_config_file(const std::string& path) {
     if (!text) return text.status();
     values.emplace(std::string(k), RawValue{std::move(*text), std::move(src)});
   }
-  return values;
+  return contents;
 }
 
 Status validate(const Config& c) {
@@ -294,9 +523,10 @@ Result<Config> load_config(const ConfigSources& sources) {
     config.config_file = *v;
   }
   if (!config.config_file.empty()) {
-    auto values = read_config_file(config.config_file);
-    if (!values) return values.status();
-    file = std::move(*values);
+    auto contents = read_config_file(config.config_file);
+    if (!contents) return contents.status();
+    file = std::move(contents->values);
+    config.endpoints = std::move(contents->endpoints);
   }
   for (const auto& row : kOptions) {
     std::string key(row.info.key);

@@ -11,10 +11,34 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.hpp"
 
 namespace castor {
+
+// One event-route endpoint: a [[endpoints]] table of the config file (endpoints have no flags or
+// environment variables). Events that routes send to it are delivered at least once, in order,
+// retried with exponential backoff and dead-lettered after `max_attempts`.
+struct EndpointConfig {
+  std::string name;  // name: what routes use as endpointName; "default" is the live stream.
+  std::string kind;  // kind: "webhook" (HTTP POST) or "mqtt" (publish, QoS 1).
+  std::string url;   // url (webhook): http:// or https:// URL that receives the CloudEvents.
+  // headers (webhook): extra request headers, e.g. Authorization = "Bearer ...".
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string broker;     // broker (mqtt): tcp://HOST:PORT or ssl://HOST:PORT.
+  std::string topic;      // topic (mqtt): where events are published; no wildcards.
+  std::string username;   // username (mqtt): optional.
+  std::string password;   // password (mqtt): optional; only with username.
+  std::string client_id;  // client_id (mqtt): default "castor-<name>".
+  std::string ca_file;    // ca_file: PEM CAs to trust for https/ssl instead of the system's.
+  std::uint64_t max_attempts = 10;                // max_attempts: tries before dead-lettering.
+  std::chrono::milliseconds retry_initial{1000};  // retry_initial: first backoff, then doubled.
+  std::chrono::milliseconds retry_max{60000};     // retry_max: longest backoff between tries.
+  std::chrono::milliseconds timeout{10000};       // timeout: per attempt (connect + send + ack).
+  std::uint64_t queue_limit = 10000;  // queue_limit: undelivered events kept; more dead-letter.
+};
 
 // The resolved options of `castor serve`. To add an option: add a field here and one row to the
 // table in config.cpp; flag, environment variable, TOML key, --help and docs follow from the row.
@@ -36,6 +60,15 @@ struct Config {
   std::uint64_t shards = 0;           // shards: twin core threads; 0 = one per CPU.
   std::string durability = "strict";  // durability: strict (fsync) or relaxed.
   std::string import_dir;             // import_dir: root of file:// paths of import jobs.
+  std::chrono::milliseconds query_timeout{30000};  // query_timeout: a query's time budget.
+  std::uint64_t query_memory = 256u << 20;          // query_memory: a query's memory budget.
+  std::uint64_t query_page_size = 1000;             // query_page_size: largest query page.
+  std::chrono::milliseconds query_cursor_ttl{300000};  // query_cursor_ttl: token lifetime.
+  std::uint64_t query_cursor_memory = 512u << 20;   // query_cursor_memory: all kept results.
+  std::string event_source;           // event_source: CloudEvents "source"; default host name.
+  std::uint64_t event_routes_limit = 64;    // event_routes_limit: most event routes (ADT: 6).
+  std::uint64_t event_stream_queue = 1000;  // event_stream_queue: per live-stream subscriber.
+  std::vector<EndpointConfig> endpoints;    // [[endpoints]] tables; config file only
   std::string config_file;            // the file that was read ("" when none); not a TOML key
 
   // The listen address, with the default for the mode filled in.

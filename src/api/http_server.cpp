@@ -2,6 +2,7 @@
 // beast_src.cpp). Connections are strands; a request's completion is posted back to its strand.
 #include "api/http_server.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -224,6 +225,7 @@ class HttpSession final : public Connection,
 
   void reject_body_too_large() {
     server_.probe.rejected_bodies.inc();
+    linger_ = true;  // the client is likely still sending; let it finish and read the 413
     reject(error_response(413, "PayloadTooLarge",
                           "The request body exceeds the limit of " +
                               std::to_string(server_.options.max_body_size) +
@@ -278,9 +280,34 @@ class HttpSession final : public Connection,
                           if (ec == beast::error::timeout) self->server_.probe.timeouts.inc();
                           return self->close();
                         }
-                        if (!res->keep_alive()) return self->graceful_close();
+                        if (!res->keep_alive()) {
+                          return self->linger_ ? self->drain() : self->graceful_close();
+                        }
                         self->read_header();
                       });
+  }
+
+  // Lingering close (as nginx and Apache do): after refusing a request whose body was not read,
+  // discard what the client still sends for a short while, so that a client blocked sending the
+  // rest sees the response instead of a reset. Bounded in time and bytes.
+  void drain() {
+    linger_ = false;
+    if (!drain_buffer_) drain_buffer_ = std::make_unique<char[]>(kDrainChunk);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+    drain_some(0);
+  }
+
+  void drain_some(std::size_t drained) {
+    stream_.async_read_some(
+        net::buffer(drain_buffer_.get(), kDrainChunk),
+        [self = this->shared_from_this(), drained](error_code ec, std::size_t n) {
+          std::size_t total = drained + n;
+          if (ec) return is_disconnect(ec) ? self->close() : self->graceful_close();
+          if (total > std::max<std::size_t>(64u << 20, 4 * self->server_.options.max_body_size)) {
+            return self->close();
+          }
+          self->drain_some(total);
+        });
   }
 
   void graceful_close() {
@@ -316,6 +343,9 @@ class HttpSession final : public Connection,
   bool head_ = false;
   bool shutdown_requested_ = false;
   bool upgraded_ = false;
+  bool linger_ = false;  // drain the unread request body before closing
+  static constexpr std::size_t kDrainChunk = 16384;
+  std::unique_ptr<char[]> drain_buffer_;
   std::string bad_target_;
 };
 

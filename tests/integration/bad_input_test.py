@@ -100,7 +100,7 @@ class BadInput(unittest.TestCase):
                 if resp.getheader("Connection", "").lower() == "close":
                     cls.conn.close()
                 return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
-            except (ConnectionError, http.client.RemoteDisconnected, BrokenPipeError):
+            except (OSError, http.client.HTTPException):
                 cls.conn.close()  # the server closed after a refusal; reconnect once
                 if attempt:
                     raise

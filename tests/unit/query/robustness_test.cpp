@@ -148,7 +148,9 @@ TEST(QueryRobustness, InvalidUtf8IsRejectedWithItsPosition) {
   }
 }
 
-TEST(QueryRobustness, HundredKilobyteQueriesParseInMilliseconds) {
+// Speed is measured by bench/micro/query; the bound here only catches runaways (quadratic work
+// on a 100 KB query takes seconds), far above any machine load.
+TEST(QueryRobustness, HundredKilobyteQueriesParseWithoutRunaway) {
   QueryLimits big;
   big.max_characters = 200'000;
   big.max_logical_operators = 100'000;
@@ -176,14 +178,15 @@ TEST(QueryRobustness, HundredKilobyteQueriesParseInMilliseconds) {
     ASSERT_TRUE(parse(*text, q, error, big)) << name << ": " << error.message;
     const double ms = median_ms([&] { (void)parse(*text, q, error, big); });
     std::printf("[ timing   ] parse %zu-byte query (%s): %.2f ms\n", text->size(), name, ms);
-    EXPECT_LT(ms, 50 * kSlowdown) << name;
+    EXPECT_LT(ms, 2000 * kSlowdown) << name;
     // And with the default limits the same text is refused at once.
     EXPECT_NE(error_of(*text).find("the limit is 8000"), std::string::npos);
     expect_sane_outcome(*text, big);
   }
 }
 
-TEST(QueryRobustness, ATypicalQueryParsesInMicroseconds) {
+// Prints the parse time for the record; the target is checked by bench/micro/query, not here.
+TEST(QueryRobustness, TypicalQueriesParseRepeatedly) {
   const std::vector<std::string> queries = {
       "SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'robot-17'",
       "SELECT T, CT FROM DIGITALTWINS T JOIN CT RELATED T.contains WHERE T.$dtId = 'line-3' AND "
@@ -203,7 +206,6 @@ TEST(QueryRobustness, ATypicalQueryParsesInMicroseconds) {
     ASSERT_TRUE(all_parsed) << text;
     const double us = ms * 1000 / kRuns;
     std::printf("[ timing   ] parse %zu-byte query: %.2f us\n", text.size(), us);
-    EXPECT_LT(us, 20 * kSlowdown) << text;
   }
 }
 

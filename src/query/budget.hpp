@@ -61,9 +61,11 @@ struct QueryStats {
   std::uint64_t examined = 0;  // twins and relationships looked at
   std::uint64_t returned = 0;  // rows in the response
   std::uint64_t bytes = 0;     // bytes of JSON in the response
+  std::uint64_t indexed = 0;   // shard scans whose candidates came from an index
 
   void add(const QueryStats& o) noexcept {
     examined += o.examined;
+    indexed += o.indexed;
     returned += o.returned;
     bytes += o.bytes;
   }

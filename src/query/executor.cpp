@@ -26,8 +26,9 @@ class NoRow final : public Resolver {
 class Run : public std::enable_shared_from_this<Run> {
  public:
   Run(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-      std::size_t page, ExecutionDone done)
+      std::size_t page, ExecutionDone done, const IndexSet* indexes)
       : engine_(engine),
+        indexes_(indexes),
         plan_(std::move(plan)),
         budget_(std::move(budget)),
         page_(page),
@@ -68,6 +69,7 @@ class Run : public std::enable_shared_from_this<Run> {
   }
 
   twin::Engine& engine_;
+  const IndexSet* indexes_;
   std::shared_ptr<const Plan> plan_;
   std::shared_ptr<Budget> budget_;
   std::size_t page_;
@@ -99,6 +101,7 @@ void Run::scan() {
   }
   auto spec = std::make_shared<ScanSpec>();
   spec->plan = plan_;
+  spec->indexes = indexes_;
   spec->budget = budget_;
   const bool single = plan_->single_slot();
   spec->collect = !single ? Collect::bindings : plan_->count ? Collect::count : Collect::keys;
@@ -125,6 +128,7 @@ void Run::scanned(std::vector<ScanResult> results, Status status) {
   if (!status.is_ok()) return fail(std::move(status));
   for (const ScanResult& r : results) {
     stats_.examined += r.stats.examined;
+    stats_.indexed += r.stats.indexed;
     if (r.stopped) return fail(budget_->error());
   }
   if (plan_->single_slot()) return single_slot(results);
@@ -232,9 +236,9 @@ void Run::finish_rows() {
 }  // namespace
 
 void execute(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-             std::size_t page_size, ExecutionDone done) {
+             std::size_t page_size, ExecutionDone done, const IndexSet* indexes) {
   auto run = std::make_shared<Run>(engine, std::move(plan), std::move(budget),
-                                   std::max<std::size_t>(page_size, 1), std::move(done));
+                                   std::max<std::size_t>(page_size, 1), std::move(done), indexes);
   run->start();
 }
 

@@ -17,6 +17,8 @@
 
 namespace castor::query {
 
+class IndexSet;
+
 struct Execution {
   std::vector<std::string> rows;        // the first page
   std::shared_ptr<const KeyList> keys;  // every result row's key (row_renderer.hpp's layout)
@@ -27,7 +29,8 @@ struct Execution {
 using ExecutionDone = std::function<void(Result<Execution>)>;
 
 // `done` runs exactly once, on a shard thread or the caller's.
+// `indexes` (may be null) offers the anchor scans their candidates.
 void execute(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-             std::size_t page_size, ExecutionDone done);
+             std::size_t page_size, ExecutionDone done, const IndexSet* indexes = nullptr);
 
 }  // namespace castor::query

@@ -53,13 +53,16 @@ void QueryService::run(std::string_view text, std::size_t page_size, Done done) 
   QueryError error;
   if (!parse(text, q, error, options_.limits)) return done(sql_error(error));
   auto plan = plan_query(std::move(q));
+  if (options_.indexes) options_.indexes->note(engine_, *plan);
   auto budget = std::make_shared<Budget>(options_.timeout, options_.memory_limit);
   auto self = shared_from_this();
-  execute(engine_, plan, std::move(budget), clamp(page_size),
-          [self, plan, done = std::move(done)](Result<Execution> r) {
-            if (!r) return done(r.status());
-            self->answer(plan, r->keys, r->next, std::move(r->rows), r->stats, {}, done);
-          });
+  execute(
+      engine_, plan, std::move(budget), clamp(page_size),
+      [self, plan, done = std::move(done)](Result<Execution> r) {
+        if (!r) return done(r.status());
+        self->answer(plan, r->keys, r->next, std::move(r->rows), r->stats, {}, done);
+      },
+      options_.indexes.get());
 }
 
 void QueryService::next(std::string_view token, std::size_t page_size, Done done) {

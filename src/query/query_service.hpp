@@ -17,6 +17,7 @@
 #include "query/budget.hpp"
 #include "query/cursor_store.hpp"
 #include "query/limits.hpp"
+#include "query/twin_index.hpp"
 #include "twin/engine.hpp"
 
 namespace castor::query {
@@ -37,6 +38,9 @@ struct QueryOptions {
   std::size_t cursor_memory = std::size_t{512} << 20;
   // Parser limits (ADT's documented defaults).
   QueryLimits limits;
+  // The twin indexes the engine keeps (registered as its observer when it opened); null: every
+  // query scans. Also where filters are counted for automatic indexes.
+  std::shared_ptr<IndexSet> indexes;
 };
 
 struct QueryPage {

@@ -127,8 +127,9 @@ void scan_relationships(twin::Shard& shard, ShardScan& scan, const Plan& plan,
     }
     return;
   }
-  shard.for_each_twin([&](const twin::Twin& t) {
-    if (!scan.stopped()) each(t);
+  shard.for_each_twin_while([&](const twin::Twin& t) {
+    each(t);
+    return !scan.stopped();
   });
 }
 
@@ -149,10 +150,18 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     }
     return;
   }
-  // A hash map cannot be left half way; after a stop the remaining twins are only skipped.
-  shard.for_each_twin([&](const twin::Twin& t) {
-    if (!scan.stopped()) scan.visit_twin(t);
-  });
+  if (spec.indexes != nullptr) {
+    std::vector<const twin::Twin*> candidates;
+    const ShardIndex& index = spec.indexes->shard(shard.index());
+    if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
+      ++out.stats.indexed;
+      for (const twin::Twin* t : candidates) {
+        if (!scan.visit_twin(*t)) return;
+      }
+      return;
+    }
+  }
+  shard.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); });
 }
 
 }  // namespace castor::query

@@ -1,7 +1,8 @@
 // The anchor scan: on one shard, finds the anchor's candidates (every twin or relationship, or
 // only those named by point lookups), checks the anchor's own conditions on the live data, and
 // keeps what the query needs of each match: a count (COUNT), a rendered row for the first few,
-// a key, or a binding to traverse from. Rejected twins are never rendered. Runs on the shard
+// a key, or a binding to traverse from. Candidates come from the shard's most selective index
+// that applies (twin_index.hpp), else from every twin. Rejected twins are never rendered. Runs on the shard
 // thread, reads only that shard, and stops at its budget's deadline or at TOP's limit.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "query/budget.hpp"
 #include "query/key_list.hpp"
 #include "query/planner.hpp"
+#include "query/twin_index.hpp"
 #include "twin/shard.hpp"
 
 namespace castor::query {
@@ -26,8 +28,11 @@ enum class Collect : std::uint8_t {
   bindings,  // the start of a traversal
 };
 
+class IndexSet;
+
 struct ScanSpec {
   std::shared_ptr<const Plan> plan;
+  const IndexSet* indexes = nullptr;  // null: every anchor scan reads every twin
   std::shared_ptr<Budget> budget;
   Collect collect = Collect::keys;
   std::size_t render_cap = 0;                                   // matches rendered right away
@@ -40,6 +45,7 @@ struct ScanResult {
   KeyList keys;                       // Collect::keys: every match in scan order
   std::vector<Bound> bindings;        // Collect::bindings: every match
   QueryStats stats;
+  IndexUse index;        // the index that gave the candidates, if one did
   bool stopped = false;  // the budget ran out: the result is incomplete
 };
 

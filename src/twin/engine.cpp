@@ -62,6 +62,10 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   e->relationships_cf_ = *e->store_->column_family(kRelationshipsFamily);
   std::size_t n = e->options_.shards ? e->options_.shards : std::max(1u, std::thread::hardware_concurrency());
   ShardContext ctx{e->store_.get(), e->twins_cf_, e->relationships_cf_, &e->events_, e->options_.shard_queue_limit};
+  for (const auto& o : e->options_.observers) {
+    o->on_open(n);
+    ctx.observers.push_back(o.get());
+  }
   for (std::size_t i = 0; i < n; ++i) e->shards_.push_back(std::make_unique<Shard>(i, ctx));
   // Shards run during recovery: they decode and index their own twins in parallel.
   for (auto& shard : e->shards_) shard->start();

@@ -112,6 +112,7 @@ void Engine::patch_component(std::string id, std::string component, json::value 
     if (Status st = twin::patch_twin(*t, component, patch, now, outcome); !st.is_ok()) return done(st);
     if (!outcome.changed) return done(format_etag(t->etag));
     t->etag = s.new_etag();
+    s.twin_changed(*t);
     persist(s, *t);
     json::object data{{"modelId", t->model->id}, {"patch", patch}};
     auto e = twin_event(EventType::twin_update, *t, now, json::serialize(data));

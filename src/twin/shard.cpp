@@ -119,18 +119,35 @@ Twin* Shard::find(std::string_view id) {
 
 Twin& Shard::insert(std::unique_ptr<Twin> t) {
   Twin& ref = *t;
-  erase(ref.id);
+  twins_.erase(std::string_view(ref.id));
   std::string_view key = ref.id;
   twins_.emplace(key, std::move(t));
+  twin_changed(ref);
   return ref;
 }
 
 void Shard::insert_recovered(std::unique_ptr<Twin> t) {
-  std::string_view key = t->id;
+  Twin& ref = *t;
+  std::string_view key = ref.id;
   twins_.emplace(key, std::move(t));
+  twin_changed(ref);
 }
 
-void Shard::erase(std::string_view id) { twins_.erase(id); }
+void Shard::erase(std::string_view id) {
+  if (ctx_.observers.empty()) {
+    twins_.erase(id);
+    return;
+  }
+  auto it = twins_.find(id);
+  if (it == twins_.end()) return;
+  const std::string kept(id);  // `id` may view the erased twin's own id
+  twins_.erase(it);
+  for (ShardObserver* o : ctx_.observers) o->on_twin_changed(index_, kept, nullptr);
+}
+
+void Shard::twin_changed(const Twin& t) {
+  for (ShardObserver* o : ctx_.observers) o->on_twin_changed(index_, t.id, &t);
+}
 
 std::vector<std::string> Shard::some_ids(std::size_t max) const {
   std::vector<std::string> ids;

@@ -20,6 +20,7 @@
 #include "common/strings.hpp"
 #include "store/store.hpp"
 #include "twin/events.hpp"
+#include "twin/shard_observer.hpp"
 #include "twin/twin.hpp"
 
 namespace castor::twin {
@@ -30,6 +31,7 @@ struct ShardContext {
   store::ColumnFamily relationships_cf;
   EventBus* events = nullptr;
   std::size_t queue_limit = 65536;  // tasks waiting per shard before posts are refused
+  std::vector<ShardObserver*> observers;  // told of every twin change, on the shard thread
 };
 
 // An incoming relationship, kept on the shard that owns its target.
@@ -63,10 +65,18 @@ class Shard {
   // For an id known to be absent (start-up, bulk import after find()): no lookup first.
   void insert_recovered(std::unique_ptr<Twin> t);
   void erase(std::string_view id);
+  // Tells the observers that `t` was changed in place (insert and erase tell them themselves).
+  void twin_changed(const Twin& t);
   std::size_t twin_count() const noexcept { return twins_.size(); }
   template <class F>
   void for_each_twin(F&& f) const {
     for (const auto& [id, t] : twins_) f(*t);
+  }
+  // Like for_each_twin, but stops as soon as `f` returns false (early-stopping scans).
+  template <class F>
+  void for_each_twin_while(F&& f) const {
+    for (const auto& [id, t] : twins_)
+      if (!f(*t)) return;
   }
   // Up to `max` twin ids, in no particular order (delete jobs take twins away in slices).
   std::vector<std::string> some_ids(std::size_t max) const;

@@ -44,21 +44,23 @@ json::value read_json_file(const fs::path& path) {
   return v ? std::move(*v) : json::value();
 }
 
-Result<std::unique_ptr<GraphFixture>> GraphFixture::load(std::string_view name,
-                                                         std::size_t shards) {
+Result<std::unique_ptr<GraphFixture>> GraphFixture::load(
+    std::string_view name, std::size_t shards, std::shared_ptr<twin::ShardObserver> observer) {
   const fs::path path =
       fs::path(CASTOR_SOURCE_DIR) / "tests/unit/query/graphs" / (std::string(name) + ".json");
   const json::value graph = read_json_file(path);
   if (!graph.is_object()) return invalid_argument("cannot read the graph " + path.string());
   std::unique_ptr<GraphFixture> f(new GraphFixture());
+  f->observer_ = std::move(observer);
   CASTOR_RETURN_IF_ERROR(f->open(shards));
   CASTOR_RETURN_IF_ERROR(f->add(graph));
   return f;
 }
 
-Result<std::unique_ptr<GraphFixture>> GraphFixture::empty(const json::value& models,
-                                                          std::size_t shards) {
+Result<std::unique_ptr<GraphFixture>> GraphFixture::empty(
+    const json::value& models, std::size_t shards, std::shared_ptr<twin::ShardObserver> observer) {
   std::unique_ptr<GraphFixture> f(new GraphFixture());
+  f->observer_ = std::move(observer);
   CASTOR_RETURN_IF_ERROR(f->open(shards));
   CASTOR_RETURN_IF_ERROR(f->add(json::object{{"models", models}}));
   return f;
@@ -70,11 +72,26 @@ GraphFixture::~GraphFixture() {
   fs::remove_all(dir_, ec);
 }
 
+Status GraphFixture::reopen() {
+  engine_.reset();
+  twin::EngineOptions options;
+  options.data_dir = dir_;
+  options.shards = shards_;
+  options.store.durability = store::Durability::relaxed;
+  if (observer_) options.observers.push_back(observer_);
+  auto engine = twin::Engine::open(std::move(options));
+  if (!engine) return engine.status();
+  engine_ = std::move(*engine);
+  return Status::ok();
+}
+
 Status GraphFixture::open(std::size_t shards) {
   dir_ = temp_dir();
+  shards_ = shards;
   twin::EngineOptions options;
   options.data_dir = dir_;
   options.shards = shards;
+  if (observer_) options.observers.push_back(observer_);
   options.store.durability = store::Durability::relaxed;
   auto engine = twin::Engine::open(std::move(options));
   if (!engine) return engine.status();

@@ -22,15 +22,21 @@ namespace castor::query::testing {
 class GraphFixture {
  public:
   // `name` is a file stem under tests/unit/query/graphs/.
-  static Result<std::unique_ptr<GraphFixture>> load(std::string_view name, std::size_t shards = 4);
+  // `observer` (e.g. query indexes) is registered with the engine before it opens.
+  static Result<std::unique_ptr<GraphFixture>> load(
+      std::string_view name, std::size_t shards = 4,
+      std::shared_ptr<twin::ShardObserver> observer = nullptr);
   // An empty engine with these models only.
-  static Result<std::unique_ptr<GraphFixture>> empty(const json::value& models,
-                                                     std::size_t shards = 4);
+  static Result<std::unique_ptr<GraphFixture>> empty(
+      const json::value& models, std::size_t shards = 4,
+      std::shared_ptr<twin::ShardObserver> observer = nullptr);
   ~GraphFixture();
   GraphFixture(const GraphFixture&) = delete;
   GraphFixture& operator=(const GraphFixture&) = delete;
 
   twin::Engine& engine() { return *engine_; }
+  // Closes the engine and opens it again on the same data (a restart), with the same observer.
+  Status reopen();
 
   // Blocking helpers over the engine's asynchronous calls.
   Status put_twin(const std::string& id, const json::value& body);
@@ -50,6 +56,8 @@ class GraphFixture {
   Status add(const json::value& graph);
 
   std::filesystem::path dir_;
+  std::size_t shards_ = 4;
+  std::shared_ptr<twin::ShardObserver> observer_;
   std::unique_ptr<twin::Engine> engine_;
 };
 

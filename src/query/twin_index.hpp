@@ -1,0 +1,134 @@
+// Twin indexes for the query planner, kept per shard: a model index (model id -> its twins,
+// answering IS_OF_MODEL with inheritance and versions through the compiled model's ancestors)
+// and property indexes (an ordered index of typed values of one property path, answering =, <,
+// <=, >, >= with a literal). Declared ones come from the `query_indexes` option; others are
+// created automatically for properties that WHERE clauses filter on repeatedly. Each shard's
+// index is changed and read only on that shard's thread (it is the shard's ShardObserver);
+// an index only proposes candidates: the scan still checks every condition on the live twin.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.hpp"
+#include "common/strings.hpp"
+#include "query/planner.hpp"
+#include "twin/engine.hpp"
+#include "twin/shard_observer.hpp"
+
+namespace castor::query {
+
+// One property index: the property path, and optionally the model whose twins (and the twins
+// of models extending it) it covers. Written "dtmi:com:example:Robot;1:status.mode" or "mode".
+struct IndexSpec {
+  std::string model;               // empty: twins of every model
+  std::vector<std::string> names;  // the path below the twin
+  bool automatic = false;          // created for a hot property rather than declared
+
+  std::string path() const;  // names joined by '.'
+  std::string text() const;  // as written in the option
+};
+Result<IndexSpec> parse_index_spec(std::string_view text);
+
+struct IndexOptions {
+  std::vector<IndexSpec> declared;
+  // A property becomes indexed automatically once this many queries filtered on it with a
+  // literal comparison (=, <, <=, >, >=); 0 turns automatic indexes off. Default 3.
+  std::size_t auto_after = 3;
+  // At most this many automatic indexes (each costs memory per twin holding the property).
+  std::size_t auto_max = 16;
+};
+
+// A typed, ordered value: null < booleans < numbers < strings (ADT never compares across types,
+// so a range never leaves its type). Integers and reals compare by value, as in queries.
+struct IndexKey {
+  enum class Kind : std::uint8_t { null, boolean, number, string, end };
+  Kind kind = Kind::null;
+  double number = 0;
+  std::string text;
+  bool operator<(const IndexKey& o) const;
+  bool operator==(const IndexKey& o) const;
+};
+
+// How the scan of one shard finds its anchor candidates.
+struct IndexUse {
+  std::string what;       // "model" or the property path; empty: no index applied
+  std::size_t count = 0;  // candidates
+};
+
+class ShardIndex {
+ public:
+  void update(std::string_view id, const twin::Twin* after);
+  // Before any twin exists (a declared index).
+  void add_declared(const IndexSpec& spec);
+  // Indexes the shard's twins now and every change from here on (an index made while running).
+  void add_property(const IndexSpec& spec, const twin::Shard& shard);
+  bool has_property(const IndexSpec& spec) const;
+  // The anchor's candidates from the most selective index the plan can use (fewest candidates),
+  // or false when no index applies. `cap`: no use for an index with more candidates than this.
+  bool candidates(const Plan& plan, std::size_t cap, std::vector<const twin::Twin*>& out,
+                  IndexUse& use) const;
+  std::size_t model_count(std::string_view model) const;
+
+ private:
+  struct Slot {
+    model::InterfacePtr model;
+    std::vector<const twin::Twin*> twins;
+  };
+  struct Entry;
+  using Ordered = std::set<std::pair<IndexKey, std::uintptr_t>>;  // (key, twin address)
+  struct Property {
+    IndexSpec spec;
+    Ordered values;
+  };
+  struct Entry {
+    const twin::Twin* twin = nullptr;
+    Slot* slot = nullptr;
+    std::uint32_t pos = 0;
+    std::vector<std::pair<std::uint32_t, IndexKey>> keys;  // (property index, key) it is under
+  };
+  struct Range;
+
+  void remove(Entry& e);
+  void add_keys(Entry& e, const twin::Twin& t);
+  bool add_key(std::uint32_t property, Entry& e, const twin::Twin& t);
+  bool model_candidates(const Plan& plan, std::vector<const Slot*>& slots, std::size_t& n) const;
+  bool range_of(const Plan& plan, ExprId c, const Property& p, Range& r) const;
+
+  StringMap<Entry> entries_;
+  std::map<std::string, Slot, std::less<>> models_;  // node-based: Entry::slot stays valid
+  std::vector<std::unique_ptr<Property>> properties_;
+};
+
+// Every shard's index, and the bookkeeping for automatic ones. Registered with the engine as
+// its ShardObserver before it opens; read by the query executor's shard scans.
+class IndexSet final : public twin::ShardObserver {
+ public:
+  explicit IndexSet(IndexOptions options);
+  void on_open(std::size_t shard_count) override;
+  void on_twin_changed(std::size_t shard, std::string_view id, const twin::Twin* after) override;
+
+  // On shard `index`'s thread only.
+  const ShardIndex& shard(std::size_t index) const { return *shards_[index]; }
+  // Counts the plan's literal comparisons on anchor properties, and creates an automatic index
+  // (on every shard, asynchronously) for a property that reached IndexOptions::auto_after.
+  void note(twin::Engine& engine, const Plan& plan);
+  // Creates an index on every shard; `done` runs once all shards hold it.
+  void create(twin::Engine& engine, IndexSpec spec, std::function<void()> done = {});
+  std::vector<IndexSpec> specs() const;
+
+ private:
+  IndexOptions options_;
+  std::vector<std::unique_ptr<ShardIndex>> shards_;
+  mutable std::mutex mu_;  // guards what follows (any thread)
+  std::map<std::string, std::size_t, std::less<>> filtered_;  // path -> queries filtering on it
+  std::vector<IndexSpec> created_;
+};
+
+}  // namespace castor::query

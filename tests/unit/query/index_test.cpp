@@ -1,0 +1,174 @@
+// Twin indexes: the planner's choice of access path shows in the work a query does (twins
+// examined, shard scans answered by an index), results stay exactly those of a full scan, and
+// the indexes follow every put, replace, patch and delete, and a restart.
+#include <gtest/gtest.h>
+
+#include "graph_fixture.hpp"
+#include "query/query_service.hpp"
+#include "query/twin_index.hpp"
+
+namespace castor::query::testing {
+namespace {
+
+constexpr std::string_view kModels = R"([
+ {"@context": "dtmi:dtdl:context;3", "@id": "dtmi:f:Asset;1", "@type": "Interface",
+  "contents": [{"@type": "Property", "name": "temp", "schema": "double", "writable": true},
+               {"@type": "Property", "name": "state", "schema": "string", "writable": true}]},
+ {"@context": "dtmi:dtdl:context;3", "@id": "dtmi:f:Robot;1", "@type": "Interface",
+  "extends": "dtmi:f:Asset;1"},
+ {"@context": "dtmi:dtdl:context;3", "@id": "dtmi:f:Sensor;1", "@type": "Interface",
+  "extends": "dtmi:f:Asset;1"},
+ {"@context": "dtmi:dtdl:context;3", "@id": "dtmi:f:Line;1", "@type": "Interface",
+  "contents": [{"@type": "Property", "name": "temp", "schema": "double", "writable": true}]}
+])";
+
+json::value twin_of(std::string_view model, double temp, std::string_view state) {
+  return json::object{{"$metadata", json::object{{"$model", model}}}, {"temp", temp}, {"state", state}};
+}
+
+struct Indexed {
+  std::shared_ptr<IndexSet> indexes;
+  std::unique_ptr<GraphFixture> fixture;
+  std::shared_ptr<QueryService> service;
+};
+
+// 1,000 sensors (temp = i / 10), 20 robots, 5 lines; `declared` property indexes.
+Indexed plant(std::vector<std::string> declared, std::size_t auto_after = 0) {
+  IndexOptions io;
+  for (const std::string& d : declared) io.declared.push_back(*parse_index_spec(d));
+  io.auto_after = auto_after;
+  Indexed p;
+  p.indexes = std::make_shared<IndexSet>(io);
+  auto f = GraphFixture::empty(*json::parse(kModels), 4, p.indexes);
+  EXPECT_TRUE(f.is_ok()) << f.status().message();
+  p.fixture = std::move(*f);
+  std::vector<std::pair<std::string, json::value>> twins;
+  for (int i = 0; i < 1000; ++i)
+    twins.emplace_back("s" + std::to_string(i), twin_of("dtmi:f:Sensor;1", i / 10.0, i % 2 ? "on" : "off"));
+  for (int i = 0; i < 20; ++i) twins.emplace_back("r" + std::to_string(i), twin_of("dtmi:f:Robot;1", 50, "on"));
+  for (int i = 0; i < 5; ++i)
+    twins.emplace_back("l" + std::to_string(i),
+                       json::object{{"$metadata", json::object{{"$model", "dtmi:f:Line;1"}}}, {"temp", 20.0}});
+  EXPECT_TRUE(p.fixture->put_twins(twins).is_ok());
+  QueryOptions qo;
+  qo.indexes = p.indexes;
+  p.service = std::make_shared<QueryService>(p.fixture->engine(), qo);
+  return p;
+}
+
+QueryPage must_run(QueryService& s, const std::string& q) {
+  auto r = run_sync(s, q);
+  EXPECT_TRUE(r.is_ok()) << q << ": " << r.status().message();
+  return r ? std::move(*r) : QueryPage{};
+}
+
+std::uint64_t count_of(QueryService& s, const std::string& where) {
+  auto page = must_run(s, "SELECT COUNT() FROM DIGITALTWINS T WHERE " + where);
+  auto v = json::parse(page.rows.at(0));
+  return v->get_object().at("COUNT").to_number<std::uint64_t>();
+}
+
+TEST(IndexSpec, ParsesModelScopedAndPlainPaths) {
+  auto a = parse_index_spec("dtmi:com:example:Robot;1:status.mode");
+  ASSERT_TRUE(a.is_ok()) << a.status().message();
+  EXPECT_EQ(a->model, "dtmi:com:example:Robot;1");
+  EXPECT_EQ(a->path(), "status.mode");
+  auto b = parse_index_spec("temperature");
+  ASSERT_TRUE(b.is_ok());
+  EXPECT_EQ(b->model, "");
+  EXPECT_EQ(b->text(), "temperature");
+  for (std::string_view bad : {"", "a..b", "dtmi:x:Robot:temp", "9lives", "dtmi:x;1:"})
+    EXPECT_FALSE(parse_index_spec(bad).is_ok()) << bad;
+}
+
+TEST(ModelIndex, IsOfModelExaminesOnlyThatModelsTwins) {
+  auto p = plant({});
+  auto page = must_run(*p.service, "SELECT T FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:f:Robot;1')");
+  EXPECT_EQ(page.rows.size(), 20u);
+  EXPECT_EQ(page.stats.examined, 20u);
+  EXPECT_GT(page.stats.indexed, 0u);
+  // Inheritance: sensors and robots are assets; lines are not.
+  auto assets = must_run(*p.service, "SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:f:Asset;1')");
+  EXPECT_EQ(assets.rows.at(0), "{\"COUNT\":1020}");
+  EXPECT_EQ(assets.stats.examined, 1020u);
+  auto exact = must_run(*p.service,
+                        "SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:f:Asset;1', exact)");
+  EXPECT_EQ(exact.rows.at(0), "{\"COUNT\":0}");
+  EXPECT_EQ(exact.stats.examined, 0u);
+}
+
+TEST(PropertyIndex, RangeAndEqualityExamineOnlyMatches) {
+  auto p = plant({"temp", "dtmi:f:Sensor;1:state"});
+  auto hot = must_run(*p.service, "SELECT COUNT() FROM DIGITALTWINS T WHERE T.temp > 95");
+  EXPECT_EQ(hot.rows.at(0), "{\"COUNT\":49}");  // 95.1 .. 99.9
+  EXPECT_EQ(hot.stats.examined, 49u);
+  auto band = must_run(*p.service, "SELECT COUNT() FROM DIGITALTWINS T WHERE 10 <= T.temp AND T.temp < 12.5");
+  EXPECT_EQ(band.rows.at(0), "{\"COUNT\":25}");
+  EXPECT_LE(band.stats.examined, 900u);  // the more selective bound: < 12.5 (125 + 5 lines)
+  auto eq = must_run(*p.service, "SELECT COUNT() FROM DIGITALTWINS T WHERE T.temp = 50");
+  EXPECT_EQ(eq.rows.at(0), "{\"COUNT\":21}");  // s500 and the 20 robots
+  EXPECT_EQ(eq.stats.examined, 21u);
+  // A model-scoped index serves only queries about that model.
+  auto scoped = must_run(*p.service,
+                         "SELECT COUNT() FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:f:Sensor;1') AND T.state = 'on'");
+  EXPECT_EQ(scoped.rows.at(0), "{\"COUNT\":500}");
+  EXPECT_EQ(scoped.stats.examined, 500u);
+  auto unscoped = must_run(*p.service, "SELECT COUNT() FROM DIGITALTWINS T WHERE T.state = 'on'");
+  EXPECT_EQ(unscoped.rows.at(0), "{\"COUNT\":520}");
+  EXPECT_EQ(unscoped.stats.examined, 1025u);  // no usable index: a scan
+  EXPECT_EQ(unscoped.stats.indexed, 0u);
+  // Types never mix: a string literal finds no number.
+  EXPECT_EQ(count_of(*p.service, "T.temp > '5'"), 0u);
+}
+
+TEST(PropertyIndex, FollowsPutPatchDeleteAndRestart) {
+  auto p = plant({"temp"});
+  auto& f = *p.fixture;
+  EXPECT_EQ(count_of(*p.service, "T.temp >= 99"), 10u);
+  ASSERT_TRUE(f.patch_twin("s1", *json::parse(R"([{"op":"replace","path":"/temp","value":150}])")).is_ok());
+  ASSERT_TRUE(f.put_twin("new", twin_of("dtmi:f:Sensor;1", 120, "on")).is_ok());
+  ASSERT_TRUE(f.put_twin("s999", twin_of("dtmi:f:Robot;1", 1, "on")).is_ok());  // replace: model and value
+  ASSERT_TRUE(f.delete_twin("s998").is_ok());
+  ASSERT_TRUE(f.patch_twin("s997", *json::parse(R"([{"op":"remove","path":"/temp"}])")).is_ok());
+  auto check = [&] {
+    auto page = must_run(*p.service, "SELECT T.$dtId AS id FROM DIGITALTWINS T WHERE T.temp >= 99");
+    std::set<std::string> ids;
+    for (const auto& r : page.rows) ids.insert(std::string(json::sv(json::parse(r)->get_object().at("id").get_string())));
+    EXPECT_EQ(ids, (std::set<std::string>{"s1", "new", "s990", "s991", "s992", "s993", "s994", "s995", "s996"}));
+    EXPECT_EQ(page.stats.examined, 9u);
+    EXPECT_EQ(count_of(*p.service, "IS_OF_MODEL(T, 'dtmi:f:Robot;1')"), 21u);
+  };
+  check();
+  ASSERT_TRUE(f.reopen().is_ok());
+  QueryOptions qo;
+  qo.indexes = p.indexes;
+  p.service = std::make_shared<QueryService>(f.engine(), qo);
+  check();
+}
+
+TEST(AutomaticIndex, RepeatedFiltersGetAnIndex) {
+  auto p = plant({}, 3);
+  const std::string q = "SELECT COUNT() FROM DIGITALTWINS T WHERE T.temp < 1";
+  for (int i = 0; i < 2; ++i) {
+    auto page = must_run(*p.service, q);
+    EXPECT_EQ(page.stats.examined, 1025u);
+  }
+  auto third = must_run(*p.service, q);  // the third filter on temp creates the index first
+  EXPECT_EQ(third.rows.at(0), "{\"COUNT\":10}");
+  EXPECT_EQ(third.stats.examined, 10u);
+  ASSERT_EQ(p.indexes->specs().size(), 1u);
+  EXPECT_TRUE(p.indexes->specs()[0].automatic);
+}
+
+TEST(EarlyTermination, TopStopsEveryShardScan) {
+  auto p = plant({});
+  auto page = must_run(*p.service, "SELECT TOP(5) T FROM DIGITALTWINS T");
+  EXPECT_EQ(page.rows.size(), 5u);
+  EXPECT_LE(page.stats.examined, 20u);  // at most 5 per shard, 4 shards
+  auto filtered = must_run(*p.service, "SELECT TOP(3) T FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:f:Robot;1')");
+  EXPECT_EQ(filtered.rows.size(), 3u);
+  EXPECT_LE(filtered.stats.examined, 12u);
+}
+
+}  // namespace
+}  // namespace castor::query::testing

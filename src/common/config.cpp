@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/mqtt_config_toml.hpp"
 
 namespace castor {
 namespace {
@@ -414,6 +415,7 @@ using FileValues = std::map<std::string, RawValue, std::less<>>;
 struct FileContents {
   FileValues values;
   std::vector<EndpointConfig> endpoints;
+  std::vector<MqttConfig> mqtt;
 };
 
 Result<FileContents> read_config_file(const std::string& path) {
@@ -434,6 +436,12 @@ Result<FileContents> read_config_file(const std::string& path) {
       auto endpoints = read_endpoints(node, path);
       if (!endpoints) return endpoints.status();
       contents.endpoints = std::move(*endpoints);
+      continue;
+    }
+    if (k == "mqtt") {
+      auto mqtt = read_mqtt_tables(node, path);
+      if (!mqtt) return mqtt.status();
+      contents.mqtt = std::move(*mqtt);
       continue;
     }
     const OptionRow* row = nullptr;
@@ -527,6 +535,7 @@ Result<Config> load_config(const ConfigSources& sources) {
     if (!contents) return contents.status();
     file = std::move(contents->values);
     config.endpoints = std::move(contents->endpoints);
+    config.mqtt = std::move(contents->mqtt);
   }
   for (const auto& row : kOptions) {
     std::string key(row.info.key);

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/mqtt_config.hpp"
 #include "common/status.hpp"
 
 namespace castor {
@@ -69,6 +70,7 @@ struct Config {
   std::uint64_t event_routes_limit = 64;    // event_routes_limit: most event routes (ADT: 6).
   std::uint64_t event_stream_queue = 1000;  // event_stream_queue: per live-stream subscriber.
   std::vector<EndpointConfig> endpoints;    // [[endpoints]] tables; config file only
+  std::vector<MqttConfig> mqtt;             // [[mqtt]] tables (MQTT ingest); config file only
   std::string config_file;            // the file that was read ("" when none); not a TOML key
 
   // The listen address, with the default for the mode filled in.

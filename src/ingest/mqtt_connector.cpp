@@ -1,0 +1,535 @@
+// The only ingest file that includes Boost.Asio. Asio is used header-only here (no
+// BOOST_ASIO_SEPARATE_COMPILATION): its functions are inline, so when the api layer's compiled
+// Asio (beast_src.cpp) is linked into the same binary the linker keeps one copy and nothing
+// clashes; the public header exposes no Asio type.
+#include "ingest/mqtt_connector.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <thread>
+
+#include "common/log.hpp"
+#include "ingest/mqtt_codec.hpp"
+#include "ingest/mqtt_mapping.hpp"
+
+namespace castor::ingest {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+struct Url {
+  bool tls = false;
+  std::string host, port;
+};
+
+Result<Url> parse_url(std::string_view url) {
+  Url u;
+  std::string_view rest;
+  if (url.starts_with("mqtts://")) {
+    u.tls = true;
+    rest = url.substr(8);
+  } else if (url.starts_with("mqtt://")) {
+    rest = url.substr(7);
+  } else {
+    return invalid_argument("MQTT url '" + std::string(url) + "' must start with mqtt:// or mqtts://");
+  }
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
+  auto colon = rest.rfind(':');
+  bool bracketed = rest.starts_with('[');
+  if (colon != std::string_view::npos && (!bracketed || rest[colon - 1] == ']')) {
+    u.host = std::string(rest.substr(0, colon));
+    u.port = std::string(rest.substr(colon + 1));
+  } else {
+    u.host = std::string(rest);
+    u.port = u.tls ? "8883" : "1883";
+  }
+  if (bracketed && u.host.size() > 2) u.host = u.host.substr(1, u.host.size() - 2);
+  if (u.host.empty() || u.port.empty() ||
+      u.port.find_first_not_of("0123456789") != std::string::npos)
+    return invalid_argument("MQTT url '" + std::string(url) + "' needs HOST or HOST:PORT");
+  return u;
+}
+
+// One message received and not yet acknowledged, in receipt order.
+struct Pending {
+  std::uint64_t seq;
+  std::uint16_t packet_id;  // 0 for QoS 0 (nothing to acknowledge)
+  bool done;
+};
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::uint64_t kSinkLimitPerMessage = 64;  // observations in flight per allowed message
+constexpr auto kLogEvery = std::chrono::seconds(10);
+
+}  // namespace
+
+class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(MqttConfig config, MessageMapper mapper, Url url, ObservationSink& sink)
+      : config_(std::move(config)),
+        mapper_(std::move(mapper)),
+        url_(std::move(url)),
+        sink_(sink),
+        work_(io_.get_executor()),
+        ssl_(asio::ssl::context::tls_client),
+        resolver_(io_),
+        retry_timer_(io_),
+        keepalive_timer_(io_),
+        poll_timer_(io_),
+        backoff_(config_.reconnect_initial) {}
+
+  Status init_tls() {
+    if (!url_.tls) return Status::ok();
+    error_code ec;
+    if (config_.ca_file.empty()) ssl_.set_default_verify_paths(ec);
+    else ssl_.load_verify_file(config_.ca_file, ec);
+    if (ec) return invalid_argument("mqtt '" + config_.name + "': cannot read ca_file '" +
+                                    config_.ca_file + "': " + ec.message());
+    ssl_.set_verify_mode(asio::ssl::verify_peer);
+    if (!config_.cert_file.empty()) {
+      ssl_.use_certificate_chain_file(config_.cert_file, ec);
+      if (ec) return invalid_argument("mqtt '" + config_.name + "': cannot read cert_file '" +
+                                      config_.cert_file + "': " + ec.message());
+      ssl_.use_private_key_file(config_.key_file, asio::ssl::context::pem, ec);
+      if (ec) return invalid_argument("mqtt '" + config_.name + "': cannot read key_file '" +
+                                      config_.key_file + "': " + ec.message());
+    }
+    return Status::ok();
+  }
+
+  void register_metrics(metrics::Registry* registry) {
+    if (registry == nullptr) return;
+    metrics::Labels labels{{"connection", config_.name}};
+    auto counter = [&](std::string_view name, std::string_view help,
+                       const std::atomic<std::uint64_t>& v) {
+      handles_.push_back(registry->callback_counter(
+          name, help, labels, [&v] { return static_cast<double>(v.load()); }));
+    };
+    counter("castor_mqtt_messages_total", "MQTT messages received.", messages_);
+    counter("castor_mqtt_observations_total", "Observations from MQTT that became durable.",
+            observations_);
+    counter("castor_mqtt_invalid_messages_total",
+            "MQTT messages whose topic or payload could not be mapped (acknowledged, dropped).",
+            invalid_);
+    counter("castor_mqtt_rejected_observations_total",
+            "Observations from MQTT that the pipeline refused (e.g. unknown twin).", rejected_);
+    counter("castor_mqtt_acks_total", "PUBACKs sent after the durable commit.", acked_);
+    counter("castor_mqtt_reconnects_total", "Connection attempts after the first.",
+            reconnects_);
+    counter("castor_mqtt_backpressure_pauses_total",
+            "Times the connector stopped reading because the pipeline was behind.", pauses_);
+    auto gauge = [&](std::string_view name, std::string_view help,
+                     const std::atomic<std::uint64_t>& v) {
+      handles_.push_back(registry->callback_gauge(
+          name, help, labels, [&v] { return static_cast<double>(v.load()); }));
+    };
+    gauge("castor_mqtt_in_flight", "MQTT messages received and not yet acknowledged.",
+          in_flight_);
+    gauge("castor_mqtt_connected", "1 while the MQTT session is up.", connected_);
+  }
+
+  void start() {
+    thread_ = std::thread([this] { io_.run(); });
+    asio::post(io_, [this] { connect(); });
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    asio::post(io_, [this] {
+      stopped_ = true;
+      close();
+      retry_timer_.cancel();
+      keepalive_timer_.cancel();
+      poll_timer_.cancel();
+      resolver_.cancel();
+      work_.reset();
+    });
+    thread_.join();
+  }
+
+  MqttConnectorStats stats() const {
+    return {messages_.load(), observations_.load(), invalid_.load(), rejected_.load(),
+            acked_.load(), reconnects_.load(), connected_.load()};
+  }
+
+ private:
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_) f(*tls_);
+    else f(*plain_);
+  }
+
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
+
+  // --- connection lifecycle ---
+
+  void connect() {
+    if (stopped_) return;
+    if (attempts_++ > 0) ++reconnects_;
+    auto gen = ++generation_;
+    if (url_.tls) tls_.emplace(io_, ssl_);
+    else plain_.emplace(io_);
+    resolver_.async_resolve(url_.host, url_.port,
+                            [this, gen](error_code ec, tcp::resolver::results_type results) {
+                              if (gen != generation_ || stopped_) return;
+                              if (ec) return lost("cannot resolve " + url_.host + ": " + ec.message());
+                              asio::async_connect(socket(), results,
+                                                  [this, gen](error_code e, const tcp::endpoint&) {
+                                                    on_connected(gen, e);
+                                                  });
+                            });
+  }
+
+  void on_connected(std::uint64_t gen, error_code ec) {
+    if (gen != generation_ || stopped_) return;
+    if (ec) return lost("cannot connect to " + config_.url + ": " + ec.message());
+    socket().set_option(tcp::no_delay(true), ec);
+    if (!tls_) return send_connect();
+    SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str());
+    tls_->set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    tls_->async_handshake(asio::ssl::stream_base::client, [this, gen](error_code e) {
+      if (gen != generation_ || stopped_) return;
+      if (e) return lost("TLS handshake with " + config_.url + " failed: " + e.message());
+      send_connect();
+    });
+  }
+
+  void send_connect() {
+    mqtt::ConnectOptions o;
+    o.client_id = config_.client_id;
+    o.username = config_.username;
+    o.password = config_.password;
+    o.keep_alive_s = static_cast<std::uint16_t>(config_.keep_alive.count());
+    o.clean_session = false;  // the broker keeps unacknowledged messages across reconnects
+    std::string out;
+    mqtt::encode_connect(out, o);
+    send(std::move(out));
+    last_rx_ = Clock::now();
+    arm_keepalive(generation_);
+    read();
+  }
+
+  void on_connack(const mqtt::Frame& frame) {
+    auto ack = mqtt::decode_connack(frame);
+    if (!ack) return lost(ack.status().message());
+    if (ack->return_code != 0) {
+      return lost("broker refused the connection: " + mqtt::connack_reason(ack->return_code));
+    }
+    connected_ = 1;
+    backoff_ = config_.reconnect_initial;
+    std::string out;
+    mqtt::encode_subscribe(out, 1, mapper_.filters());
+    send(std::move(out));
+    log::info("mqtt connected", {{"connection", config_.name}, {"url", config_.url},
+                                 {"session_present", ack->session_present}});
+  }
+
+  void on_suback(const mqtt::Frame& frame) {
+    auto ack = mqtt::decode_suback(frame);
+    if (!ack) return lost(ack.status().message());
+    auto filters = mapper_.filters();
+    for (std::size_t i = 0; i < ack->granted.size() && i < filters.size(); ++i)
+      if (ack->granted[i] == 0x80)
+        log::error("mqtt broker refused a subscription; check its access rules",
+                   {{"connection", config_.name}, {"topic", filters[i].first}});
+  }
+
+  // The connection failed or broke: forget unacknowledged messages (the broker redelivers them
+  // on the next session) and reconnect after the backoff.
+  void lost(const std::string& why) {
+    if (stopped_) return;
+    log::warn("mqtt connection lost", {{"connection", config_.name}, {"reason", why},
+                                       {"retry_ms", static_cast<std::int64_t>(backoff_.count())}});
+    close();
+    ++generation_;
+    retry_timer_.expires_after(backoff_);
+    backoff_ = std::min(backoff_ * 2, config_.reconnect_max);
+    retry_timer_.async_wait([this](error_code ec) {
+      if (!ec) connect();
+    });
+  }
+
+  void close() {
+    error_code ec;
+    if (tls_) tls_->next_layer().close(ec);
+    if (plain_) plain_->close(ec);
+    keepalive_timer_.cancel();
+    connected_ = 0;
+    reading_ = writing_ = false;
+    in_.clear();
+    out_.clear();
+    pending_.clear();
+    in_flight_ = 0;
+  }
+
+  // --- keep-alive ---
+
+  std::chrono::milliseconds half_keep_alive() const {
+    return std::chrono::milliseconds(config_.keep_alive) / 2;
+  }
+
+  void arm_keepalive(std::uint64_t gen) {
+    keepalive_timer_.expires_after(half_keep_alive());
+    keepalive_timer_.async_wait([this, gen](error_code ec) {
+      if (ec || gen != generation_ || stopped_) return;
+      auto now = Clock::now();
+      if (now - last_tx_ >= half_keep_alive()) {
+        std::string ping;
+        mqtt::encode_pingreq(ping);
+        send(std::move(ping));
+      }
+      // Silence only counts while reading: when paused for backpressure we read nothing.
+      if (reading_ && now - last_rx_ > config_.keep_alive * 3 / 2)
+        return lost("the broker sent nothing for 1.5 keep-alive intervals");
+      arm_keepalive(gen);
+    });
+  }
+
+  // --- writing ---
+
+  void send(std::string bytes) {
+    out_ += bytes;
+    last_tx_ = Clock::now();
+    if (!writing_) write();
+  }
+
+  void write() {
+    if (out_.empty() || (!tls_ && !plain_)) return;
+    writing_ = true;
+    writing_buf_ = std::move(out_);
+    out_.clear();
+    auto gen = generation_;
+    with_stream([&](auto& s) {
+      asio::async_write(s, asio::buffer(writing_buf_), [this, gen](error_code ec, std::size_t) {
+        if (gen != generation_ || stopped_) return;
+        writing_ = false;
+        if (ec) return lost("write failed: " + ec.message());
+        write();
+      });
+    });
+  }
+
+  // --- reading and backpressure ---
+
+  bool sink_behind() const {
+    return sink_.in_flight() > config_.max_in_flight * kSinkLimitPerMessage;
+  }
+
+  void read() {
+    if (reading_ || stopped_) return;
+    if (pending_.size() >= config_.max_in_flight || sink_behind()) {
+      if (!paused_) ++pauses_;
+      paused_ = true;
+      if (sink_behind()) poll_later();  // the sink drains on its own; look again soon
+      return;                            // else ack() resumes
+    }
+    if (paused_) last_rx_ = Clock::now();  // time spent paused is not broker silence
+    paused_ = false;
+    reading_ = true;
+    auto gen = generation_;
+    chunk_.resize(kReadChunk);
+    with_stream([&](auto& s) {
+      s.async_read_some(asio::buffer(chunk_), [this, gen](error_code ec, std::size_t n) {
+        if (gen != generation_ || stopped_) return;
+        reading_ = false;
+        if (ec) return lost(ec == asio::error::eof ? "the broker closed the connection"
+                                                   : "read failed: " + ec.message());
+        last_rx_ = Clock::now();
+        in_.append(chunk_.data(), n);
+        if (!consume()) return;
+        read();
+      });
+    });
+  }
+
+  void poll_later() {
+    auto gen = generation_;
+    poll_timer_.expires_after(std::chrono::milliseconds(2));
+    poll_timer_.async_wait([this, gen](error_code ec) {
+      if (!ec && gen == generation_) read();
+    });
+  }
+
+  // Handles every complete packet in `in_`; false when the connection was dropped.
+  bool consume() {
+    std::vector<Observation> batch;
+    std::uint64_t first_seq = next_seq_;
+    std::size_t used = 0;
+    auto gen = generation_;
+    for (;;) {
+      auto frame = mqtt::next_frame(std::string_view(in_).substr(used), config_.max_packet);
+      if (!frame) {
+        lost("protocol error: " + frame.status().message());
+        return false;
+      }
+      if (!*frame) break;
+      used += (*frame)->size;
+      handle(**frame, batch);
+      if (gen != generation_) return false;
+    }
+    in_.erase(0, used);
+    if (next_seq_ != first_seq) submit(std::move(batch), first_seq, next_seq_);
+    return true;
+  }
+
+  void handle(const mqtt::Frame& frame, std::vector<Observation>& batch) {
+    switch (frame.type) {
+      case mqtt::PacketType::connack: return on_connack(frame);
+      case mqtt::PacketType::suback: return on_suback(frame);
+      case mqtt::PacketType::pingresp: return;
+      case mqtt::PacketType::publish: return on_publish(frame, batch);
+      default:
+        return lost("unexpected MQTT packet type " +
+                    std::to_string(static_cast<int>(frame.type)));
+    }
+  }
+
+  void on_publish(const mqtt::Frame& frame, std::vector<Observation>& batch) {
+    auto p = mqtt::decode_publish(frame);
+    if (!p) return lost("protocol error: " + p.status().message());
+    ++messages_;
+    std::size_t before = batch.size();
+    Status mapped = mapper_.map(p->topic, p->payload, batch);
+    if (!mapped) {
+      batch.resize(before);
+      ++invalid_;
+      log_invalid(p->topic, mapped.message());
+    }
+    // Invalid messages can never become valid: they are acknowledged, in order, like the rest.
+    pending_.push_back({next_seq_++, p->qos > 0 ? p->packet_id : std::uint16_t{0}, !mapped});
+    in_flight_ = pending_.size();
+  }
+
+  void log_invalid(std::string_view topic, const std::string& why) {
+    auto now = Clock::now();
+    if (now - last_invalid_log_ < kLogEvery) {
+      ++suppressed_;
+      return;
+    }
+    log::warn("mqtt message dropped: it cannot become observations",
+              {{"connection", config_.name}, {"topic", topic}, {"reason", why},
+               {"suppressed_since_last", suppressed_}});
+    last_invalid_log_ = now;
+    suppressed_ = 0;
+  }
+
+  // --- the sink and acknowledgements ---
+
+  void submit(std::vector<Observation> batch, std::uint64_t first, std::uint64_t end) {
+    if (batch.empty()) return ack(first, end);
+    auto gen = generation_;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    sink_.submit(std::move(batch), Partial::keep_valid,
+                 [weak, gen, first, end](IngestResult result) {
+                   auto self = weak.lock();
+                   if (!self) return;
+                   asio::post(self->io_, [impl = self.get(), gen, first, end,
+                                          r = std::move(result)]() mutable {
+                     impl->on_done(gen, first, end, std::move(r));
+                   });
+                 });
+  }
+
+  void on_done(std::uint64_t gen, std::uint64_t first, std::uint64_t end, IngestResult r) {
+    if (stopped_ || gen != generation_) return;  // the broker redelivers on the next session
+    bool durable = r.status.is_ok() || r.status.code() == Code::invalid_argument;
+    if (!durable) {
+      // Nothing was written (overload, shutdown, I/O error): do not acknowledge; reconnecting
+      // makes the broker deliver the same messages again.
+      return lost("the ingest pipeline did not commit: " + r.status.to_string());
+    }
+    observations_ += r.accepted;
+    rejected_ += r.rejections.size();
+    if (!r.rejections.empty())
+      log_invalid("(batch)", r.rejections.front().code + ": " + r.rejections.front().message);
+    ack(first, end);
+  }
+
+  void ack(std::uint64_t first, std::uint64_t end) {
+    if (pending_.empty()) return;
+    std::uint64_t base = pending_.front().seq;
+    for (auto seq = std::max(first, base); seq < end && seq - base < pending_.size(); ++seq)
+      pending_[seq - base].done = true;
+    std::string out;
+    while (!pending_.empty() && pending_.front().done) {
+      if (pending_.front().packet_id != 0) {
+        mqtt::encode_puback(out, pending_.front().packet_id);
+        ++acked_;
+      }
+      pending_.pop_front();
+    }
+    in_flight_ = pending_.size();
+    if (!out.empty()) send(std::move(out));
+    read();
+  }
+
+  MqttConfig config_;
+  MessageMapper mapper_;
+  Url url_;
+  ObservationSink& sink_;
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::ssl::context ssl_;
+  tcp::resolver resolver_;
+  asio::steady_timer retry_timer_, keepalive_timer_, poll_timer_;
+  std::optional<tcp::socket> plain_;
+  std::optional<asio::ssl::stream<tcp::socket>> tls_;
+  std::thread thread_;
+
+  // Owned by the io thread.
+  std::uint64_t generation_ = 0, attempts_ = 0;
+  bool stopped_ = false;
+  bool reading_ = false, writing_ = false, paused_ = false;
+  std::string in_, out_, writing_buf_;
+  std::vector<char> chunk_;
+  std::deque<Pending> pending_;
+  std::uint64_t next_seq_ = 1;
+  std::chrono::milliseconds backoff_;
+  Clock::time_point last_rx_{}, last_tx_{}, last_invalid_log_{};
+  std::uint64_t suppressed_ = 0;
+
+  // Read by stats() and /metrics from other threads.
+  std::atomic<std::uint64_t> messages_{0}, observations_{0}, invalid_{0}, rejected_{0},
+      acked_{0}, reconnects_{0}, pauses_{0}, in_flight_{0}, connected_{0};
+  std::vector<metrics::CallbackHandle> handles_;
+};
+
+Result<std::unique_ptr<MqttConnector>> MqttConnector::create(const MqttConfig& config,
+                                                             ObservationSink& sink,
+                                                             metrics::Registry* metrics) {
+  auto where = "mqtt '" + config.name + "'";
+  auto url = parse_url(config.url);
+  if (!url) return invalid_argument(where + ": " + url.status().message());
+  auto mapper = MessageMapper::compile(config.subscriptions);
+  if (!mapper) return invalid_argument(where + " " + mapper.status().message());
+  for (const auto& [filter, qos] : mapper->filters())
+    if (!mqtt::valid_topic_filter(filter))
+      return invalid_argument(where + ": topic filter '" + filter + "' is not valid MQTT.");
+  auto impl = std::make_shared<Impl>(config, std::move(*mapper), std::move(*url), sink);
+  CASTOR_RETURN_IF_ERROR(impl->init_tls());
+  impl->register_metrics(metrics);
+  return std::unique_ptr<MqttConnector>(new MqttConnector(std::move(impl)));
+}
+
+MqttConnector::MqttConnector(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MqttConnector::~MqttConnector() { stop(); }
+void MqttConnector::start() { impl_->start(); }
+void MqttConnector::stop() { impl_->stop(); }
+MqttConnectorStats MqttConnector::stats() const { return impl_->stats(); }
+
+}  // namespace castor::ingest

@@ -150,18 +150,29 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     }
     return;
   }
-  if (spec.indexes != nullptr) {
-    std::vector<const twin::Twin*> candidates;
-    const ShardIndex& index = spec.indexes->shard(shard.index());
-    if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
-      ++out.stats.indexed;
-      for (const twin::Twin* t : candidates) {
-        if (!scan.visit_twin(*t)) return;
-      }
-      return;
-    }
+  const bool unconditional = plan.slots[plan.anchor].local.empty();
+  if (spec.collect == Collect::count && unconditional && plan.access.kind == AccessKind::scan) {
+    out.matched = shard.twin_count();  // COUNT() of every twin: no twin needs a look
+    return;
   }
-  shard.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); });
+  if (spec.indexes == nullptr) {
+    shard.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); });
+    return;
+  }
+  const ShardIndex& index = spec.indexes->shard(shard.index());
+  if (spec.collect == Collect::count && index.count_by_model(plan, out.matched)) {
+    ++out.stats.indexed;
+    return;
+  }
+  std::vector<const twin::Twin*> candidates;
+  if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
+    ++out.stats.indexed;
+    for (const twin::Twin* t : candidates) {
+      if (!scan.visit_twin(*t)) return;
+    }
+    return;
+  }
+  index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); });
 }
 
 }  // namespace castor::query

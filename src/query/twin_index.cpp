@@ -246,6 +246,18 @@ std::size_t ShardIndex::model_count(std::string_view model) const {
   return it == models_.end() ? 0 : it->second.twins.size();
 }
 
+bool ShardIndex::count_by_model(const Plan& plan, std::uint64_t& n) const {
+  const auto& local = plan.slots[plan.anchor].local;
+  if (local.size() != 1 || plan.hints.model.empty() || plan.access.kind != AccessKind::scan ||
+      plan.slots[plan.anchor].kind != SlotKind::twin)
+    return false;
+  std::vector<const Slot*> slots;
+  std::size_t count = 0;
+  if (!model_candidates(plan, slots, count)) return false;
+  n = count;
+  return true;
+}
+
 bool ShardIndex::model_candidates(const Plan& plan, std::vector<const Slot*>& slots,
                                   std::size_t& n) const {
   if (plan.hints.model.empty()) return false;

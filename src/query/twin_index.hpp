@@ -75,6 +75,17 @@ class ShardIndex {
   bool candidates(const Plan& plan, std::size_t cap, std::vector<const twin::Twin*>& out,
                   IndexUse& use) const;
   std::size_t model_count(std::string_view model) const;
+  // COUNT() answered without visiting twins: when the anchor has no condition but one
+  // IS_OF_MODEL, the sizes of the matching models' lists are the count (exact, not an estimate).
+  bool count_by_model(const Plan& plan, std::uint64_t& n) const;
+  // Every twin of the shard, from the model lists: dense arrays, one pointer chase fewer than the
+  // shard's hash map. Stops when `f` returns false.
+  template <class F>
+  void for_each_twin_while(F&& f) const {
+    for (const auto& [id, slot] : models_)
+      for (const twin::Twin* t : slot.twins)
+        if (!f(*t)) return;
+  }
 
  private:
   struct Slot {

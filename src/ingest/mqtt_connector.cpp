@@ -151,12 +151,18 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     if (!thread_.joinable()) return;
     asio::post(io_, [this] {
       stopped_ = true;
-      close();
       retry_timer_.cancel();
       keepalive_timer_.cancel();
       poll_timer_.cancel();
       resolver_.cancel();
-      work_.reset();
+      if (!connected_) return finish();
+      // Let the PUBACKs already queued reach the broker (else it redelivers those messages),
+      // then say goodbye; give up after a grace period.
+      std::string bye;
+      mqtt::encode_disconnect(bye);
+      send(std::move(bye));
+      retry_timer_.expires_after(std::chrono::seconds(2));
+      retry_timer_.async_wait([this](error_code) { finish(); });
     });
     thread_.join();
   }
@@ -263,6 +269,30 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
+  // Graceful close: half-close and read until the broker closes too. Closing with unread bytes
+  // would send a TCP reset, and the broker could drop the PUBACKs it has not read yet.
+  void linger() {
+    error_code ec;
+    socket().cancel(ec);  // the stopped read loop's pending read
+    socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return finish();
+    linger_buf_.resize(4096);
+    linger_read();
+  }
+
+  void linger_read() {
+    socket().async_read_some(asio::buffer(linger_buf_), [this](error_code e, std::size_t) {
+      if (e) return finish();
+      linger_read();
+    });
+  }
+
+  void finish() {
+    close();
+    retry_timer_.cancel();
+    work_.reset();
+  }
+
   void close() {
     error_code ec;
     if (tls_) tls_->next_layer().close(ec);
@@ -315,8 +345,9 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     auto gen = generation_;
     with_stream([&](auto& s) {
       asio::async_write(s, asio::buffer(writing_buf_), [this, gen](error_code ec, std::size_t) {
-        if (gen != generation_ || stopped_) return;
+        if (gen != generation_) return;
         writing_ = false;
+        if (stopped_ && (ec || out_.empty())) return ec ? finish() : linger();
         if (ec) return lost("write failed: " + ec.message());
         write();
       });
@@ -496,7 +527,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   bool stopped_ = false;
   bool reading_ = false, writing_ = false, paused_ = false;
   std::string in_, out_, writing_buf_;
-  std::vector<char> chunk_;
+  std::vector<char> chunk_, linger_buf_;
   std::deque<Pending> pending_;
   std::uint64_t next_seq_ = 1;
   std::chrono::milliseconds backoff_;

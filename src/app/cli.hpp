@@ -18,5 +18,6 @@ void add_token_commands(CLI::App& root, CliContext& ctx);  // cmd_token.cpp
 void add_twins_commands(CLI::App& root, CliContext& ctx);  // cmd_twins.cpp
 void add_import_command(CLI::App& root, CliContext& ctx);  // cmd_import.cpp
 void add_query_command(CLI::App& root, CliContext& ctx);   // cmd_query.cpp
+void add_sim_commands(CLI::App& root, CliContext& ctx);    // cmd_sim.cpp
 
 }  // namespace castor::app

@@ -10,6 +10,8 @@
 #include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
+#include "api/ingest_routes.hpp"
+#include "history/series_store.hpp"
 #include "twin/engine.hpp"
 #include "app/cli.hpp"
 #include "app/version.hpp"
@@ -54,6 +56,7 @@ std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry,
 Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config) {
   twin::EngineOptions options;
   options.data_dir = config.data_dir;
+  options.extra_column_families = history::history_column_families();
   options.shards = config.shards;
   options.store.durability =
       config.durability == "relaxed" ? store::Durability::relaxed : store::Durability::strict;
@@ -102,12 +105,19 @@ int run_serve(const ServeFlags& flags) {
     std::cerr << "castor serve: import jobs: " << jobs.status().message() << "\n";
     return 1;
   }
+  auto ingest = api::open_ingest(**engine, *config, registry);  // recovers history
+  if (!ingest) {
+    std::cerr << "castor serve: history: " << ingest.status().message() << "\n";
+    return 1;
+  }
   {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}};
     api::register_adt_routes(server.router(), adt);
     api::register_event_route_routes(server.router(), adt, **routing);
     api::register_job_routes(server.router(), adt, **jobs);
+    (*ingest)->register_routes(server.router());
+    (void)server.openapi().merge_static(api::ingest_schemas());
     (void)server.openapi().merge_static(api::openapi::adt_schemas());
     (void)server.openapi().merge_static(api::job_schemas());
     server.stop_on_signals();
@@ -119,6 +129,7 @@ int run_serve(const ServeFlags& flags) {
     std::cout << "Castor listening on " << server.url() << std::endl;
     server.wait();
     (*jobs)->close();  // a running job ends failed (JobInterrupted) before the store closes
+    (*ingest)->close();  // history reads and upkeep stop before the twin core closes
     (*routing)->stop();  // stores the events it took before the twin core closes the store
     // Stop the twin core before the server goes: no handler may answer after that.
     (*engine)->close();

@@ -118,6 +118,26 @@ const OptionRow kOptions[] = {
      &Config::event_stream_queue,
      1,
      1000000},
+    {{"history_retention", OptionKind::duration, "0",
+      "How long history keeps points (e.g. 720h); 0 keeps them forever. Enforced continuously."},
+     &Config::history_retention},
+    {{"history_retention_models", OptionKind::text, "",
+      "Retention per model, overriding history_retention: MODEL=DURATION pairs separated by commas "
+      "(e.g. dtmi:factory:Robot;1=168h)."},
+     &Config::history_retention_models},
+    {{"history_chunk_points", OptionKind::count, "4096",
+      "Points per compressed history chunk before it is sealed to disk (16-1048576)."},
+     &Config::history_chunk_points,
+     16,
+     1048576},
+    {{"history_checkpoint_interval", OptionKind::duration, "30s",
+      "How often history head chunks are checkpointed and the history WAL trimmed (bounds restart replay)."},
+     &Config::history_checkpoint_interval},
+    {{"ingest_max_in_flight", OptionKind::count, "1000000",
+      "Observations being written before ingest stops reading new requests (backpressure)."},
+     &Config::ingest_max_in_flight,
+     1000,
+     100000000},
 };
 
 // The one TOML key that is a section rather than an option: [[endpoints]] tables.

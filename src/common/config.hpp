@@ -69,6 +69,11 @@ struct Config {
   std::string event_source;           // event_source: CloudEvents "source"; default host name.
   std::uint64_t event_routes_limit = 64;    // event_routes_limit: most event routes (ADT: 6).
   std::uint64_t event_stream_queue = 1000;  // event_stream_queue: per live-stream subscriber.
+  std::chrono::milliseconds history_retention{0};  // history_retention: 0 keeps forever.
+  std::string history_retention_models;  // history_retention_models: MODEL=DURATION,...
+  std::uint64_t history_chunk_points = 4096;  // history_chunk_points: points per sealed chunk.
+  std::chrono::milliseconds history_checkpoint_interval{30000};  // history_checkpoint_interval.
+  std::uint64_t ingest_max_in_flight = 1000000;  // ingest_max_in_flight: backpressure bound.
   std::vector<EndpointConfig> endpoints;    // [[endpoints]] tables; config file only
   std::vector<MqttConfig> mqtt;             // [[mqtt]] tables (MQTT ingest); config file only
   std::string config_file;            // the file that was read ("" when none); not a TOML key

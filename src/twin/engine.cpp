@@ -53,8 +53,9 @@ Engine::~Engine() { close(); }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   std::unique_ptr<Engine> e(new Engine(std::move(options)));
-  auto st = store::Store::open(e->options_.data_dir / "store", {kModelsFamily, kTwinsFamily, kRelationshipsFamily, "event_routes", "jobs"},
-                               e->options_.store);
+  std::vector<std::string> families{kModelsFamily, kTwinsFamily, kRelationshipsFamily, "event_routes", "jobs"};
+  families.insert(families.end(), e->options_.extra_column_families.begin(), e->options_.extra_column_families.end());
+  auto st = store::Store::open(e->options_.data_dir / "store", families, e->options_.store);
   if (!st) return st.status();
   e->store_ = std::move(*st);
   e->models_cf_ = *e->store_->column_family(kModelsFamily);

@@ -34,6 +34,9 @@ struct EngineOptions {
   std::size_t shard_queue_limit = 65536;
   // ADT's limits on relationships per twin (outgoing, and incoming). Default 50,000 each.
   std::size_t max_relationships_per_twin = 50000;
+  // Column families that layers above keep in the same store (history), so that their writes
+  // join the shards' group commits.
+  std::vector<std::string> extra_column_families;
   // Told of every twin change on its shard's thread, recovery included (e.g. query indexes).
   std::vector<std::shared_ptr<ShardObserver>> observers;
   // Progress of start-up recovery: (phase, done, total or 0 when unknown).

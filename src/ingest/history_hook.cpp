@@ -1,0 +1,92 @@
+#include "ingest/history_hook.hpp"
+
+namespace castor::ingest {
+
+using history::ValueType;
+using model::SchemaKind;
+using model::StdSchema;
+
+history::ValueType history_type(const model::Schema& schema, const json::value& v) {
+  if (schema.kind == SchemaKind::enumeration)
+    return schema.enum_value_schema == StdSchema::integer ? ValueType::int64 : ValueType::string;
+  if (schema.kind != SchemaKind::primitive) return ValueType::string;
+  switch (schema.primitive) {
+    case StdSchema::boolean: return ValueType::boolean;
+    case StdSchema::integer:
+    case StdSchema::long_:
+    case StdSchema::short_:
+    case StdSchema::byte:
+    case StdSchema::unsignedByte:
+    case StdSchema::unsignedShort:
+    case StdSchema::unsignedInteger:
+    case StdSchema::unsignedLong: return ValueType::int64;
+    case StdSchema::double_:
+    case StdSchema::float_:
+    case StdSchema::decimal: return ValueType::float64;
+    default: break;
+  }
+  return v.is_number() ? ValueType::float64 : ValueType::string;
+}
+
+Result<std::unique_ptr<HistoryHook>> HistoryHook::open(twin::Engine& engine, history::HistoryOptions options) {
+  std::unique_ptr<HistoryHook> h(new HistoryHook(std::move(options)));
+  auto families = history::SeriesPartition::families(engine.store());
+  if (!families) return families.status();
+  h->families_ = *families;
+  for (std::size_t i = 0; i < engine.shard_count(); ++i)
+    h->partitions_.push_back(std::make_unique<history::SeriesPartition>(static_cast<std::uint32_t>(i), engine.store(),
+                                                                        h->families_, h->options_));
+  h->scratch_.resize(engine.shard_count());
+  Status s = history::recover_partitions(engine.store(), h->partitions_,
+                                         [&engine](std::string_view twin) { return engine.shard_of(twin); });
+  if (!s.is_ok()) return s;
+  return h;
+}
+
+void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation> obs, std::vector<Status>& refusals) {
+  Scratch& sc = scratch_[s.index()];
+  sc.points.resize(obs.size());
+  sc.texts.clear();
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    const twin::Observation& o = *obs[i].obs;
+    history::PointIn& p = sc.points[i];
+    p = history::PointIn{};
+    p.twin = o.twin;
+    p.component = o.component;
+    p.name = o.name;
+    p.model = obs[i].twin->model->id;
+    p.ts = o.ts;
+    p.type = history_type(*obs[i].content->schema, o.value);
+    const json::value& v = o.value;
+    switch (p.type) {
+      case ValueType::float64: json::as_double(v, p.f); break;
+      case ValueType::int64: {
+        long long n = 0;
+        if (v.is_string()) break;  // not reached: an integer enum holds numbers
+        json::as_int64(v, n);
+        p.i = n;
+        break;
+      }
+      case ValueType::boolean: p.i = v.is_bool() && v.get_bool() ? 1 : 0; break;
+      case ValueType::string:
+        if (v.is_string()) {
+          p.s = json::sv(v.get_string());
+        } else {
+          sc.texts.push_back(json::serialize(v));
+          p.s = sc.texts.back();
+        }
+        break;
+    }
+  }
+  partitions_[s.index()]->check(sc.points, sc.verdicts, sc.why);
+  for (std::size_t i = 0; i < obs.size(); ++i)
+    if (sc.verdicts[i] == history::Verdict::refuse) refusals[i] = sc.why[i];
+}
+
+void HistoryHook::apply(twin::Shard& s, std::span<const twin::CheckedObservation> obs) {
+  Scratch& sc = scratch_[s.index()];
+  if (sc.points.size() != obs.size()) return;  // apply() without its check(): a bug; write nothing
+  partitions_[s.index()]->append(sc.points, sc.verdicts, s.batch());
+}
+
+}  // namespace castor::ingest

@@ -1,0 +1,185 @@
+// InfluxDB line protocol as Castor reads it: the measurement is the twin id, the only tag is
+// `component`, each field is one observation, and the optional timestamp is in nanoseconds.
+// Escapes as in InfluxDB: `\,` `\ ` `\=` in keys and measurements, `\"` `\\` in string fields.
+#include <charconv>
+#include <string>
+
+#include "ingest/batch_parsers.hpp"
+
+namespace castor::ingest {
+namespace {
+
+struct LineError {
+  std::string message;
+};
+
+class LineReader {
+ public:
+  LineReader(std::string_view line) : s_(line) {}
+
+  // Reads up to an unescaped delimiter in `stops` (not consumed); unescapes `\x` for x in
+  // `escapable`.
+  std::string token(std::string_view stops, std::string_view escapable) {
+    std::string out;
+    while (pos_ < s_.size()) {
+      char c = s_[pos_];
+      if (c == '\\' && pos_ + 1 < s_.size() && escapable.find(s_[pos_ + 1]) != std::string_view::npos) {
+        out.push_back(s_[pos_ + 1]);
+        pos_ += 2;
+        continue;
+      }
+      if (stops.find(c) != std::string_view::npos) break;
+      out.push_back(c);
+      ++pos_;
+    }
+    return out;
+  }
+  bool at(char c) const { return pos_ < s_.size() && s_[pos_] == c; }
+  bool done() const { return pos_ >= s_.size(); }
+  void skip() { ++pos_; }
+  std::string_view rest() const { return s_.substr(pos_); }
+  std::size_t pos() const { return pos_; }
+
+  // A field value up to an unquoted ',' or ' '. Strings keep their quotes for the caller.
+  bool value(std::string& out) {
+    out.clear();
+    if (at('"')) {
+      out.push_back('"');
+      ++pos_;
+      while (pos_ < s_.size()) {
+        char c = s_[pos_];
+        if (c == '\\' && pos_ + 1 < s_.size() && (s_[pos_ + 1] == '"' || s_[pos_ + 1] == '\\')) {
+          out.push_back(s_[pos_ + 1]);
+          pos_ += 2;
+          continue;
+        }
+        ++pos_;
+        if (c == '"') {
+          out.push_back('"');
+          return true;
+        }
+        out.push_back(c);
+      }
+      return false;  // unterminated
+    }
+    while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != ' ') out.push_back(s_[pos_++]);
+    return !out.empty();
+  }
+
+ private:
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
+// A field value as JSON: 1.5 / 1e3 (float), 12i (integer), 12u (unsigned), t/true/f/false, "text".
+bool field_value(const std::string& raw, json::value& out) {
+  if (raw.size() >= 2 && raw.front() == '"') {
+    out = boost::json::string(raw.substr(1, raw.size() - 2));
+    return true;
+  }
+  if (raw == "t" || raw == "T" || raw == "true" || raw == "True" || raw == "TRUE") {
+    out = true;
+    return true;
+  }
+  if (raw == "f" || raw == "F" || raw == "false" || raw == "False" || raw == "FALSE") {
+    out = false;
+    return true;
+  }
+  const char* b = raw.data();
+  const char* e = raw.data() + raw.size();
+  if (raw.back() == 'i') {
+    std::int64_t n = 0;
+    auto r = std::from_chars(b, e - 1, n);
+    if (r.ec != std::errc() || r.ptr != e - 1) return false;
+    out = n;
+    return true;
+  }
+  if (raw.back() == 'u') {
+    std::uint64_t n = 0;
+    auto r = std::from_chars(b, e - 1, n);
+    if (r.ec != std::errc() || r.ptr != e - 1) return false;
+    out = n;
+    return true;
+  }
+  double d = 0;
+  auto r = std::from_chars(b, e, d);
+  if (r.ec != std::errc() || r.ptr != e || d != d) return false;
+  out = d;
+  return true;
+}
+
+// Parses one non-empty, non-comment line into `out`; returns what is wrong, or "".
+std::string parse_line(std::string_view line, std::vector<Observation>& out) {
+  LineReader r(line);
+  std::string twin = r.token(", ", ", =");
+  if (twin.empty()) return "the line must start with a twin id";
+  std::string component;
+  while (r.at(',')) {
+    r.skip();
+    std::string key = r.token("= ,", ", =");
+    if (!r.at('=')) return "tag '" + key + "' has no value (write component=<name>)";
+    r.skip();
+    std::string value = r.token(", ", ", =");
+    if (key != "component") return "unknown tag '" + key + "': the only tag is component";
+    if (value.empty()) return "the component tag is empty";
+    component = std::move(value);
+  }
+  if (!r.at(' ')) return "expected a space and fields after the twin id";
+  while (r.at(' ')) r.skip();
+  std::size_t first = out.size();
+  std::string raw;
+  while (true) {
+    std::string name = r.token("=, ", ", =");
+    if (name.empty() || !r.at('=')) return "expected <name>=<value> at column " + std::to_string(r.pos() + 1);
+    r.skip();
+    if (!r.value(raw)) return "field '" + name + "' has no value or an unterminated string";
+    Observation o;
+    o.twin = twin;
+    o.component = component;
+    o.name = std::move(name);
+    if (!field_value(raw, o.value))
+      return "field '" + o.name + "' has an unreadable value '" + raw +
+             "' (numbers: 1.5, 12i for integers; booleans: true/false; strings in double quotes)";
+    out.push_back(std::move(o));
+    if (!r.at(',')) break;
+    r.skip();
+  }
+  while (r.at(' ')) r.skip();
+  std::int64_t ts = 0;
+  if (!r.done()) {
+    std::string_view rest = r.rest();
+    while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
+    auto res = std::from_chars(rest.data(), rest.data() + rest.size(), ts);
+    if (res.ec != std::errc() || res.ptr != rest.data() + rest.size() || ts <= 0)
+      return "the timestamp must be a positive integer of nanoseconds since 1970, not '" + std::string(rest) + "'";
+  }
+  for (std::size_t i = first; i < out.size(); ++i) out[i].ts_ns = ts;
+  return {};
+}
+
+}  // namespace
+
+ParsedBatch parse_line_protocol(std::string_view body) {
+  ParsedBatch b;
+  std::size_t line = 0;
+  while (!body.empty()) {
+    std::size_t nl = body.find('\n');
+    std::string_view text = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    ++line;
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    if (text.empty() || text.front() == '#') continue;
+    std::size_t before = b.observations.size();
+    std::string why = parse_line(text, b.observations);
+    if (!why.empty()) {
+      b.observations.resize(before);  // a bad line contributes nothing
+      b.errors.push_back(Rejection{line, "InvalidObservation", "line " + std::to_string(line) + ": " + why});
+      continue;
+    }
+    b.origin.resize(b.observations.size(), line);
+  }
+  return b;
+}
+
+}  // namespace castor::ingest

@@ -1,0 +1,79 @@
+#include "ingest/pipeline.hpp"
+
+#include <pthread.h>
+
+namespace castor::ingest {
+
+Result<std::unique_ptr<IngestPipeline>> IngestPipeline::open(twin::Engine& engine, PipelineOptions options) {
+  std::unique_ptr<IngestPipeline> p(new IngestPipeline(engine, std::move(options)));
+  auto hook = HistoryHook::open(engine, p->options_.history);
+  if (!hook) return hook.status();
+  p->hook_ = std::move(*hook);
+  p->writer_ = std::make_unique<twin::ObservationWriter>(engine, p->hook_.get());
+  p->upkeep_ = std::thread([raw = p.get()] { raw->upkeep(); });
+  return p;
+}
+
+IngestPipeline::~IngestPipeline() { close(); }
+
+void IngestPipeline::close() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (upkeep_.joinable()) upkeep_.join();
+}
+
+void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::function<void(IngestResult)> done) {
+  batches_.fetch_add(1, std::memory_order_relaxed);
+  std::size_t n = batch.size();
+  if (n == 0) {
+    IngestResult r;
+    r.status = Status(Code::invalid_argument, "the batch holds no observations", "InvalidArgument");
+    refused_.fetch_add(1, std::memory_order_relaxed);
+    return done(std::move(r));
+  }
+  in_flight_.fetch_add(n, std::memory_order_relaxed);
+  std::vector<twin::Observation> obs;
+  obs.reserve(n);
+  for (auto& o : batch)
+    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name), o.ts_ns, std::move(o.value)});
+  auto mode_ = mode == Partial::keep_valid ? twin::IngestMode::keep_valid : twin::IngestMode::reject_whole;
+  writer_->ingest(std::move(obs), mode_, [this, n, done = std::move(done)](twin::IngestOutcome out) {
+    in_flight_.fetch_sub(n, std::memory_order_relaxed);
+    IngestResult r;
+    r.status = std::move(out.status);
+    r.accepted = out.accepted;
+    if (!r.status.is_ok()) refused_.fetch_add(1, std::memory_order_relaxed);
+    r.rejections.reserve(out.rejections.size());
+    for (auto& x : out.rejections) r.rejections.push_back(Rejection{x.index, std::move(x.code), std::move(x.message)});
+    done(std::move(r));
+  });
+}
+
+void IngestPipeline::upkeep() {
+  pthread_setname_np(pthread_self(), "castor-history");
+  using clock = std::chrono::steady_clock;
+  auto last_checkpoint = clock::now();
+  auto last_retention = clock::now();
+  std::unique_lock lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+    auto now = clock::now();
+    bool checkpoint = now - last_checkpoint >= options_.checkpoint_interval;
+    bool retention = now - last_retention >= options_.retention_interval;
+    if (!checkpoint && !retention) continue;
+    if (checkpoint) last_checkpoint = now;
+    if (retention) last_retention = now;
+    for (std::size_t i = 0; i < engine_.shard_count(); ++i) {
+      // A full queue skips this round: upkeep is retried, never waited for.
+      (void)engine_.run_on_shard(i, [this, checkpoint, retention](twin::Shard& s) {
+        auto& part = hook_->partition(s.index());
+        if (retention) expired_.fetch_add(part.enforce_retention(s.now(), s.batch()), std::memory_order_relaxed);
+        if (checkpoint || retention) part.checkpoint(s.batch());
+      });
+    }
+  }
+}
+
+}  // namespace castor::ingest

@@ -1,0 +1,62 @@
+// Observations as the twin core takes them: measured values of a twin's telemetry or reported
+// properties, the outcome of a batch, and the hook through which a higher layer (history) adds
+// its own checks and writes to the same shard step and the same group commit. Plain data and one
+// interface; the hook must never block, post to a shard or commit by itself.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/json.hpp"
+#include "common/status.hpp"
+#include "model/compiled_model.hpp"
+#include "twin/twin.hpp"
+
+namespace castor::twin {
+
+class Shard;
+
+struct Observation {
+  std::string twin;
+  std::string component;  // empty: the twin itself
+  std::string name;       // a Telemetry or Property of the (component's) model
+  Nanos ts = 0;           // source time; 0 = the time of receipt
+  json::value value;
+};
+
+struct ObservationRejection {
+  std::size_t index = 0;  // position in the submitted batch
+  std::string code;       // ADT-style code, e.g. DigitalTwinNotFound, ValidationFailed, OutOfOrder
+  std::string message;
+};
+
+struct IngestOutcome {
+  Status status;  // see ingest/observation.hpp's IngestResult for the meaning of each code
+  std::size_t accepted = 0;
+  std::vector<ObservationRejection> rejections;  // by index
+};
+
+enum class IngestMode : unsigned char { reject_whole, keep_valid };
+
+// An observation that passed the model checks.
+struct CheckedObservation {
+  std::size_t index = 0;
+  const Observation* obs = nullptr;
+  const Twin* twin = nullptr;
+  const model::ContentDef* content = nullptr;  // the Property or Telemetry it measures
+};
+
+class ObservationHook {
+ public:
+  virtual ~ObservationHook() = default;
+  // On the shard thread, before anything of the step is applied; changes nothing. Sets
+  // `refusals[i]` (sized like `obs`, all ok on entry) for each observation it cannot take.
+  virtual void check(Shard& s, std::span<const CheckedObservation> obs, std::vector<Status>& refusals) = 0;
+  // Right after check() in the same step and with the same span, once the twins are updated:
+  // writes the observations check() did not refuse into s.batch().
+  virtual void apply(Shard& s, std::span<const CheckedObservation> obs) = 0;
+};
+
+}  // namespace castor::twin

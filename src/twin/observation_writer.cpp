@@ -1,0 +1,255 @@
+#include "twin/observation_writer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+#include "model/instance_validator.hpp"
+#include "twin/codec.hpp"
+#include "twin/errors.hpp"
+#include "twin/twin_json.hpp"
+
+namespace castor::twin {
+
+struct ObservationWriter::Call {
+  std::vector<Observation> batch;
+  IngestMode mode;
+  std::function<void(IngestOutcome)> done;
+  std::vector<std::vector<std::size_t>> by_shard;  // indices into batch
+  bool two_phase = false;
+  bool applying = false;
+  std::atomic<std::size_t> pending{0};
+  std::mutex mu;  // guards outcome and storage
+  IngestOutcome outcome;
+  Status storage;  // the first commit or overload failure
+};
+
+namespace {
+
+Status check_observation(Shard& s, const Observation& o, CheckedObservation& out) {
+  if (o.twin.empty()) return errors::invalid("an observation needs a twin id");
+  if (o.name.empty()) return errors::invalid("an observation needs a name (a telemetry or property of the model)");
+  const Twin* t = s.find(o.twin);
+  if (!t) return errors::twin_not_found(o.twin);
+  const model::CompiledInterface* iface = t->model.get();
+  if (!o.component.empty()) {
+    auto it = iface->components.find(o.component);
+    if (it == iface->components.end()) return errors::component_not_found(o.twin, o.component);
+    iface = it->second.get();
+  }
+  const model::ContentDef* c = iface->find(o.name);
+  if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
+    return errors::validation_failed("model " + iface->id + " has no telemetry or property named '" + o.name + "'");
+  if (Status st = model::validate_value(*c->schema, o.value, "/" + o.name); !st.is_ok())
+    return errors::validation_failed(st.message());
+  out.obs = &o;
+  out.twin = t;
+  out.content = c;
+  return Status::ok();
+}
+
+std::uint16_t component_index(const Twin& t, std::string_view component) {
+  if (component.empty()) return 0;
+  const auto& names = component_names(*t.model);
+  auto it = std::find(names.begin(), names.end(), component);
+  return static_cast<std::uint16_t>(it - names.begin() + 1);
+}
+
+// Reported properties of one (twin, component) as an ADT JSON Patch with source times; only
+// observations newer than the property's current source time change the twin.
+struct PropertyPatch {
+  Twin* twin = nullptr;
+  std::string component;
+  json::array ops;
+};
+
+void add_property(PropertyPatch& p, const CheckedObservation& c) {
+  const Observation& o = *c.obs;
+  Nanos current = p.twin->source_time(component_index(*p.twin, o.component), static_cast<std::uint16_t>(c.content->slot));
+  if (current > o.ts) return;
+  p.ops.push_back(json::object{{"op", "add"}, {"path", "/" + o.name}, {"value", o.value}});
+  p.ops.push_back(json::object{{"op", "add"}, {"path", "/$metadata/" + o.name + "/sourceTime"},
+                               {"value", format_time(o.ts)}});
+}
+
+}  // namespace
+
+void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode, std::function<void(IngestOutcome)> done) {
+  auto call = std::make_shared<Call>();
+  Nanos now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  call->by_shard.resize(engine_.shard_count());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].ts == 0) batch[i].ts = now;
+    call->by_shard[engine_.shard_of(batch[i].twin)].push_back(i);
+  }
+  call->batch = std::move(batch);
+  call->mode = mode;
+  call->done = std::move(done);
+  std::size_t touched = std::count_if(call->by_shard.begin(), call->by_shard.end(), [](const auto& v) { return !v.empty(); });
+  if (touched == 0) return finalize(*call);
+  call->two_phase = mode == IngestMode::reject_whole && touched > 1;
+  run_phase(call, !call->two_phase);
+}
+
+void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply) {
+  call->applying = apply;
+  std::size_t touched = 0;
+  for (const auto& v : call->by_shard) touched += !v.empty();
+  call->pending = touched;
+  for (std::size_t i = 0; i < call->by_shard.size(); ++i) {
+    if (call->by_shard[i].empty()) continue;
+    bool posted = engine_.run_on_shard(i, [this, call, i, apply](Shard& s) { step(s, call, i, apply); });
+    if (posted) continue;
+    {
+      std::lock_guard lock(call->mu);
+      if (call->storage.is_ok())
+        call->storage = Status(Code::unavailable, "Castor is overloaded (shard " + std::to_string(i) +
+                                                      " queue is full); retry shortly", "ServiceUnavailable");
+    }
+    finish_part(call);
+  }
+}
+
+// The twin side of a step: reported properties become a patch per (twin, component); telemetry
+// becomes one event per (twin, component) holding the last value of each name.
+void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation> checked,
+                                    const std::vector<Status>& refusals) {
+  std::vector<PropertyPatch> patches;
+  struct Telemetry {
+    const Twin* twin;
+    std::string_view component;
+    json::object data;
+    Nanos source_time = 0;
+  };
+  std::vector<Telemetry> telemetry;
+  for (std::size_t k = 0; k < checked.size(); ++k) {
+    if (!refusals[k].is_ok()) continue;
+    const CheckedObservation& c = checked[k];
+    const Observation& o = *c.obs;
+    if (c.content->kind == model::ContentKind::property) {
+      auto it = std::find_if(patches.begin(), patches.end(),
+                             [&](const PropertyPatch& p) { return p.twin == c.twin && p.component == o.component; });
+      if (it == patches.end()) it = patches.insert(patches.end(), PropertyPatch{s.find(o.twin), o.component, {}});
+      add_property(*it, c);
+      continue;
+    }
+    auto it = std::find_if(telemetry.begin(), telemetry.end(),
+                           [&](const Telemetry& t) { return t.twin == c.twin && t.component == o.component; });
+    if (it == telemetry.end()) it = telemetry.insert(telemetry.end(), Telemetry{c.twin, o.component, {}, 0});
+    it->data[o.name] = o.value;
+    it->source_time = std::max(it->source_time, o.ts);
+  }
+  Nanos now = s.now();
+  for (auto& p : patches) {
+    if (p.ops.empty()) continue;
+    json::value patch(std::move(p.ops));
+    PatchOutcome outcome;
+    if (!twin::patch_twin(*p.twin, p.component, patch, now, outcome).is_ok() || !outcome.changed) continue;
+    p.twin->etag = s.new_etag();
+    s.twin_changed(*p.twin);
+    std::string bytes;
+    encode_twin(*p.twin, bytes);
+    s.batch().put(s.context().twins_cf, p.twin->id, bytes);
+    auto e = std::make_shared<ChangeEvent>();
+    e->type = EventType::twin_update;
+    e->time = now;
+    e->twin_id = p.twin->id;
+    e->model_id = p.twin->model->id;
+    e->component = p.component;
+    e->data = json::serialize(json::object{{"modelId", p.twin->model->id}, {"patch", std::move(patch)}});
+    s.publish_after_commit(std::move(e));
+  }
+  for (auto& t : telemetry) {
+    auto e = std::make_shared<ChangeEvent>();
+    e->type = EventType::telemetry;
+    e->time = now;
+    e->twin_id = t.twin->id;
+    e->model_id = t.twin->model->id;
+    e->component = std::string(t.component);
+    e->source_time = t.source_time;
+    e->data = json::serialize(t.data);
+    s.publish_after_commit(std::move(e));
+  }
+}
+
+void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::size_t shard, bool apply) {
+  const auto& indices = call->by_shard[shard];
+  std::vector<CheckedObservation> checked;
+  checked.reserve(indices.size());
+  std::vector<ObservationRejection> rejected;
+  for (std::size_t i : indices) {
+    CheckedObservation c;
+    c.index = i;
+    if (Status st = check_observation(s, call->batch[i], c); !st.is_ok())
+      rejected.push_back({i, st.reason(), st.message()});
+    else
+      checked.push_back(c);
+  }
+  std::vector<Status> refusals(checked.size());
+  if (hook_ && !checked.empty()) hook_->check(s, checked, refusals);
+  for (std::size_t k = 0; k < checked.size(); ++k)
+    if (!refusals[k].is_ok()) rejected.push_back({checked[k].index, refusals[k].reason(), refusals[k].message()});
+  // Refused whole: a single-shard batch here; a multi-shard one was checked everywhere first.
+  bool refuse_all = call->mode == IngestMode::reject_whole && !call->two_phase && !rejected.empty();
+  std::size_t accepted = 0;
+  if (apply && !refuse_all && s.failed()) {
+    std::lock_guard lock(call->mu);
+    if (call->storage.is_ok()) call->storage = Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable");
+  } else if (apply && !refuse_all) {
+    accepted = checked.size() - std::count_if(refusals.begin(), refusals.end(), [](const Status& st) { return !st.is_ok(); });
+    apply_twins(s, checked, refusals);
+    if (hook_ && accepted > 0) hook_->apply(s, checked);
+  }
+  {
+    std::lock_guard lock(call->mu);
+    call->outcome.accepted += accepted;
+    for (auto& r : rejected) call->outcome.rejections.push_back(std::move(r));
+  }
+  if (accepted == 0) return finish_part(call);
+  s.after_commit([this, call](const Status& st) {
+    if (!st.is_ok()) {
+      std::lock_guard lock(call->mu);
+      if (call->storage.is_ok()) call->storage = st;
+      call->outcome.accepted = 0;  // the commit failed: nothing of it is acknowledged
+    }
+    finish_part(call);
+  });
+}
+
+void ObservationWriter::finish_part(const std::shared_ptr<Call>& call) {
+  if (--call->pending != 0) return;
+  if (call->two_phase && !call->applying) {
+    bool clean;
+    {
+      std::lock_guard lock(call->mu);
+      clean = call->outcome.rejections.empty() && call->storage.is_ok();
+    }
+    if (clean) return run_phase(call, true);
+  }
+  finalize(*call);
+}
+
+void ObservationWriter::finalize(Call& call) {
+  IngestOutcome out = std::move(call.outcome);
+  std::sort(out.rejections.begin(), out.rejections.end(),
+            [](const ObservationRejection& a, const ObservationRejection& b) { return a.index < b.index; });
+  std::size_t total = call.batch.size();
+  if (!call.storage.is_ok()) {
+    out.status = call.storage;
+  } else if (!out.rejections.empty() && (out.accepted == 0 || (call.mode == IngestMode::reject_whole && !call.applying))) {
+    out.status = Status(Code::invalid_argument,
+                        std::to_string(out.rejections.size()) + " of " + std::to_string(total) +
+                            " observations are invalid" +
+                            (call.mode == IngestMode::reject_whole ? "; nothing was written (fix them, or send ?partial=true to keep the valid ones)"
+                                                                   : "; nothing was written"),
+                        "InvalidObservations");
+    out.accepted = 0;
+  } else {
+    out.status = Status::ok();
+  }
+  accepted_.fetch_add(out.accepted, std::memory_order_relaxed);
+  rejected_.fetch_add(out.rejections.size(), std::memory_order_relaxed);
+  call.done(std::move(out));
+}
+
+}  // namespace castor::twin

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Batch ingest and history reads against the real `castor serve` over real HTTP.
+
+JSON array, NDJSON and InfluxDB line protocol; 202 only once durable (SIGKILL right after the
+answer loses nothing); whole-batch refusal with every error listed, and ?partial=true; history as
+JSON and CSV, aggregates per step, percentiles, count totals, latest values, model-wide reads;
+the twin's reported property and $metadata sourceTime; metrics. Usage: CASTOR_BIN=... ingest_test.py"""
+import csv
+import io
+import json
+import unittest
+import urllib.parse
+
+from castor_harness import Server, TempData
+
+API = "api-version=2023-10-31"
+MODEL = "dtmi:castor:it:Robot;1"
+T0 = 1_700_000_000_000_000_000
+SEC = 1_000_000_000
+
+
+def model():
+    return {"@id": MODEL, "@type": "Interface", "@context": "dtmi:dtdl:context;3", "contents": [
+        {"@type": "Telemetry", "name": "temp", "schema": "double"},
+        {"@type": "Telemetry", "name": "rpm", "schema": "integer"},
+        {"@type": "Telemetry", "name": "running", "schema": "boolean"},
+        {"@type": "Telemetry", "name": "state", "schema": "string"},
+        {"@type": "Property", "name": "mode", "schema": "string"},
+    ]}
+
+
+class IngestCase(unittest.TestCase):
+    def setUp(self):
+        self.tmp = TempData()
+        self.server = Server(self.tmp.data, "--insecure-local", "--shards", "2")
+        self.setup_twins()
+
+    def tearDown(self):
+        self.server.stop_cleanly(self)
+        self.tmp.cleanup()
+
+    def setup_twins(self, n=3):
+        s, _, body = self.server.json("POST", f"/models?{API}", body=json.dumps([model()]),
+                                      headers={"Content-Type": "application/json"})
+        self.assertEqual(s, 201, body)
+        for i in range(n):
+            s, _, body = self.server.json("PUT", f"/digitaltwins/r{i}?{API}",
+                                          body=json.dumps({"$metadata": {"$model": MODEL}}),
+                                          headers={"Content-Type": "application/json"})
+            self.assertEqual(s, 200, body)
+
+    def ingest(self, body, ctype, partial=None):
+        path = "/castor/v1/ingest" + ("" if partial is None else f"?partial={partial}")
+        data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return self.server.json("POST", path, body=data, headers={"Content-Type": ctype})
+
+    def history(self, accept=None, **params):
+        path = "/castor/v1/history?" + urllib.parse.urlencode(params)
+        headers = {"Accept": accept} if accept else {}
+        status, hdrs, body = self.server.request("GET", path, headers=headers)
+        if accept == "text/csv":
+            return status, hdrs, body.decode()
+        return status, hdrs, json.loads(body)
+
+
+class Formats(IngestCase):
+    def test_json_ndjson_and_line_protocol_reach_twin_and_history(self):
+        s, _, body = self.ingest([{"twin": "r0", "name": "temp", "ts": T0, "value": 20.5},
+                                  {"twin": "r0", "name": "temp", "ts": "2023-11-14T22:13:21Z", "value": 21},
+                                  {"twin": "r0", "name": "mode", "ts": T0 + 5 * SEC, "value": "auto"}],
+                                 "application/json")
+        self.assertEqual((s, body), (202, {"accepted": 3, "rejected": []}))
+        nd = "\n".join(json.dumps({"twin": "r1", "name": "rpm", "ts": T0 + i * SEC, "value": 1000 + i}) for i in range(5))
+        s, _, body = self.ingest(nd + "\n", "application/x-ndjson")
+        self.assertEqual((s, body["accepted"]), (202, 5))
+        lp = "".join(f"r2 temp={i / 2},running={'true' if i % 2 else 'false'},state=\"s{i}\" {T0 + i * SEC}\n"
+                     for i in range(10))
+        s, _, body = self.ingest(lp, "text/plain; charset=utf-8")
+        self.assertEqual((s, body["accepted"]), (202, 30))
+
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [[T0, 20.5], [T0 + SEC, 21]])
+        _, _, h = self.history(twin="r1", name="rpm")
+        self.assertEqual(h["type"], "int64")
+        self.assertEqual([p[1] for p in h["points"]], [1000, 1001, 1002, 1003, 1004])
+        _, _, h = self.history(twin="r2", name="running")
+        self.assertEqual([p[1] for p in h["points"]][:3], [False, True, False])
+        _, _, h = self.history(twin="r2", name="state")
+        self.assertEqual(h["points"][9], [T0 + 9 * SEC, "s9"])
+        # The reported property is on the twin, with its source time.
+        s, _, twin = self.server.json("GET", f"/digitaltwins/r0?{API}")
+        self.assertEqual(twin["mode"], "auto")
+        self.assertEqual(twin["$metadata"]["mode"]["sourceTime"], "2023-11-14T22:13:25.0000000Z")
+
+    def test_adt_style_errors_for_bad_bodies_and_types(self):
+        s, _, body = self.ingest("r0 temp=1", "application/xml")
+        self.assertEqual(s, 415)
+        self.assertEqual(body["error"]["code"], "UnsupportedMediaType")
+        s, _, body = self.ingest("[1,", "application/json")
+        self.assertEqual(s, 400)
+        self.assertIn("not valid JSON", body["error"]["details"][0]["message"])
+        s, _, body = self.ingest("", "text/plain")
+        self.assertEqual(s, 400)
+
+
+class Partial(IngestCase):
+    BATCH = [{"twin": "r0", "name": "temp", "ts": T0, "value": 1.0},
+             {"twin": "nobody", "name": "temp", "ts": T0, "value": 1.0},
+             {"twin": "r1", "name": "temp", "ts": T0, "value": "hot"},
+             {"twin": "r1", "name": "nosuch", "ts": T0, "value": 1},
+             {"twin": "r2", "name": "temp", "ts": T0, "value": 2.0}]
+
+    def test_invalid_batch_is_refused_whole_with_every_error_listed(self):
+        s, _, body = self.ingest(self.BATCH, "application/json")
+        self.assertEqual(s, 400, body)
+        self.assertEqual(body["error"]["code"], "InvalidObservations")
+        details = body["error"]["details"]
+        self.assertEqual([d["index"] for d in details], [1, 2, 3])
+        self.assertEqual(details[0]["code"], "DigitalTwinNotFound")
+        self.assertEqual(details[1]["code"], "ValidationFailed")
+        for twin in ("r0", "r2"):
+            _, _, h = self.history(twin=twin, name="temp")
+            self.assertEqual(h["points"], [], f"{twin} must have nothing after a refused batch")
+
+    def test_partial_keeps_the_valid_ones_and_reports_each_rejection(self):
+        s, _, body = self.ingest(self.BATCH, "application/json", partial="true")
+        self.assertEqual(s, 202, body)
+        self.assertEqual(body["accepted"], 2)
+        self.assertEqual([r["index"] for r in body["rejected"]], [1, 2, 3])
+        _, _, h = self.history(twin="r2", name="temp")
+        self.assertEqual(h["points"], [[T0, 2.0]])
+
+    def test_out_of_order_and_redelivery(self):
+        self.assertEqual(self.ingest([{"twin": "r0", "name": "temp", "ts": T0 + 10, "value": 1.0}], "application/json")[0], 202)
+        s, _, body = self.ingest([{"twin": "r0", "name": "temp", "ts": T0 + 10, "value": 1.0}], "application/json")
+        self.assertEqual((s, body["accepted"]), (202, 1))  # a redelivery: accepted, stored once
+        s, _, body = self.ingest([{"twin": "r0", "name": "temp", "ts": T0, "value": 1.0}], "application/json")
+        self.assertEqual(s, 400)
+        self.assertEqual(body["error"]["details"][0]["code"], "OutOfOrder")
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [[T0 + 10, 1.0]])
+
+    def test_line_protocol_errors_name_their_lines(self):
+        s, _, body = self.ingest("r0 temp=1 1\nr0 temp=\nr0,site=x temp=2\n", "text/plain", partial="true")
+        self.assertEqual(s, 202, body)
+        self.assertEqual([r["line"] for r in body["rejected"]], [2, 3])
+
+
+class Reads(IngestCase):
+    def setUp(self):
+        super().setUp()
+        lines = []
+        for i in range(600):  # 10 minutes at 1 Hz; temp = i for r0, 2i for r1
+            lines.append(f"r0 temp={i} {T0 + i * SEC}")
+            lines.append(f"r1 temp={2 * i} {T0 + i * SEC}")
+        s, _, body = self.ingest("\n".join(lines), "text/plain")
+        self.assertEqual(s, 202, body)
+
+    def test_raw_range_json_and_csv(self):
+        _, _, h = self.history(twin="r0", name="temp", **{"from": T0 + 10 * SEC, "to": T0 + 13 * SEC})
+        self.assertEqual(h["columns"], ["ts", "value"])
+        self.assertEqual(h["points"], [[T0 + 10 * SEC, 10], [T0 + 11 * SEC, 11], [T0 + 12 * SEC, 12]])
+        s, hdrs, text = self.history(accept="text/csv", twin="r0", name="temp", **{"from": T0, "to": T0 + 2 * SEC})
+        self.assertEqual(s, 200)
+        self.assertTrue(hdrs["content-type"].startswith("text/csv"))
+        self.assertEqual(list(csv.reader(io.StringIO(text))), [["ts", "value"], [str(T0), "0"], [str(T0 + SEC), "1"]])
+
+    def test_aggregates_per_step_percentiles_and_count_total(self):
+        _, _, h = self.history(twin="r0", name="temp", step="60s", agg="count,avg,min,max,first,last,p50",
+                               **{"from": T0, "to": T0 + 600 * SEC})
+        self.assertEqual(len(h["points"]), 10)
+        self.assertEqual(h["points"][1], [T0 + 60 * SEC, 60, 89.5, 60, 119, 60, 119, 89.5])
+        s, _, h = self.history(twin="r0", name="temp", agg="count")
+        self.assertEqual((s, h["points"][0][1]), (200, 600))
+        _, _, h = self.history(twin="r0", name="temp", agg="sum,stddev", **{"from": T0, "to": T0 + 4 * SEC})
+        self.assertEqual(h["points"][0][1], 6)
+        self.assertAlmostEqual(h["points"][0][2], 1.118033988749895)
+
+    def test_latest_and_model_wide(self):
+        s, _, body = self.server.json("GET", "/castor/v1/history/latest?twin=r1&name=temp")
+        self.assertEqual((s, body["points"]), (200, [[T0 + 599 * SEC, 1198]]))
+        _, _, h = self.history(model=MODEL, name="temp", agg="max")
+        self.assertEqual([(x["twin"], x["points"][0][1]) for x in h["series"]], [("r0", 599), ("r1", 1198)])
+        s, _, text = self.history(accept="text/csv", model=MODEL, name="temp", agg="count")
+        self.assertEqual(text.splitlines()[1:], [f'"r0",0,600', f'"r1",0,600'])
+
+    def test_bad_reads(self):
+        for params in ({"name": "temp"}, {"twin": "r0"}, {"twin": "r0", "name": "temp", "agg": "median"},
+                       {"twin": "r0", "name": "temp", "step": "60s"}, {"twin": "r0", "name": "temp", "from": "x"}):
+            s, _, body = self.history(**params)
+            self.assertEqual(s, 400, params)
+            self.assertIn("message", body["error"])
+        s, _, body = self.history(twin="ghost", name="temp")
+        self.assertEqual((s, body["error"]["code"]), (404, "DigitalTwinNotFound"))
+
+    def test_metrics_and_openapi(self):
+        s, _, text = self.server.request("GET", "/metrics")
+        text = text.decode()
+        self.assertIn("castor_ingest_observations_accepted_total 1200", text)
+        self.assertIn("castor_ingest_in_flight", text)
+        s, _, doc = self.server.json("GET", "/openapi.json")
+        self.assertIn("/castor/v1/ingest", doc["paths"])
+        self.assertIn("/castor/v1/history", doc["paths"])
+
+
+class Durable(IngestCase):
+    def test_acknowledged_batch_survives_sigkill_right_after_202(self):
+        lp = "\n".join(f"r0 temp={i} {T0 + i}" for i in range(1, 5001))
+        s, _, body = self.ingest(lp, "text/plain")
+        self.assertEqual((s, body["accepted"]), (202, 5000))
+        self.server.kill()
+        self.server = Server(self.tmp.data, "--insecure-local", "--shards", "3")
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(len(h["points"]), 5000)
+        self.assertEqual(h["points"][-1], [T0 + 5000, 5000])
+
+
+if __name__ == "__main__":
+    unittest.main()

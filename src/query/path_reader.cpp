@@ -99,13 +99,16 @@ Datum read_metadata(const Twin& t, const CompiledInterface& m, const Cells& cell
                            s);
 }
 
-Datum read_cells(const CompiledInterface& m, const Cells& cells, std::string_view name, Names rest,
-                 Scratch& s) {
-  const model::ContentDef* p = m.property(name);
+Datum read_property(const model::ContentDef* p, const Cells& cells, Names rest, Scratch& s) {
   if (p == nullptr || p->slot < 0 || static_cast<std::size_t>(p->slot) >= cells.size()) {
     return Datum::undefined();
   }
   return read_value(cells[static_cast<std::size_t>(p->slot)], rest, s);
+}
+
+Datum read_cells(const CompiledInterface& m, const Cells& cells, std::string_view name, Names rest,
+                 Scratch& s) {
+  return read_property(m.property(name), cells, rest, s);
 }
 
 Datum whole_component(const Twin& t, std::string_view name, Scratch& s) {
@@ -155,7 +158,7 @@ Datum read_twin_path(const Twin& t, Names names, Scratch& s) {
   }
   const CompiledInterface& m = *t.model;
   if (first == "$metadata") return read_metadata(t, m, t.cells, t.last_update, 0, rest, s);
-  if (m.property(first) != nullptr) return read_cells(m, t.cells, first, rest, s);
+  if (const model::ContentDef* p = m.property(first)) return read_property(p, t.cells, rest, s);
   if (m.components.count(first) != 0) return read_component(t, first, rest, s);
   return Datum::undefined();
 }

@@ -82,9 +82,16 @@ class ShardIndex {
   // shard's hash map. Stops when `f` returns false.
   template <class F>
   void for_each_twin_while(F&& f) const {
-    for (const auto& [id, slot] : models_)
-      for (const twin::Twin* t : slot.twins)
-        if (!f(*t)) return;
+    // Scans are bound by memory latency (twin, then its cells): fetch both a few twins ahead.
+    constexpr std::size_t kAhead = 16;
+    for (const auto& [id, slot] : models_) {
+      const auto& v = slot.twins;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i + kAhead < v.size()) __builtin_prefetch(v[i + kAhead]);
+        if (i + kAhead / 2 < v.size()) __builtin_prefetch(v[i + kAhead / 2]->cells.begin());
+        if (!f(*v[i])) return;
+      }
+    }
   }
 
  private:

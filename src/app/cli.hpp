@@ -19,5 +19,6 @@ void add_twins_commands(CLI::App& root, CliContext& ctx);  // cmd_twins.cpp
 void add_import_command(CLI::App& root, CliContext& ctx);  // cmd_import.cpp
 void add_query_command(CLI::App& root, CliContext& ctx);   // cmd_query.cpp
 void add_sim_commands(CLI::App& root, CliContext& ctx);    // cmd_sim.cpp
+void add_demo_command(CLI::App& root, CliContext& ctx);    // cmd_demo.cpp
 
 }  // namespace castor::app

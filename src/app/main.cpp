@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   castor::app::add_import_command(root, ctx);
   castor::app::add_query_command(root, ctx);
   castor::app::add_sim_commands(root, ctx);
+  castor::app::add_demo_command(root, ctx);
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

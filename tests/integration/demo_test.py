@@ -1,0 +1,120 @@
+"""`castor demo` end to end: mosquitto, castor serve and the simulator as its children; the
+factory loaded; live telemetry reaching the twins; Ctrl-C/SIGTERM stops everything; a second run
+reuses the data."""
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from event_peers import free_port, wait_until  # noqa: E402
+
+CASTOR = os.environ.get("CASTOR_BIN", "castor")
+API = "api-version=2023-10-31"
+
+
+def children_of(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+class Demo(unittest.TestCase):
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="castor-demo-it-")
+        self.data = os.path.join(self.root, "demo")
+
+    def tearDown(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def start(self, *extra):
+        port = free_port()
+        self.err_path = os.path.join(self.root, f"demo-{time.time_ns()}.err")
+        with open(self.err_path, "w") as err:
+            proc = subprocess.Popen([CASTOR, "demo", "--port", str(port), "--data", self.data, "--robots", "4",
+                                     "--lines", "2", "--rate", "5", "--speed", "5", *extra],
+                                    stdout=subprocess.PIPE, stderr=err)
+        line, deadline = b"", time.monotonic() + 120
+        while time.monotonic() < deadline and not line.endswith(b"\n"):
+            if select.select([proc.stdout], [], [], 0.5)[0]:
+                chunk = os.read(proc.stdout.fileno(), 1)
+                if not chunk:
+                    break
+                line += chunk
+        self.assertEqual(line.decode(), f"Castor demo ready: http://127.0.0.1:{port}/\n", self.err())
+        return proc, f"http://127.0.0.1:{port}"
+
+    def err(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def get(self, url):
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return json.loads(r.read())
+
+    def stop(self, proc):
+        kids = children_of(proc.pid)
+        self.assertEqual(len(kids), 3, kids)  # mosquitto, castor serve, castor sim
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=60), 0, self.err())
+        for k in kids:
+            self.assertFalse(os.path.exists(f"/proc/{k}") and open(f"/proc/{k}/stat").read().split()[2] != "Z",
+                             f"child {k} still runs")
+
+    def test_factory_comes_alive_and_stops_cleanly(self):
+        proc, base = self.start("--fresh")
+        try:
+            self.assertIn("[1/4] starting mosquitto", self.err())
+            self.assertIn("loading the factory: models, 21 twins", self.err())
+            self.assertIn("not a deployment", self.err())
+            twin = self.get(f"{base}/digitaltwins/robot-02-02?{API}")
+            self.assertEqual(twin["$metadata"]["$model"], "dtmi:castor:factory:Robot;1")
+            rels = self.get(f"{base}/digitaltwins/line-01/relationships?relationshipName=hasRobot&{API}")
+            self.assertEqual(len(rels["value"]), 2)
+            # Live telemetry from the simulator, through mosquitto and the MQTT connector.
+            def cycles():
+                t = self.get(f"{base}/digitaltwins/robot-01-01?{API}")
+                return t.get("cycleCount", 0), t
+            self.assertTrue(wait_until(lambda: cycles()[0] > 0, timeout=60), cycles()[1])
+        finally:
+            self.stop(proc)
+        self.assertIn("stopped; the data stays", self.err())
+        # A second run reuses the data directory.
+        proc, base = self.start()
+        try:
+            self.assertIn("the factory is loaded already", self.err())
+            self.assertGreater(self.get(f"{base}/digitaltwins/robot-01-01?{API}").get("cycleCount", 0), 0)
+        finally:
+            self.stop(proc)
+
+    def test_busy_port_is_a_clear_error(self):
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        try:
+            r = subprocess.run([CASTOR, "demo", "--port", str(port), "--data", self.data, "--robots", "2", "--lines",
+                                "1"], capture_output=True, text=True, timeout=120)
+        finally:
+            s.close()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("--port", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -13,6 +13,7 @@
 
 #include "api/router.hpp"
 #include "common/config.hpp"
+#include "ingest/observation.hpp"
 #include "twin/engine.hpp"
 
 namespace castor::api {
@@ -39,6 +40,8 @@ struct AdtContext {
   const Config& config;
   bool tls = true;  // for nextLink URLs
   Worker worker;    // blocking work (model uploads, jobs)
+  // When set, telemetry objects go through the ingest pipeline (twin events and history).
+  ingest::ObservationSink* observations = nullptr;
 };
 
 void register_model_routes(Router& router, AdtContext& ctx);

@@ -65,6 +65,35 @@ void patch_twin(AdtContext& ctx, const HttpRequest& req, const Responder& resp, 
     ctx.engine.patch_twin(std::string(req.param("id")), std::move(*body), *c, no_content_etag(resp));
 }
 
+// A telemetry object as one observation per member, through the ingest pipeline: validated against
+// the model, kept in history, published as one telemetry event; 204 once durable.
+void send_observations(AdtContext& ctx, std::string id, std::string component, const json::object& payload,
+                       std::string message_id, twin::Nanos source, const Responder& resp) {
+  std::vector<ingest::Observation> batch;
+  batch.reserve(payload.size());
+  for (const auto& kv : payload) {
+    ingest::Observation o;
+    o.twin = id;
+    o.component = component;
+    o.name = std::string(kv.key());
+    o.ts_ns = source;
+    o.value = kv.value();
+    o.message_id = message_id;
+    o.telemetry_only = true;
+    batch.push_back(std::move(o));
+  }
+  ctx.observations->submit(std::move(batch), ingest::Partial::reject_whole, [resp](ingest::IngestResult r) {
+    if (r.status.is_ok()) return resp.respond(HttpResponse::empty(204));
+    if (r.status.code() == Code::invalid_argument && !r.rejections.empty()) {
+      const auto& first = r.rejections.front();  // ADT answers with one error: the first
+      Code code = first.code == "DigitalTwinNotFound" || first.code == "ComponentNotFound" ? Code::not_found
+                                                                                           : Code::invalid_argument;
+      return adt::fail(resp, Status(code, first.message, first.code));
+    }
+    adt::fail(resp, r.status);
+  });
+}
+
 void send_telemetry(AdtContext& ctx, const HttpRequest& req, const Responder& resp, bool component) {
   auto body = adt::json_body(req);
   if (!body) return adt::fail(resp, body.status());
@@ -77,8 +106,21 @@ void send_telemetry(AdtContext& ctx, const HttpRequest& req, const Responder& re
     return adt::fail(resp, Status(Code::invalid_argument,
                                   "Telemetry-Source-Time must be an RFC 3339 date-time, e.g. 2026-11-24T10:00:00Z",
                                   "InvalidArgument"));
-  ctx.engine.send_telemetry(std::string(req.param("id")), component ? std::string(req.param("componentPath")) : "",
-                            std::move(*body), std::string(*message_id), source, no_content(resp));
+  std::string id(req.param("id"));
+  std::string comp = component ? std::string(req.param("componentPath")) : "";
+  if (ctx.observations) {
+    // A JSON string holding an object is unwrapped, as ADT's SDK sends telemetry that way.
+    if (body->is_string()) {
+      json::value inner;
+      json::ParseError e;
+      if (json::parse(json::sv(body->get_string()), inner, e) && inner.is_object()) *body = std::move(inner);
+    }
+    if (body->is_object() && !body->get_object().empty())
+      return send_observations(ctx, std::move(id), std::move(comp), body->get_object(), std::string(*message_id),
+                               source, resp);
+  }
+  ctx.engine.send_telemetry(std::move(id), std::move(comp), std::move(*body), std::string(*message_id), source,
+                            no_content(resp));
 }
 
 }  // namespace

@@ -113,6 +113,7 @@ int run_serve(const ServeFlags& flags) {
   {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}};
+    adt.observations = (*ingest)->pipeline.get();  // ADT telemetry feeds ingest and history
     api::register_adt_routes(server.router(), adt);
     api::register_event_route_routes(server.router(), adt, **routing);
     api::register_job_routes(server.router(), adt, **jobs);

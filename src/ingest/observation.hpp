@@ -21,6 +21,8 @@ struct Observation {
   std::string name;       // telemetry or property name (of the component when one is given)
   std::int64_t ts_ns = 0;  // source time in ns since the Unix epoch; 0 = "now" (set at receipt)
   json::value value;      // number, bool, string or object, checked against the model
+  std::string message_id;       // optional: the sender's message id, carried into change events
+  bool telemetry_only = false;  // refuse names that are not Telemetry (ADT telemetry messages)
 };
 
 // Why one observation of a batch was refused; `index` is its position in the submitted batch.

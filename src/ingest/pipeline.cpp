@@ -38,7 +38,8 @@ void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::f
   std::vector<twin::Observation> obs;
   obs.reserve(n);
   for (auto& o : batch)
-    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name), o.ts_ns, std::move(o.value)});
+    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name), o.ts_ns,
+                                    std::move(o.value), std::move(o.message_id), o.telemetry_only});
   auto mode_ = mode == Partial::keep_valid ? twin::IngestMode::keep_valid : twin::IngestMode::reject_whole;
   writer_->ingest(std::move(obs), mode_, [this, n, done = std::move(done)](twin::IngestOutcome out) {
     in_flight_.fetch_sub(n, std::memory_order_relaxed);

@@ -24,6 +24,8 @@ struct Observation {
   std::string name;       // a Telemetry or Property of the (component's) model
   Nanos ts = 0;           // source time; 0 = the time of receipt
   json::value value;
+  std::string message_id;       // carried into the telemetry change event
+  bool telemetry_only = false;  // a Property name is refused (ADT telemetry messages)
 };
 
 struct ObservationRejection {

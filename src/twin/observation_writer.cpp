@@ -40,6 +40,9 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   const model::ContentDef* c = iface->find(o.name);
   if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
     return errors::validation_failed("model " + iface->id + " has no telemetry or property named '" + o.name + "'");
+  if (o.telemetry_only && c->kind != model::ContentKind::telemetry)
+    return errors::validation_failed("'" + o.name + "' is not a Telemetry of model " + iface->id +
+                                     "; telemetry messages may only carry the model's Telemetry");
   if (Status st = model::validate_value(*c->schema, o.value, "/" + o.name); !st.is_ok())
     return errors::validation_failed(st.message());
   out.obs = &o;
@@ -120,6 +123,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     std::string_view component;
     json::object data;
     Nanos source_time = 0;
+    std::string_view message_id;
   };
   std::vector<Telemetry> telemetry;
   for (std::size_t k = 0; k < checked.size(); ++k) {
@@ -135,7 +139,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     }
     auto it = std::find_if(telemetry.begin(), telemetry.end(),
                            [&](const Telemetry& t) { return t.twin == c.twin && t.component == o.component; });
-    if (it == telemetry.end()) it = telemetry.insert(telemetry.end(), Telemetry{c.twin, o.component, {}, 0});
+    if (it == telemetry.end()) it = telemetry.insert(telemetry.end(), Telemetry{c.twin, o.component, {}, 0, o.message_id});
     it->data[o.name] = o.value;
     it->source_time = std::max(it->source_time, o.ts);
   }
@@ -167,6 +171,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     e->model_id = t.twin->model->id;
     e->component = std::string(t.component);
     e->source_time = t.source_time;
+    e->message_id = std::string(t.message_id);
     e->data = json::serialize(t.data);
     s.publish_after_commit(std::move(e));
   }

@@ -92,6 +92,24 @@ class Formats(IngestCase):
         self.assertEqual(twin["mode"], "auto")
         self.assertEqual(twin["$metadata"]["mode"]["sourceTime"], "2023-11-14T22:13:25.0000000Z")
 
+    def test_adt_telemetry_feeds_history(self):
+        def send(twin, body, source="2023-11-14T22:13:30Z"):
+            return self.server.request("POST", f"/digitaltwins/{twin}/telemetry?{API}", body=json.dumps(body),
+                                       headers={"Content-Type": "application/json", "Message-Id": "m1",
+                                                "Telemetry-Source-Time": source})
+        status, _, body = send("r0", {"temp": 5.5, "rpm": 7})
+        self.assertEqual(status, 204, body)
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [[T0 + 10 * SEC, 5.5]])
+        _, _, h = self.history(twin="r0", name="rpm")
+        self.assertEqual(h["points"], [[T0 + 10 * SEC, 7]])
+        status, _, body = send("r0", {"mode": "x"})  # a Property is not telemetry
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body)["error"]["code"], "ValidationFailed")
+        status, _, body = send("ghost", {"temp": 1.0})
+        self.assertEqual(status, 404)
+        self.assertEqual(json.loads(body)["error"]["code"], "DigitalTwinNotFound")
+
     def test_adt_style_errors_for_bad_bodies_and_types(self):
         s, _, body = self.ingest("r0 temp=1", "application/xml")
         self.assertEqual(s, 415)

@@ -18,6 +18,8 @@
 
 namespace castor::api {
 
+class TwinReadCache;
+
 // One background thread for blocking work, so I/O threads stay free.
 class Worker {
  public:
@@ -40,6 +42,7 @@ struct AdtContext {
   const Config& config;
   bool tls = true;  // for nextLink URLs
   Worker worker;    // blocking work (model uploads, jobs)
+  TwinReadCache* read_cache = nullptr;  // GET of twins without a shard round trip, when set
   // When set, telemetry objects go through the ingest pipeline (twin events and history).
   ingest::ObservationSink* observations = nullptr;
 };

@@ -3,6 +3,7 @@
 #include "api/adt_common.hpp"
 #include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
+#include "api/twin_read_cache.hpp"
 #include "twin/twin.hpp"
 
 namespace castor::api {
@@ -43,6 +44,21 @@ twin::Done no_content(const Responder& resp) {
     if (!s.is_ok()) return adt::fail(resp, s);
     resp.respond(HttpResponse::empty(204));
   };
+}
+
+// From the read cache when it has the twin (on this I/O thread), else from the twin's shard,
+// which then fills the cache.
+void get_twin(AdtContext& ctx, const HttpRequest& req, const Responder& resp) {
+  std::string id(req.param("id"));
+  if (!ctx.read_cache) return ctx.engine.get_twin(std::move(id), rendered(resp));
+  TwinReadCache::Ticket ticket;
+  if (auto hit = ctx.read_cache->find(id, ticket))
+    return resp.respond(adt::json_with_etag(200, hit->json, hit->etag));
+  ctx.engine.get_twin(id, [resp, cache = ctx.read_cache, id, ticket](Result<twin::Rendered> r) {
+    if (!r) return adt::fail(resp, r.status());
+    cache->fill(id, ticket, std::make_shared<const TwinReadCache::Entry>(TwinReadCache::Entry{r->json, r->etag}));
+    resp.respond(adt::json_with_etag(200, std::move(r->json), r->etag));
+  });
 }
 
 void put_twin(AdtContext& ctx, const HttpRequest& req, const Responder& resp) {
@@ -128,9 +144,7 @@ void send_telemetry(AdtContext& ctx, const HttpRequest& req, const Responder& re
 void register_twin_routes(Router& router, AdtContext& ctx) {
   router.add(spec(Method::get, "/digitaltwins/{id}", Access::viewer, "DigitalTwins_GetById", "Retrieves a twin",
                   {.response_schema = "DigitalTwin", .etag = true}),
-             [&ctx](HttpRequest req, Responder resp) {
-               ctx.engine.get_twin(std::string(req.param("id")), rendered(resp));
-             });
+             [&ctx](HttpRequest req, Responder resp) { get_twin(ctx, req, resp); });
   router.add(spec(Method::put, "/digitaltwins/{id}", Access::operator_, "DigitalTwins_Add",
                   "Creates or replaces a twin (If-None-Match: * creates only)",
                   {.request_schema = "DigitalTwin", .response_schema = "DigitalTwin", .etag = true,

@@ -239,8 +239,10 @@ class HttpSession final : public Connection,
 
   Responder completion() {
     std::weak_ptr<Self> weak = this->shared_from_this();
+    // dispatch, not post: a handler that answers at once on this connection's strand (e.g. a
+    // cached read) writes without another trip through the I/O queue.
     return Responder([weak, executor = executor_](HttpResponse&& response) {
-      net::post(executor, [weak, response = std::move(response)]() mutable {
+      net::dispatch(executor, [weak, response = std::move(response)]() mutable {
         if (auto self = weak.lock()) self->write_response(std::move(response));
       });
     });

@@ -10,6 +10,7 @@
 #include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
+#include "api/twin_read_cache.hpp"
 #include "api/ingest_routes.hpp"
 #include "history/series_store.hpp"
 #include "twin/engine.hpp"
@@ -53,8 +54,14 @@ std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry,
   return h;
 }
 
-Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config) {
+// Rendered twins kept for GET /digitaltwins/{id} (api::TwinReadCache): 64 MiB, about 90,000
+// twins of 20 properties; a miss costs a round trip through the twin's shard.
+constexpr std::size_t kTwinReadCacheBytes = std::size_t{64} << 20;
+
+Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config,
+                                                  std::shared_ptr<twin::ShardObserver> read_cache) {
   twin::EngineOptions options;
+  options.observers.push_back(std::move(read_cache));
   options.data_dir = config.data_dir;
   options.extra_column_families = history::history_column_families();
   options.shards = config.shards;
@@ -82,7 +89,9 @@ int run_serve(const ServeFlags& flags) {
   log::info("starting castor",
             {{"version", std::string(kVersion)},
              {"config", config->config_file.empty() ? "(none)" : config->config_file}});
-  auto engine = open_engine(*config);
+  metrics::Registry registry;
+  auto read_cache = std::make_shared<api::TwinReadCache>(kTwinReadCacheBytes, registry);
+  auto engine = open_engine(*config, read_cache);
   if (!engine) {
     log::error("cannot open the twin core", {{"error", engine.status().message()}});
     std::cerr << "castor serve: " << engine.status().message() << "\n";
@@ -92,7 +101,6 @@ int run_serve(const ServeFlags& flags) {
                                 {"relationships", std::to_string((*engine)->relationship_count())},
                                 {"models", std::to_string((*engine)->models().size())},
                                 {"shards", std::to_string((*engine)->shard_count())}});
-  metrics::Registry registry;
   metrics::ProcessProbe process(registry, kVersion);
   auto engine_probes = engine_metrics(registry, **engine);
   auto routing = api::open_event_routing(**engine, *config, registry);
@@ -112,7 +120,7 @@ int run_serve(const ServeFlags& flags) {
   }
   {
     api::ApiServer server(*config, registry, kVersion);
-    api::AdtContext adt{**engine, *config, !config->insecure_local, {}};
+    api::AdtContext adt{**engine, *config, !config->insecure_local, {}, read_cache.get()};
     adt.observations = (*ingest)->pipeline.get();  // ADT telemetry feeds ingest and history
     api::register_adt_routes(server.router(), adt);
     api::register_event_route_routes(server.router(), adt, **routing);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <unordered_map>
 
 #include "model/instance_validator.hpp"
 #include "twin/codec.hpp"
@@ -43,8 +44,8 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   if (o.telemetry_only && c->kind != model::ContentKind::telemetry)
     return errors::validation_failed("'" + o.name + "' is not a Telemetry of model " + iface->id +
                                      "; telemetry messages may only carry the model's Telemetry");
-  if (Status st = model::validate_value(*c->schema, o.value, "/" + o.name); !st.is_ok())
-    return errors::validation_failed(st.message());
+  if (!model::validate_value(*c->schema, o.value).is_ok())  // again with the path, for the message
+    return errors::validation_failed(model::validate_value(*c->schema, o.value, "/" + o.name).message());
   out.obs = &o;
   out.twin = t;
   out.content = c;
@@ -57,6 +58,17 @@ std::uint16_t component_index(const Twin& t, std::string_view component) {
   auto it = std::find(names.begin(), names.end(), component);
   return static_cast<std::uint16_t>(it - names.begin() + 1);
 }
+
+struct TwinPart {
+  const Twin* twin;
+  std::string_view component;
+  bool operator==(const TwinPart&) const = default;
+};
+struct TwinPartHash {
+  std::size_t operator()(const TwinPart& p) const noexcept {
+    return std::hash<const void*>{}(p.twin) ^ std::hash<std::string_view>{}(p.component);
+  }
+};
 
 // Reported properties of one (twin, component) as an ADT JSON Patch with source times; only
 // observations newer than the property's current source time change the twin.
@@ -126,6 +138,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     std::string_view message_id;
   };
   std::vector<Telemetry> telemetry;
+  std::unordered_map<TwinPart, std::size_t, TwinPartHash> telemetry_index;
   for (std::size_t k = 0; k < checked.size(); ++k) {
     if (!refusals[k].is_ok()) continue;
     const CheckedObservation& c = checked[k];
@@ -137,11 +150,12 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
       add_property(*it, c);
       continue;
     }
-    auto it = std::find_if(telemetry.begin(), telemetry.end(),
-                           [&](const Telemetry& t) { return t.twin == c.twin && t.component == o.component; });
-    if (it == telemetry.end()) it = telemetry.insert(telemetry.end(), Telemetry{c.twin, o.component, {}, 0, o.message_id});
-    it->data[o.name] = o.value;
-    it->source_time = std::max(it->source_time, o.ts);
+    // One event per (twin, component): found through a map, batches interleave many twins.
+    auto [slot, fresh] = telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
+    if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, {}, 0, o.message_id});
+    Telemetry& t = telemetry[slot->second];
+    t.data[o.name] = o.value;
+    t.source_time = std::max(t.source_time, o.ts);
   }
   Nanos now = s.now();
   for (auto& p : patches) {

@@ -12,6 +12,7 @@
 #include "api/api_server.hpp"
 #include "api/twin_read_cache.hpp"
 #include "api/ingest_routes.hpp"
+#include "ingest/mqtt_connector.hpp"
 #include "history/series_store.hpp"
 #include "twin/engine.hpp"
 #include "app/cli.hpp"
@@ -118,6 +119,15 @@ int run_serve(const ServeFlags& flags) {
     std::cerr << "castor serve: history: " << ingest.status().message() << "\n";
     return 1;
   }
+  std::vector<std::unique_ptr<ingest::MqttConnector>> mqtt;  // [[mqtt]] tables (docs/mqtt.md)
+  for (const auto& m : config->mqtt) {
+    auto connector = ingest::MqttConnector::create(m, *(*ingest)->pipeline, &registry);
+    if (!connector) {
+      std::cerr << "castor serve: " << connector.status().message() << "\n";
+      return 2;
+    }
+    mqtt.push_back(std::move(*connector));
+  }
   {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}, read_cache.get()};
@@ -135,8 +145,10 @@ int run_serve(const ServeFlags& flags) {
       std::cerr << "castor serve: " << s.message() << "\n";
       return 1;
     }
+    for (auto& c : mqtt) c->start();
     std::cout << "Castor listening on " << server.url() << std::endl;
     server.wait();
+    for (auto& c : mqtt) c->stop();  // no new observations; what is not durable is not acked
     (*jobs)->close();  // a running job ends failed (JobInterrupted) before the store closes
     (*ingest)->close();  // history reads and upkeep stop before the twin core closes
     (*routing)->stop();  // stores the events it took before the twin core closes the store

@@ -401,7 +401,8 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     std::uint64_t first_seq = next_seq_;
     std::size_t used = 0;
     auto gen = generation_;
-    for (;;) {
+    // At max_in_flight the rest stays unparsed in `in_` until acknowledgements make room.
+    while (pending_.size() < config_.max_in_flight) {
       auto frame = mqtt::next_frame(std::string_view(in_).substr(used), config_.max_packet);
       if (!frame) {
         lost("protocol error: " + frame.status().message());
@@ -461,8 +462,13 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   // --- the sink and acknowledgements ---
 
   void submit(std::vector<Observation> batch, std::uint64_t first, std::uint64_t end) {
-    if (batch.empty()) return ack(first, end);
     auto gen = generation_;
+    if (batch.empty()) {  // only invalid messages: acknowledge them after this read's handling
+      asio::post(io_, [this, gen, first, end] {
+        if (!stopped_ && gen == generation_) ack(first, end);
+      });
+      return;
+    }
     std::weak_ptr<Impl> weak = shared_from_this();
     sink_.submit(std::move(batch), Partial::keep_valid,
                  [weak, gen, first, end](IngestResult result) {
@@ -505,7 +511,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     }
     in_flight_ = pending_.size();
     if (!out.empty()) send(std::move(out));
-    read();
+    if (consume()) read();  // messages already buffered first, then the socket
   }
 
   MqttConfig config_;

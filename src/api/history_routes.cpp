@@ -191,9 +191,52 @@ constexpr const char* kSelectors = R"(
   {"name": "component", "in": "query", "schema": {"type": "string"}},
   {"name": "name", "in": "query", "required": true, "schema": {"type": "string"}, "description": "Telemetry or property name."})";
 
+// {"retention": "168h" | "7d" | 0 | null}: null returns to the model's or the default retention.
+Result<std::int64_t> parse_retention(std::string_view body) {
+  auto v = json::parse(body);
+  if (!v || !v->is_object() || !v->get_object().contains("retention") || v->get_object().size() != 1)
+    return bad("the body must be {\"retention\": \"<duration such as 168h or 30d>\"}, 0 (forever) or null (the model's or default retention)");
+  const json::value& r = v->get_object().at("retention");
+  if (r.is_null()) return std::int64_t{-1};
+  long long n = 0;
+  if (json::as_int64(r, n) && n == 0) return std::int64_t{0};
+  if (!r.is_string()) return bad("retention must be a duration string such as \"168h\", 0 or null");
+  std::string_view text = json::sv(r.get_string());
+  if (text == "0") return std::int64_t{0};
+  return parse_step(text);
+}
+
 }  // namespace
 
 void register_history_routes(Router& router, IngestContext& ctx) {
+  {
+    RouteSpec s;
+    s.method = Method::put;
+    s.path = "/castor/v1/history/retention";
+    s.access = Access::operator_;
+    s.openapi = {"History_SetRetention", "Sets one series' own retention (overrides its model's and the default)",
+                 {"History"},
+                 std::string(R"({"parameters": [
+  {"name": "twin", "in": "query", "required": true, "schema": {"type": "string"}},
+  {"name": "component", "in": "query", "schema": {"type": "string"}},
+  {"name": "name", "in": "query", "required": true, "schema": {"type": "string"}}],
+  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["retention"],
+    "properties": {"retention": {"description": "A duration (168h, 30d), 0 to keep forever, or null for the model's or default retention."}}}}}},
+  "responses": {"204": {"description": "Stored durably; enforced from now on."}, "400": {"description": "Bad body or parameters."},
+    "404": {"description": "No such series (SeriesNotFound)."}}})")};
+    router.add(std::move(s), [&ctx](HttpRequest req, Responder resp) {
+      auto twin = req.query_param("twin");
+      auto name = req.query_param("name");
+      if (!twin || twin->empty() || !name || name->empty()) return fail(resp, bad("twin= and name= are required"));
+      auto r = parse_retention(req.body);
+      if (!r) return fail(resp, r.status());
+      std::string component(req.query_param("component").value_or(""));
+      ctx.pipeline.set_retention(std::string(*twin), component, std::string(*name), *r, [resp](Status st) {
+        if (!st.is_ok()) return fail(resp, st);
+        resp.respond(HttpResponse::empty(204));
+      });
+    });
+  }
   std::string read_doc = std::string(R"({"parameters": [)") + kSelectors + R"(,
   {"name": "from", "in": "query", "schema": {"type": "string"}, "description": "Inclusive start: RFC 3339 or integer ns. Default: the beginning."},
   {"name": "to", "in": "query", "schema": {"type": "string"}, "description": "Exclusive end: RFC 3339 or integer ns. Default: the end of time."},

@@ -53,6 +53,20 @@ void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::f
   });
 }
 
+void IngestPipeline::set_retention(std::string twin, std::string component, std::string name,
+                                   std::int64_t retention_ns, std::function<void(Status)> done) {
+  auto task = [this, twin, component, name, retention_ns, done](twin::Shard& s) {
+    if (!hook_->partition(s.index()).set_retention(twin, component, name, retention_ns, s.batch()))
+      return done(Status(Code::not_found,
+                         "twin '" + twin + "' has no history series '" + (component.empty() ? "" : component + "/") +
+                             name + "'; it is created by the first observation",
+                         "SeriesNotFound"));
+    s.after_commit(done);
+  };
+  if (!engine_.run_on_owner(twin, task))
+    done(Status(Code::unavailable, "Castor is overloaded; retry shortly", "ServiceUnavailable"));
+}
+
 void IngestPipeline::upkeep() {
   pthread_setname_np(pthread_self(), "castor-history");
   using clock = std::chrono::steady_clock;

@@ -41,6 +41,12 @@ class IngestPipeline final : public ObservationSink {
   std::size_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
   std::size_t max_in_flight() const noexcept { return options_.max_in_flight; }
 
+  // Gives one series its own retention (ns; 0 keeps forever, -1 returns to its model's or the
+  // default); durable before `done` runs (on a committer or shard thread). not_found
+  // (SeriesNotFound) when the series has no points yet.
+  void set_retention(std::string twin, std::string component, std::string name, std::int64_t retention_ns,
+                     std::function<void(Status)> done);
+
   twin::Engine& engine() { return engine_; }
   HistoryHook& history() { return *hook_; }
 

@@ -202,6 +202,23 @@ class Reads(IngestCase):
         s, _, text = self.history(accept="text/csv", model=MODEL, name="temp", agg="count")
         self.assertEqual(text.splitlines()[1:], [f'"r0",0,600', f'"r1",0,600'])
 
+    def test_retention_per_series(self):
+        def put(params, body):
+            path = "/castor/v1/history/retention?" + urllib.parse.urlencode(params)
+            return self.server.json("PUT", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        s, _, body = put({"twin": "r0", "name": "temp"}, {"retention": "1h"})
+        self.assertEqual(s, 204, body)
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [], "points from 2023 are older than 1 h: expired at once")
+        _, _, h = self.history(twin="r1", name="temp")
+        self.assertEqual(len(h["points"]), 600, "other series keep theirs")
+        s, _, body = put({"twin": "r0", "name": "nosuch"}, {"retention": "1h"})
+        self.assertEqual((s, body["error"]["code"]), (404, "SeriesNotFound"))
+        s, _, body = put({"twin": "r0", "name": "temp"}, {"retention": "soon"})
+        self.assertEqual(s, 400)
+        s, _, body = put({"twin": "r0", "name": "temp"}, {"retention": None})
+        self.assertEqual(s, 204, body)
+
     def test_bad_reads(self):
         for params in ({"name": "temp"}, {"twin": "r0"}, {"twin": "r0", "name": "temp", "agg": "median"},
                        {"twin": "r0", "name": "temp", "step": "60s"}, {"twin": "r0", "name": "temp", "from": "x"}):

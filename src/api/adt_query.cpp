@@ -27,8 +27,9 @@ constexpr std::string_view kQueryFragment = R"({
                      "continuationToken": {"type": "string", "description": "Present when more pages follow."}}}}}}}
 })";
 
-query::QueryOptions options_from(const Config& c) {
+query::QueryOptions options_from(const Config& c, std::shared_ptr<query::IndexSet> indexes) {
   query::QueryOptions o;
+  o.indexes = std::move(indexes);
   o.timeout = c.query_timeout;
   o.memory_limit = static_cast<std::size_t>(c.query_memory);
   o.max_page_size = static_cast<std::size_t>(c.query_page_size);
@@ -94,7 +95,7 @@ void query(query::QueryService& service, const HttpRequest& req, const Responder
 
 void register_query_routes(Router& router, AdtContext& ctx) {
   // The service (and the results it keeps for continuation tokens) lives as long as the route.
-  auto service = std::make_shared<query::QueryService>(ctx.engine, options_from(ctx.config));
+  auto service = std::make_shared<query::QueryService>(ctx.engine, options_from(ctx.config, ctx.indexes));
   RouteSpec s;
   s.method = Method::post;
   s.path = "/query";

@@ -16,6 +16,10 @@
 #include "ingest/observation.hpp"
 #include "twin/engine.hpp"
 
+namespace castor::query {
+class IndexSet;
+}
+
 namespace castor::api {
 
 class TwinReadCache;
@@ -43,6 +47,7 @@ struct AdtContext {
   bool tls = true;  // for nextLink URLs
   Worker worker;    // blocking work (model uploads, jobs)
   TwinReadCache* read_cache = nullptr;  // GET of twins without a shard round trip, when set
+  std::shared_ptr<query::IndexSet> indexes;  // the engine's query indexes (null: queries scan)
   // When set, telemetry objects go through the ingest pipeline (twin events and history).
   ingest::ObservationSink* observations = nullptr;
 };

@@ -10,10 +10,11 @@
 #include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
-#include "api/twin_read_cache.hpp"
 #include "api/ingest_routes.hpp"
 #include "ingest/mqtt_connector.hpp"
 #include "history/series_store.hpp"
+#include "api/twin_read_cache.hpp"
+#include "query/twin_index.hpp"
 #include "twin/engine.hpp"
 #include "app/cli.hpp"
 #include "app/version.hpp"
@@ -59,10 +60,30 @@ std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry,
 // twins of 20 properties; a miss costs a round trip through the twin's shard.
 constexpr std::size_t kTwinReadCacheBytes = std::size_t{64} << 20;
 
+// The query indexes of --query-indexes and --query-auto-index-after.
+Result<std::shared_ptr<query::IndexSet>> query_indexes(const Config& config) {
+  query::IndexOptions o;
+  o.auto_after = static_cast<std::size_t>(config.query_auto_index_after);
+  std::string_view rest = config.query_indexes;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view entry = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    auto spec = query::parse_index_spec(entry);
+    if (!spec) return Status(Code::invalid_argument, "query_indexes: " + spec.status().message());
+    o.declared.push_back(std::move(*spec));
+  }
+  return std::make_shared<query::IndexSet>(std::move(o));
+}
+
 Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config,
-                                                  std::shared_ptr<twin::ShardObserver> read_cache) {
+                                                  std::shared_ptr<twin::ShardObserver> read_cache,
+                                                  std::shared_ptr<query::IndexSet> indexes) {
   twin::EngineOptions options;
   options.observers.push_back(std::move(read_cache));
+  options.observers.push_back(std::move(indexes));
   options.data_dir = config.data_dir;
   options.extra_column_families = history::history_column_families();
   options.shards = config.shards;
@@ -92,7 +113,12 @@ int run_serve(const ServeFlags& flags) {
              {"config", config->config_file.empty() ? "(none)" : config->config_file}});
   metrics::Registry registry;
   auto read_cache = std::make_shared<api::TwinReadCache>(kTwinReadCacheBytes, registry);
-  auto engine = open_engine(*config, read_cache);
+  auto indexes = query_indexes(*config);
+  if (!indexes) {
+    std::cerr << "castor serve: " << indexes.status().message() << "\n";
+    return 2;
+  }
+  auto engine = open_engine(*config, read_cache, *indexes);
   if (!engine) {
     log::error("cannot open the twin core", {{"error", engine.status().message()}});
     std::cerr << "castor serve: " << engine.status().message() << "\n";
@@ -131,6 +157,7 @@ int run_serve(const ServeFlags& flags) {
   {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}, read_cache.get()};
+    adt.indexes = *indexes;
     adt.observations = (*ingest)->pipeline.get();  // ADT telemetry feeds ingest and history
     api::register_adt_routes(server.router(), adt);
     api::register_event_route_routes(server.router(), adt, **routing);

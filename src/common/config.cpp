@@ -103,6 +103,15 @@ const OptionRow kOptions[] = {
      &Config::query_cursor_memory,
      std::uint64_t{1} << 20,
      std::uint64_t{1} << 40},
+    {{"query_indexes", OptionKind::text, "",
+      "Property indexes for queries, comma-separated: a property path (temperature, state.mode) "
+      "for every twin, or MODEL:PATH (dtmi:com:example:Robot;1:temperature) for twins of that "
+      "model and models extending it."},
+     &Config::query_indexes},
+    {{"query_auto_index_after", OptionKind::count, "3",
+      "Index a property automatically once this many queries filtered on it with =, <, <=, > or "
+      ">= and a literal (at most 16 such indexes); 0 turns automatic indexes off."},
+     &Config::query_auto_index_after},
     {{"event_source", OptionKind::text, "",
       "The \"source\" attribute of the CloudEvents that event routes deliver (ADT: the instance "
       "host name); default this machine's host name."},

@@ -20,6 +20,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -104,16 +105,31 @@ def populate(server, token, twins, workers=16):
     log(f"  {twins:,} twins in {time.monotonic() - start:.1f} s")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(args, server, script, token):
     cmd = [args.wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
            "--timeout", "10s", "-s", os.path.join(HERE, "wrk", script), server.url.rstrip("/"),
            "--", str(args.twins), PREFIX, token or ""]
+    server_cpu = cpu_seconds(server.proc.pid)
+    wrk_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120)
+    server_cpu = cpu_seconds(server.proc.pid) - server_cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = after.ru_utime + after.ru_stime - wrk_cpu.ru_utime - wrk_cpu.ru_stime
     lines = [l for l in proc.stdout.splitlines() if l.startswith("WRK_RESULT ")]
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     r = json.loads(lines[-1][len("WRK_RESULT "):])
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    # CPU per request: steadier than req/s on a loaded machine, and says what a free core gives.
+    r["server_cpu_us"] = server_cpu * 1e6 / max(1, r["requests"])
+    r["wrk_cpu_us"] = wrk_cpu * 1e6 / max(1, r["requests"])
     r["bad"] = (r["unexpected_status"] + r["connect_errors"] + r["read_errors"] +
                 r["write_errors"] + r["timeouts"])
     return r
@@ -128,6 +144,7 @@ def measure(args, server, token, transport):
             r = run_wrk(args, server, script, token)
             log(f"  {transport} {name} run {k + 1}/{args.runs}: {r['rps']:,.0f} req/s, "
                 f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
+                f"castor CPU {r['server_cpu_us']:.1f} us/req, wrk CPU {r['wrk_cpu_us']:.1f} us/req, "
                 f"errors {r['bad']}")
             runs.append(r)
         by_rps = sorted(runs, key=lambda r: r["rps"])
@@ -135,6 +152,8 @@ def measure(args, server, token, transport):
         rows.append({"transport": transport, "class": name,
                      "rps": statistics.median(r["rps"] for r in runs),
                      "p50_ms": median["p50_us"] / 1000, "p99_ms": median["p99_us"] / 1000,
+                     "server_cpu_us": statistics.median(r["server_cpu_us"] for r in runs),
+                     "wrk_cpu_us": statistics.median(r["wrk_cpu_us"] for r in runs),
                      "runs": [round(r["rps"]) for r in runs],
                      "valid": all(r["bad"] == 0 for r in runs),
                      "errors": sum(r["bad"] for r in runs), "target": target,
@@ -187,13 +206,15 @@ def print_table(rows, args):
     print("transport: plain = HTTP with --insecure-local (no token); tls = HTTPS with a bearer "
           "token (operator role)")
     print(f"{'transport':<9} {'class':<6} {'req/s median':>13} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'target':>9}  ratios to anchors                         runs")
+          f"{'target':>9} {'castor CPU/req':>14} {'wrk CPU/req':>11}  ratios to anchors"
+          "                         runs")
     for r in rows:
         ratios = ", ".join(f"{r['rps'] / v:,.0f}x {n} ({v:,}/s)" for n, v in r["anchors"])
         flag = "" if r["valid"] else f"  INVALID ({r['errors']} non-2xx or socket errors)"
         met = "met" if r["rps"] >= r["target"] else "MISSED"
         print(f"{r['transport']:<9} {r['class']:<6} {r['rps']:>13,.0f} {r['p50_ms']:>8.2f} "
-              f"{r['p99_ms']:>8.2f} {met:>6} {r['target'] // 1000}k  {ratios:<40} "
+              f"{r['p99_ms']:>8.2f} {met:>6} {r['target'] // 1000}k {r['server_cpu_us']:>11.1f} us "
+              f"{r['wrk_cpu_us']:>8.1f} us  {ratios:<40} "
               f"{r['runs']}{flag}")
     print("BENCH_JSON " + json.dumps({"rows": rows, "cores": os.cpu_count(), "load": load}))
 

@@ -42,8 +42,8 @@ Status read_count(std::uint64_t& out, const toml::node& node, const std::string&
                   std::uint64_t min, std::uint64_t max) {
   auto i = node.as_integer();
   if (!i || i->get() < static_cast<std::int64_t>(min) || static_cast<std::uint64_t>(i->get()) > max)
-    return invalid_argument(src + ": expected a whole number from " + std::to_string(min) +
-                            " to " + std::to_string(max) + ".");
+    return invalid_argument(src + ": expected a whole number from " + std::to_string(min) + " to " +
+                            std::to_string(max) + ".");
   out = static_cast<std::uint64_t>(i->get());
   return Status::ok();
 }
@@ -74,15 +74,21 @@ Status read_field(MqttFieldMapping& f, const toml::node& node, const std::string
     return Status::ok();
   }
   const auto* table = node.as_table();
-  if (table == nullptr) return type_error(src, "a name in quotes or a table { name = ..., scale = ... }");
+  if (table == nullptr)
+    return type_error(src, "a name in quotes or a table { name = ..., scale = ... }");
   for (const auto& [key, value] : *table) {
     std::string_view k = key.str();
     std::string at = src + " key '" + std::string(k) + "'";
-    if (k == "name") CASTOR_RETURN_IF_ERROR(read_string(f.name, value, at));
-    else if (k == "scale") CASTOR_RETURN_IF_ERROR(read_number(f.scale, value, at));
-    else if (k == "offset") CASTOR_RETURN_IF_ERROR(read_number(f.offset, value, at));
-    else if (k == "ignore") CASTOR_RETURN_IF_ERROR(read_bool(f.ignore, value, at));
-    else return unknown_key(at);
+    if (k == "name")
+      CASTOR_RETURN_IF_ERROR(read_string(f.name, value, at));
+    else if (k == "scale")
+      CASTOR_RETURN_IF_ERROR(read_number(f.scale, value, at));
+    else if (k == "offset")
+      CASTOR_RETURN_IF_ERROR(read_number(f.offset, value, at));
+    else if (k == "ignore")
+      CASTOR_RETURN_IF_ERROR(read_bool(f.ignore, value, at));
+    else
+      return unknown_key(at);
   }
   return Status::ok();
 }
@@ -109,7 +115,8 @@ Status read_qos(std::uint8_t& out, const toml::node& node, const std::string& sr
 
 Status check_subscription(const MqttSubscriptionConfig& s, const std::string& where) {
   auto bad = [&](const std::string& why) { return invalid_argument(where + ": " + why); };
-  if (s.topic.empty()) return bad("give a topic template, e.g. topic = \"plant/{line}/{twinId}/telemetry\".");
+  if (s.topic.empty())
+    return bad("give a topic template, e.g. topic = \"plant/{line}/{twinId}/telemetry\".");
   if (s.payload != "object" && s.payload != "value")
     return bad("payload must be \"object\" or \"value\".");
   static constexpr std::string_view kUnits[] = {"auto", "rfc3339", "s", "ms", "us", "ns"};
@@ -147,7 +154,8 @@ Result<std::vector<MqttSubscriptionConfig>> read_subscriptions(const toml::node&
     MqttSubscriptionConfig s;
     for (const auto& [key, value] : *array->get(i)->as_table()) {
       std::string_view k = key.str();
-      CASTOR_RETURN_IF_ERROR(read_subscription_key(s, k, value, where + " key '" + std::string(k) + "'"));
+      CASTOR_RETURN_IF_ERROR(
+          read_subscription_key(s, k, value, where + " key '" + std::string(k) + "'"));
     }
     CASTOR_RETURN_IF_ERROR(check_subscription(s, where));
     out.push_back(std::move(s));
@@ -226,7 +234,8 @@ Result<std::vector<MqttConfig>> read_mqtt_tables(const toml::node& node, const s
     MqttConfig c;
     for (const auto& [key, value] : *array->get(i)->as_table()) {
       std::string_view k = key.str();
-      CASTOR_RETURN_IF_ERROR(read_connection_key(c, k, value, where + " key '" + std::string(k) + "'"));
+      CASTOR_RETURN_IF_ERROR(
+          read_connection_key(c, k, value, where + " key '" + std::string(k) + "'"));
     }
     if (c.client_id.empty()) c.client_id = "castor-" + c.name;
     CASTOR_RETURN_IF_ERROR(check_connection(c, where));

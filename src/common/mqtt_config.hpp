@@ -14,10 +14,10 @@ namespace castor {
 // How one JSON member of a payload becomes an observation (a [mqtt.subscriptions.fields.X]
 // table). value = raw * scale + offset converts units (e.g. scale = 0.001 for mV -> V).
 struct MqttFieldMapping {
-  std::string name;    // name: observation name; default the member's name
-  double scale = 1;    // scale: multiplies numbers
-  double offset = 0;   // offset: added after scaling
-  bool ignore = false; // ignore: drop this member (e.g. a sequence number)
+  std::string name;     // name: observation name; default the member's name
+  double scale = 1;     // scale: multiplies numbers
+  double offset = 0;    // offset: added after scaling
+  bool ignore = false;  // ignore: drop this member (e.g. a sequence number)
 };
 
 // One [[mqtt.subscriptions]] table.
@@ -30,12 +30,12 @@ struct MqttSubscriptionConfig {
   // payload: "object" (each member of a JSON object is one observation) or "value" (the
   // payload is one value, named by `name`).
   std::string payload = "object";
-  std::string name = "{name}";        // name (payload = "value"): template of the name
-  std::string timestamp_field;        // timestamp_field (payload = "object"): member with the time
+  std::string name = "{name}";  // name (payload = "value"): template of the name
+  std::string timestamp_field;  // timestamp_field (payload = "object"): member with the time
   std::string timestamp_unit = "auto";  // timestamp_unit: auto, rfc3339, s, ms, us, ns
-  bool only_mapped = false;  // only_mapped: members without a fields entry are ignored
+  bool only_mapped = false;             // only_mapped: members without a fields entry are ignored
   std::map<std::string, MqttFieldMapping> fields;  // fields: per-member mapping
-  std::uint8_t qos = 1;      // qos: 0 or 1 (PUBACK after the durable commit)
+  std::uint8_t qos = 1;                            // qos: 0 or 1 (PUBACK after the durable commit)
 };
 
 // One [[mqtt]] table: one broker connection.
@@ -48,7 +48,7 @@ struct MqttConfig {
   std::string ca_file;    // ca_file (mqtts): PEM CAs to trust instead of the system's
   std::string cert_file;  // cert_file (mqtts): client certificate (PEM) for mutual TLS
   std::string key_file;   // key_file (mqtts): its private key (PEM)
-  std::chrono::seconds keep_alive{30};             // keep_alive: PINGREQ interval
+  std::chrono::seconds keep_alive{30};               // keep_alive: PINGREQ interval
   std::chrono::milliseconds reconnect_initial{500};  // reconnect_initial: first backoff
   std::chrono::milliseconds reconnect_max{30000};    // reconnect_max: longest backoff
   // max_in_flight: messages received and not yet acknowledged; at the limit the connector

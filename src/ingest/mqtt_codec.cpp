@@ -67,9 +67,13 @@ void encode_puback(std::string& out, std::uint16_t packet_id) {
   put_u16(out, packet_id);
 }
 
-void encode_pingreq(std::string& out) { put_header(out, PacketType::pingreq, 0, 0); }
+void encode_pingreq(std::string& out) {
+  put_header(out, PacketType::pingreq, 0, 0);
+}
 
-void encode_disconnect(std::string& out) { put_header(out, PacketType::disconnect, 0, 0); }
+void encode_disconnect(std::string& out) {
+  put_header(out, PacketType::disconnect, 0, 0);
+}
 
 void encode_publish(std::string& out, std::string_view topic, std::string_view payload,
                     std::uint8_t qos, std::uint16_t packet_id, bool dup) {
@@ -125,7 +129,8 @@ std::string connack_reason(std::uint8_t code) {
 }
 
 Result<SubAck> decode_suback(const Frame& f) {
-  if (f.type != PacketType::suback || f.body.size() < 3) return invalid_argument("malformed SUBACK");
+  if (f.type != PacketType::suback || f.body.size() < 3)
+    return invalid_argument("malformed SUBACK");
   SubAck ack;
   ack.packet_id = get_u16(f.body, 0);
   for (std::size_t i = 2; i < f.body.size(); ++i)

@@ -45,7 +45,8 @@ Result<Url> parse_url(std::string_view url) {
   } else if (url.starts_with("mqtt://")) {
     rest = url.substr(7);
   } else {
-    return invalid_argument("MQTT url '" + std::string(url) + "' must start with mqtt:// or mqtts://");
+    return invalid_argument("MQTT url '" + std::string(url) +
+                            "' must start with mqtt:// or mqtts://");
   }
   if (auto slash = rest.find('/'); slash != std::string_view::npos) rest = rest.substr(0, slash);
   auto colon = rest.rfind(':');
@@ -95,18 +96,23 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   Status init_tls() {
     if (!url_.tls) return Status::ok();
     error_code ec;
-    if (config_.ca_file.empty()) ssl_.set_default_verify_paths(ec);
-    else ssl_.load_verify_file(config_.ca_file, ec);
-    if (ec) return invalid_argument("mqtt '" + config_.name + "': cannot read ca_file '" +
-                                    config_.ca_file + "': " + ec.message());
+    if (config_.ca_file.empty())
+      ssl_.set_default_verify_paths(ec);
+    else
+      ssl_.load_verify_file(config_.ca_file, ec);
+    if (ec)
+      return invalid_argument("mqtt '" + config_.name + "': cannot read ca_file '" +
+                              config_.ca_file + "': " + ec.message());
     ssl_.set_verify_mode(asio::ssl::verify_peer);
     if (!config_.cert_file.empty()) {
       ssl_.use_certificate_chain_file(config_.cert_file, ec);
-      if (ec) return invalid_argument("mqtt '" + config_.name + "': cannot read cert_file '" +
-                                      config_.cert_file + "': " + ec.message());
+      if (ec)
+        return invalid_argument("mqtt '" + config_.name + "': cannot read cert_file '" +
+                                config_.cert_file + "': " + ec.message());
       ssl_.use_private_key_file(config_.key_file, asio::ssl::context::pem, ec);
-      if (ec) return invalid_argument("mqtt '" + config_.name + "': cannot read key_file '" +
-                                      config_.key_file + "': " + ec.message());
+      if (ec)
+        return invalid_argument("mqtt '" + config_.name + "': cannot read key_file '" +
+                                config_.key_file + "': " + ec.message());
     }
     return Status::ok();
   }
@@ -128,17 +134,15 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     counter("castor_mqtt_rejected_observations_total",
             "Observations from MQTT that the pipeline refused (e.g. unknown twin).", rejected_);
     counter("castor_mqtt_acks_total", "PUBACKs sent after the durable commit.", acked_);
-    counter("castor_mqtt_reconnects_total", "Connection attempts after the first.",
-            reconnects_);
+    counter("castor_mqtt_reconnects_total", "Connection attempts after the first.", reconnects_);
     counter("castor_mqtt_backpressure_pauses_total",
             "Times the connector stopped reading because the pipeline was behind.", pauses_);
     auto gauge = [&](std::string_view name, std::string_view help,
                      const std::atomic<std::uint64_t>& v) {
-      handles_.push_back(registry->callback_gauge(
-          name, help, labels, [&v] { return static_cast<double>(v.load()); }));
+      handles_.push_back(registry->callback_gauge(name, help, labels,
+                                                  [&v] { return static_cast<double>(v.load()); }));
     };
-    gauge("castor_mqtt_in_flight", "MQTT messages received and not yet acknowledged.",
-          in_flight_);
+    gauge("castor_mqtt_in_flight", "MQTT messages received and not yet acknowledged.", in_flight_);
     gauge("castor_mqtt_connected", "1 while the MQTT session is up.", connected_);
   }
 
@@ -168,15 +172,17 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   MqttConnectorStats stats() const {
-    return {messages_.load(), observations_.load(), invalid_.load(), rejected_.load(),
-            acked_.load(), reconnects_.load(), connected_.load()};
+    return {messages_.load(), observations_.load(), invalid_.load(),  rejected_.load(),
+            acked_.load(),    reconnects_.load(),   connected_.load()};
   }
 
  private:
   template <class F>
   void with_stream(F&& f) {
-    if (tls_) f(*tls_);
-    else f(*plain_);
+    if (tls_)
+      f(*tls_);
+    else
+      f(*plain_);
   }
 
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
@@ -187,17 +193,18 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     if (stopped_) return;
     if (attempts_++ > 0) ++reconnects_;
     auto gen = ++generation_;
-    if (url_.tls) tls_.emplace(io_, ssl_);
-    else plain_.emplace(io_);
-    resolver_.async_resolve(url_.host, url_.port,
-                            [this, gen](error_code ec, tcp::resolver::results_type results) {
-                              if (gen != generation_ || stopped_) return;
-                              if (ec) return lost("cannot resolve " + url_.host + ": " + ec.message());
-                              asio::async_connect(socket(), results,
-                                                  [this, gen](error_code e, const tcp::endpoint&) {
-                                                    on_connected(gen, e);
-                                                  });
-                            });
+    if (url_.tls)
+      tls_.emplace(io_, ssl_);
+    else
+      plain_.emplace(io_);
+    resolver_.async_resolve(
+        url_.host, url_.port, [this, gen](error_code ec, tcp::resolver::results_type results) {
+          if (gen != generation_ || stopped_) return;
+          if (ec) return lost("cannot resolve " + url_.host + ": " + ec.message());
+          asio::async_connect(socket(), results, [this, gen](error_code e, const tcp::endpoint&) {
+            on_connected(gen, e);
+          });
+        });
   }
 
   void on_connected(std::uint64_t gen, error_code ec) {
@@ -240,7 +247,8 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     std::string out;
     mqtt::encode_subscribe(out, 1, mapper_.filters());
     send(std::move(out));
-    log::info("mqtt connected", {{"connection", config_.name}, {"url", config_.url},
+    log::info("mqtt connected", {{"connection", config_.name},
+                                 {"url", config_.url},
                                  {"session_present", ack->session_present}});
   }
 
@@ -258,7 +266,8 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   // on the next session) and reconnect after the backoff.
   void lost(const std::string& why) {
     if (stopped_) return;
-    log::warn("mqtt connection lost", {{"connection", config_.name}, {"reason", why},
+    log::warn("mqtt connection lost", {{"connection", config_.name},
+                                       {"reason", why},
                                        {"retry_ms", static_cast<std::int64_t>(backoff_.count())}});
     close();
     ++generation_;
@@ -366,7 +375,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       if (!paused_) ++pauses_;
       paused_ = true;
       if (sink_behind()) poll_later();  // the sink drains on its own; look again soon
-      return;                            // else ack() resumes
+      return;                           // else ack() resumes
     }
     if (paused_) last_rx_ = Clock::now();  // time spent paused is not broker silence
     paused_ = false;
@@ -377,8 +386,9 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       s.async_read_some(asio::buffer(chunk_), [this, gen](error_code ec, std::size_t n) {
         if (gen != generation_ || stopped_) return;
         reading_ = false;
-        if (ec) return lost(ec == asio::error::eof ? "the broker closed the connection"
-                                                   : "read failed: " + ec.message());
+        if (ec)
+          return lost(ec == asio::error::eof ? "the broker closed the connection"
+                                             : "read failed: " + ec.message());
         last_rx_ = Clock::now();
         in_.append(chunk_.data(), n);
         if (!consume()) return;
@@ -425,8 +435,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       case mqtt::PacketType::pingresp: return;
       case mqtt::PacketType::publish: return on_publish(frame, batch);
       default:
-        return lost("unexpected MQTT packet type " +
-                    std::to_string(static_cast<int>(frame.type)));
+        return lost("unexpected MQTT packet type " + std::to_string(static_cast<int>(frame.type)));
     }
   }
 
@@ -453,7 +462,9 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     log::warn("mqtt message dropped: it cannot become observations",
-              {{"connection", config_.name}, {"topic", topic}, {"reason", why},
+              {{"connection", config_.name},
+               {"topic", topic},
+               {"reason", why},
                {"suppressed_since_last", suppressed_}});
     last_invalid_log_ = now;
     suppressed_ = 0;
@@ -470,15 +481,15 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     std::weak_ptr<Impl> weak = shared_from_this();
-    sink_.submit(std::move(batch), Partial::keep_valid,
-                 [weak, gen, first, end](IngestResult result) {
-                   auto self = weak.lock();
-                   if (!self) return;
-                   asio::post(self->io_, [impl = self.get(), gen, first, end,
-                                          r = std::move(result)]() mutable {
-                     impl->on_done(gen, first, end, std::move(r));
-                   });
-                 });
+    sink_.submit(
+        std::move(batch), Partial::keep_valid, [weak, gen, first, end](IngestResult result) {
+          auto self = weak.lock();
+          if (!self) return;
+          asio::post(self->io_,
+                     [impl = self.get(), gen, first, end, r = std::move(result)]() mutable {
+                       impl->on_done(gen, first, end, std::move(r));
+                     });
+        });
   }
 
   void on_done(std::uint64_t gen, std::uint64_t first, std::uint64_t end, IngestResult r) {
@@ -541,8 +552,8 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   std::uint64_t suppressed_ = 0;
 
   // Read by stats() and /metrics from other threads.
-  std::atomic<std::uint64_t> messages_{0}, observations_{0}, invalid_{0}, rejected_{0},
-      acked_{0}, reconnects_{0}, pauses_{0}, in_flight_{0}, connected_{0};
+  std::atomic<std::uint64_t> messages_{0}, observations_{0}, invalid_{0}, rejected_{0}, acked_{0},
+      reconnects_{0}, pauses_{0}, in_flight_{0}, connected_{0};
   std::vector<metrics::CallbackHandle> handles_;
 };
 
@@ -564,9 +575,17 @@ Result<std::unique_ptr<MqttConnector>> MqttConnector::create(const MqttConfig& c
 }
 
 MqttConnector::MqttConnector(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
-MqttConnector::~MqttConnector() { stop(); }
-void MqttConnector::start() { impl_->start(); }
-void MqttConnector::stop() { impl_->stop(); }
-MqttConnectorStats MqttConnector::stats() const { return impl_->stats(); }
+MqttConnector::~MqttConnector() {
+  stop();
+}
+void MqttConnector::start() {
+  impl_->start();
+}
+void MqttConnector::stop() {
+  impl_->stop();
+}
+MqttConnectorStats MqttConnector::stats() const {
+  return impl_->stats();
+}
 
 }  // namespace castor::ingest

@@ -15,13 +15,13 @@
 namespace castor::ingest {
 
 struct MqttConnectorStats {
-  std::uint64_t messages = 0;       // PUBLISH packets received
-  std::uint64_t observations = 0;   // observations the sink accepted
-  std::uint64_t invalid = 0;        // messages whose payload or topic could not be mapped
-  std::uint64_t rejected = 0;       // observations the sink refused (e.g. unknown twin)
-  std::uint64_t acknowledged = 0;   // PUBACKs sent
-  std::uint64_t reconnects = 0;     // connection attempts after the first
-  std::uint64_t connected = 0;      // 1 while a session is up
+  std::uint64_t messages = 0;      // PUBLISH packets received
+  std::uint64_t observations = 0;  // observations the sink accepted
+  std::uint64_t invalid = 0;       // messages whose payload or topic could not be mapped
+  std::uint64_t rejected = 0;      // observations the sink refused (e.g. unknown twin)
+  std::uint64_t acknowledged = 0;  // PUBACKs sent
+  std::uint64_t reconnects = 0;    // connection attempts after the first
+  std::uint64_t connected = 0;     // 1 while a session is up
 };
 
 class MqttConnector {

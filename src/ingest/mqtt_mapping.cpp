@@ -80,8 +80,9 @@ Result<TopicTemplate> TopicTemplate::parse(std::string_view text) {
       t.levels_.push_back({std::string(name), Level::placeholder});
       t.filter_ += "+";
     } else if (level.find_first_of("{}+#") != std::string_view::npos) {
-      return invalid_argument(where + ": '" + std::string(level) +
-                              "' mixes text with {, }, + or #; a placeholder must be a whole level.");
+      return invalid_argument(
+          where + ": '" + std::string(level) +
+          "' mixes text with {, }, + or #; a placeholder must be a whole level.");
     } else {
       t.levels_.push_back({std::string(level), Level::literal});
       t.filter_ += level;
@@ -132,8 +133,8 @@ Result<TextTemplate> TextTemplate::parse(std::string_view text, const TopicTempl
     auto name = text.substr(open + 1, close - open - 1);
     if (!topic.binds(name))
       return invalid_argument(std::string(what) + " '" + std::string(text) + "' uses {" +
-                              std::string(name) + "}, which the topic template '" +
-                              topic.filter() + "' does not bind; add {" + std::string(name) +
+                              std::string(name) + "}, which the topic template '" + topic.filter() +
+                              "' does not bind; add {" + std::string(name) +
                               "} as a level of the topic.");
     t.parts_.emplace_back(std::string(name), true);
     at = close + 1;
@@ -207,9 +208,12 @@ Result<std::int64_t> parse_timestamp(const json::value& v, std::string_view unit
                             std::string(json::kind_name(v)));
   if (!std::isfinite(n) || n < 0) return invalid_argument("timestamp must be a positive number");
   std::int64_t mult = 1;
-  if (unit == "s" || (unit == "auto" && n < 1e11)) mult = 1000000000;
-  else if (unit == "ms" || (unit == "auto" && n < 1e14)) mult = 1000000;
-  else if (unit == "us" || (unit == "auto" && n < 1e17)) mult = 1000;
+  if (unit == "s" || (unit == "auto" && n < 1e11))
+    mult = 1000000000;
+  else if (unit == "ms" || (unit == "auto" && n < 1e14))
+    mult = 1000000;
+  else if (unit == "us" || (unit == "auto" && n < 1e17))
+    mult = 1000;
   if (n * static_cast<double>(mult) >= 9.2e18)
     return invalid_argument("timestamp is too large for nanoseconds since 1970");
   long long whole = 0;

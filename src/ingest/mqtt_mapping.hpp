@@ -85,8 +85,7 @@ class MessageMapper {
   static Result<MessageMapper> compile(const std::vector<MqttSubscriptionConfig>& subscriptions);
   // (filter, QoS) per subscription, for SUBSCRIBE.
   std::vector<std::pair<std::string, std::uint8_t>> filters() const;
-  Status map(std::string_view topic, std::string_view payload,
-             std::vector<Observation>& out) const;
+  Status map(std::string_view topic, std::string_view payload, std::vector<Observation>& out) const;
 
  private:
   std::vector<SubscriptionMapping> subscriptions_;

@@ -30,7 +30,8 @@ constexpr int kRobots = 10;
 class FileCommitSink final : public ingest::ObservationSink {
  public:
   explicit FileCommitSink(const std::string& path)
-      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644)), writer_([this] { loop(); }) {}
+      : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644)),
+        writer_([this] { loop(); }) {}
   ~FileCommitSink() override {
     {
       std::lock_guard lock(mu_);
@@ -142,8 +143,8 @@ void publish_stream(int port, int messages) {
 }
 
 std::vector<std::string> sub_args(int port, const std::string& count) {
-  return {"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-c", "-i",
-          "bench-sub", "-q", "1", "-t", "plant/+/+/telemetry", "-C", count};
+  return {"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port),  "-c", "-i",
+          "bench-sub",     "-q", "1",         "-t", "plant/+/+/telemetry", "-C", count};
 }
 
 double drain_with_mosquitto_sub(int port, int messages) {
@@ -218,11 +219,12 @@ int main(int argc, char** argv) {
     std::fflush(out);
   }
   double sub = median(sub_rates), castor_rate = median(castor_rates);
-  std::fprintf(out,
-               "mqtt_ingest messages=%d rounds=%d fdatasyncs=%llu median_mosquitto_sub_msgs_per_s=%.0f "
-               "median_castor_msgs_per_s=%.0f ratio=%.3f\n",
-               messages, rounds, static_cast<unsigned long long>(sink.syncs()), sub, castor_rate,
-               castor_rate / sub);
+  std::fprintf(
+      out,
+      "mqtt_ingest messages=%d rounds=%d fdatasyncs=%llu median_mosquitto_sub_msgs_per_s=%.0f "
+      "median_castor_msgs_per_s=%.0f ratio=%.3f\n",
+      messages, rounds, static_cast<unsigned long long>(sink.syncs()), sub, castor_rate,
+      castor_rate / sub);
   std::fclose(out);
   return 0;
 }

@@ -128,8 +128,8 @@ class RecordingSink final : public ObservationSink {
     worker_.join();
   }
 
-  void submit(std::vector<Observation> batch, Partial, std::function<void(IngestResult)> done)
-      override {
+  void submit(std::vector<Observation> batch, Partial,
+              std::function<void(IngestResult)> done) override {
     std::lock_guard lock(mu_);
     in_flight_ += batch.size();
     auto due = std::chrono::steady_clock::now() + delay_;

@@ -15,8 +15,8 @@ std::string bytes(std::initializer_list<int> b) {
 TEST(MqttCodec, ConnectWithCredentialsAndPersistentSession) {
   std::string out;
   encode_connect(out, {"c1", "u", "p", 30, false});
-  EXPECT_EQ(out, bytes({0x10, 20, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xC0, 0, 30, 0, 2, 'c', '1', 0, 1,
-                        'u', 0, 1, 'p'}));
+  EXPECT_EQ(out, bytes({0x10, 20, 0, 4,   'M', 'Q', 'T', 'T', 4, 0xC0, 0,
+                        30,   0,  2, 'c', '1', 0,   1,   'u', 0, 1,    'p'}));
   out.clear();
   encode_connect(out, {"c1", "", "", 60, true});
   EXPECT_EQ(out, bytes({0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 2, 'c', '1'}));
@@ -55,7 +55,8 @@ TEST(MqttCodec, PublishRoundTripsAcrossRemainingLengthSizes) {
 TEST(MqttCodec, IncompletePacketsWaitForMoreBytes) {
   std::string wire;
   encode_publish(wire, "t", std::string(300, 'y'), 0, 0);
-  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{100}, wire.size() - 1}) {
+  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{2}, std::size_t{3},
+                          std::size_t{100}, wire.size() - 1}) {
     auto frame = next_frame(std::string_view(wire).substr(0, cut), 1u << 20);
     ASSERT_TRUE(frame);
     EXPECT_FALSE(*frame) << "cut at " << cut;

@@ -32,16 +32,17 @@ MqttConfig connection(int port, const std::string& client_id) {
 
 void publish(int port, const std::string& topic, const std::string& payload,
              std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv{"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port),
-                                "-q", "1", "-t", topic, "-m", payload};
+  std::vector<std::string> argv{
+      "mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-q", "1", "-t",
+      topic,           "-m", payload};
   argv.insert(argv.end(), extra.begin(), extra.end());
   ASSERT_EQ(testing::run(argv), 0) << "mosquitto_pub failed";
 }
 
 // One mosquitto_pub for all lines, so they reach the connector in as few reads as possible.
 void publish_lines(int port, const std::string& topic, const std::vector<std::string>& lines) {
-  std::string cmd = "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(port) + " -q 1 -t " + topic +
-                    " -l";
+  std::string cmd =
+      "mosquitto_pub -h 127.0.0.1 -p " + std::to_string(port) + " -q 1 -t " + topic + " -l";
   FILE* pipe = ::popen(cmd.c_str(), "w");
   ASSERT_NE(pipe, nullptr);
   for (const auto& l : lines) std::fprintf(pipe, "%s\n", l.c_str());
@@ -71,8 +72,8 @@ std::unique_ptr<MqttConnector> started(const MqttConfig& c, ObservationSink& sin
 
 class MqttBroker : public ::testing::Test {
  protected:
-  std::filesystem::path dir_ = testing::temp_dir(
-      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::path dir_ =
+      testing::temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
 };
 
 TEST_F(MqttBroker, MessagesArriveAsObservations) {

@@ -67,8 +67,7 @@ TEST(TopicTemplate, WildcardsBindNothing) {
 TEST(TopicTemplate, BadTemplatesSayWhatToFix) {
   EXPECT_NE(TopicTemplate::parse("a/x{id}").status().message().find("whole level"),
             std::string::npos);
-  EXPECT_NE(TopicTemplate::parse("a/#/b").status().message().find("last level"),
-            std::string::npos);
+  EXPECT_NE(TopicTemplate::parse("a/#/b").status().message().find("last level"), std::string::npos);
   EXPECT_NE(TopicTemplate::parse("{a}/{a}").status().message().find("twice"), std::string::npos);
   EXPECT_FALSE(TopicTemplate::parse("a/{}"));
   auto s = sub("plant/{line}/telemetry");
@@ -85,8 +84,9 @@ TEST(PayloadMapping, ObjectMembersBecomeObservationsWithRenamesAndUnits) {
   s.timestamp_field = "ts";
   s.fields["temp_mc"] = {"temperature", 0.001, 0, false};
   s.fields["seq"] = {"seq", 1, 0, true};
-  auto out = map_ok(s, "plant/l1/7/telemetry",
-                    R"({"temp_mc": 21500, "speed": 1.5, "seq": 9, "ts": "2024-05-01T12:00:00.25Z"})");
+  auto out =
+      map_ok(s, "plant/l1/7/telemetry",
+             R"({"temp_mc": 21500, "speed": 1.5, "seq": 9, "ts": "2024-05-01T12:00:00.25Z"})");
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].twin, "robot-7");
   EXPECT_EQ(out[0].component, "arm");
@@ -129,8 +129,7 @@ TEST(PayloadMapping, InvalidPayloadsAreErrorsWithNothingMapped) {
             std::string::npos);
   EXPECT_NE(map_error(s, "plant/r1", R"({"a":1,"ts":"yesterday"})").message().find("RFC 3339"),
             std::string::npos);
-  EXPECT_NE(map_error(s, "plant/r1", R"({"ts":5})").message().find("no member"),
-            std::string::npos);
+  EXPECT_NE(map_error(s, "plant/r1", R"({"ts":5})").message().find("no member"), std::string::npos);
   EXPECT_FALSE(map_error(s, "plant/", R"({"a":1})"));  // empty twin id
   EXPECT_NE(map_error(s, "elsewhere/r1", R"({"a":1})").message().find("no subscription"),
             std::string::npos);
@@ -220,8 +219,10 @@ TEST(MqttConfigTables, MistakesNameTheKeyAndTheFix) {
   expect_error(head + "url = \"mqtt://h\"\nca_file = \"x\"\n" + sub, "need an mqtts:// url");
   expect_error(head + "url = \"mqtts://h\"\ncert_file = \"x\"\n" + sub, "cert_file and key_file");
   expect_error(head + "url = \"mqtt://h\"\n" + sub + "qos = 2\n", "from 0 to 1");
-  expect_error(head + "url = \"mqtt://h\"\n" + sub + "payload = \"csv\"\n", "\"object\" or \"value\"");
-  expect_error(head + "url = \"mqtt://h\"\n" + sub + "timestamp_unit = \"days\"\n", "timestamp_unit");
+  expect_error(head + "url = \"mqtt://h\"\n" + sub + "payload = \"csv\"\n",
+               "\"object\" or \"value\"");
+  expect_error(head + "url = \"mqtt://h\"\n" + sub + "timestamp_unit = \"days\"\n",
+               "timestamp_unit");
   expect_error(head + "url = \"mqtt://h\"\n" + sub + head + "url = \"mqtt://h\"\n" + sub,
                "already named");
 }

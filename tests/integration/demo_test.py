@@ -71,6 +71,7 @@ class Demo(unittest.TestCase):
         self.assertEqual(len(kids), 3, kids)  # mosquitto, castor serve, castor sim
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=60), 0, self.err())
+        proc.stdout.close()
         for k in kids:
             self.assertFalse(os.path.exists(f"/proc/{k}") and open(f"/proc/{k}/stat").read().split()[2] != "Z",
                              f"child {k} still runs")

@@ -119,12 +119,23 @@ void ingest_batch(IngestContext& ctx, HttpRequest& req, const Responder& resp) {
       return resp.fail(403, "Forbidden", "this device token may not write twin '" + parsed.observations[i].twin + "'");
   std::size_t total = parsed.observations.size() + parsed.errors.size();
   if (!parsed.errors.empty() && (!partial || parsed.observations.empty())) {
-    Status s(Code::invalid_argument,
-             std::to_string(parsed.errors.size()) + " of " + std::to_string(total) +
-                 " entries could not be read; nothing was written" +
-                 (partial ? "" : " (fix them, or send ?partial=true to keep the valid ones)"),
-             "InvalidObservations");
-    return resp.respond(refused(s, std::move(parsed.errors), lines));
+    auto errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
+    auto answer = [resp, errors, total, partial, lines](std::vector<ingest::Rejection> more) {
+      Status s(Code::invalid_argument,
+               std::to_string(errors->size() + more.size()) + " of " + std::to_string(total) +
+                   " entries are invalid; nothing was written" +
+                   (partial ? "" : " (fix them, or send ?partial=true to keep the valid ones)"),
+               "InvalidObservations");
+      for (auto& m : more) errors->push_back(std::move(m));
+      resp.respond(refused(s, std::move(*errors), lines));
+    };
+    if (parsed.observations.empty()) return answer({});
+    // The batch is refused anyway: check the readable entries too, so every error is listed.
+    auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
+    return ctx.pipeline.validate(std::move(parsed.observations), [answer, origin](ingest::IngestResult r) {
+      for (auto& x : r.rejections) x.index = (*origin)[x.index];
+      answer(std::move(r.rejections));
+    });
   }
   if (parsed.observations.empty()) return resp.fail(400, "InvalidArgument", "the body holds no observations");
   auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));

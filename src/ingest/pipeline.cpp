@@ -25,6 +25,33 @@ void IngestPipeline::close() {
   if (upkeep_.joinable()) upkeep_.join();
 }
 
+namespace {
+
+std::vector<twin::Observation> to_twin(std::vector<Observation>& batch) {
+  std::vector<twin::Observation> obs;
+  obs.reserve(batch.size());
+  for (auto& o : batch)
+    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name), o.ts_ns,
+                                    std::move(o.value), std::move(o.message_id), o.telemetry_only});
+  return obs;
+}
+
+IngestResult from_twin(twin::IngestOutcome out) {
+  IngestResult r;
+  r.status = std::move(out.status);
+  r.accepted = out.accepted;
+  r.rejections.reserve(out.rejections.size());
+  for (auto& x : out.rejections) r.rejections.push_back(Rejection{x.index, std::move(x.code), std::move(x.message)});
+  return r;
+}
+
+}  // namespace
+
+void IngestPipeline::validate(std::vector<Observation> batch, std::function<void(IngestResult)> done) {
+  writer_->ingest(to_twin(batch), twin::IngestMode::validate_only,
+                  [done = std::move(done)](twin::IngestOutcome out) { done(from_twin(std::move(out))); });
+}
+
 void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::function<void(IngestResult)> done) {
   batches_.fetch_add(1, std::memory_order_relaxed);
   std::size_t n = batch.size();
@@ -35,20 +62,12 @@ void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::f
     return done(std::move(r));
   }
   in_flight_.fetch_add(n, std::memory_order_relaxed);
-  std::vector<twin::Observation> obs;
-  obs.reserve(n);
-  for (auto& o : batch)
-    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name), o.ts_ns,
-                                    std::move(o.value), std::move(o.message_id), o.telemetry_only});
+  auto obs = to_twin(batch);
   auto mode_ = mode == Partial::keep_valid ? twin::IngestMode::keep_valid : twin::IngestMode::reject_whole;
   writer_->ingest(std::move(obs), mode_, [this, n, done = std::move(done)](twin::IngestOutcome out) {
     in_flight_.fetch_sub(n, std::memory_order_relaxed);
-    IngestResult r;
-    r.status = std::move(out.status);
-    r.accepted = out.accepted;
+    IngestResult r = from_twin(std::move(out));
     if (!r.status.is_ok()) refused_.fetch_add(1, std::memory_order_relaxed);
-    r.rejections.reserve(out.rejections.size());
-    for (auto& x : out.rejections) r.rejections.push_back(Rejection{x.index, std::move(x.code), std::move(x.message)});
     done(std::move(r));
   });
 }

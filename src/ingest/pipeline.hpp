@@ -38,6 +38,9 @@ class IngestPipeline final : public ObservationSink {
   void close();
 
   void submit(std::vector<Observation> batch, Partial mode, std::function<void(IngestResult)> done) override;
+  // Checks a batch against the models and history on every shard and writes nothing; `done` gets
+  // every rejection (ok when there is none). For listing all errors of a batch refused anyway.
+  void validate(std::vector<Observation> batch, std::function<void(IngestResult)> done);
   std::size_t in_flight() const override { return in_flight_.load(std::memory_order_relaxed); }
   std::size_t max_in_flight() const noexcept { return options_.max_in_flight; }
 

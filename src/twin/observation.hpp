@@ -40,7 +40,9 @@ struct IngestOutcome {
   std::vector<ObservationRejection> rejections;  // by index
 };
 
-enum class IngestMode : unsigned char { reject_whole, keep_valid };
+// validate_only: every check on every shard, nothing written (to list all errors of a batch that
+// is refused anyway).
+enum class IngestMode : unsigned char { reject_whole, keep_valid, validate_only };
 
 // An observation that passed the model checks.
 struct CheckedObservation {

@@ -102,7 +102,7 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode, 
   call->done = std::move(done);
   std::size_t touched = std::count_if(call->by_shard.begin(), call->by_shard.end(), [](const auto& v) { return !v.empty(); });
   if (touched == 0) return finalize(*call);
-  call->two_phase = mode == IngestMode::reject_whole && touched > 1;
+  call->two_phase = (mode == IngestMode::reject_whole && touched > 1) || mode == IngestMode::validate_only;
   run_phase(call, !call->two_phase);
 }
 
@@ -237,7 +237,7 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
 
 void ObservationWriter::finish_part(const std::shared_ptr<Call>& call) {
   if (--call->pending != 0) return;
-  if (call->two_phase && !call->applying) {
+  if (call->two_phase && !call->applying && call->mode != IngestMode::validate_only) {
     bool clean;
     {
       std::lock_guard lock(call->mu);

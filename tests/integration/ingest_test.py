@@ -140,6 +140,16 @@ class Partial(IngestCase):
             _, _, h = self.history(twin=twin, name="temp")
             self.assertEqual(h["points"], [], f"{twin} must have nothing after a refused batch")
 
+    def test_unreadable_and_invalid_entries_are_listed_together(self):
+        s, _, body = self.ingest([{"twin": "r0", "name": "temp", "value": 1.0},
+                                  {"twin": "r0", "name": "temp"},
+                                  {"twin": "nobody", "name": "temp", "value": 1.0}], "application/json")
+        self.assertEqual(s, 400, body)
+        self.assertEqual([(d["index"], d["code"]) for d in body["error"]["details"]],
+                         [(1, "InvalidObservation"), (2, "DigitalTwinNotFound")])
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [])
+
     def test_partial_keeps_the_valid_ones_and_reports_each_rejection(self):
         s, _, body = self.ingest(self.BATCH, "application/json", partial="true")
         self.assertEqual(s, 202, body)

@@ -160,7 +160,8 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     return;
   }
   const ShardIndex& index = spec.indexes->shard(shard.index());
-  if (spec.collect == Collect::count && index.count_by_model(plan, out.matched)) {
+  if (spec.collect == Collect::count &&
+      (index.count_by_model(plan, out.matched) || index.count_by_value(plan, out.matched))) {
     ++out.stats.indexed;
     return;
   }

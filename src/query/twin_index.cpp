@@ -258,6 +258,25 @@ bool ShardIndex::count_by_model(const Plan& plan, std::uint64_t& n) const {
   return true;
 }
 
+bool ShardIndex::count_by_value(const Plan& plan, std::uint64_t& n) const {
+  const auto& local = plan.slots[plan.anchor].local;
+  if (local.size() != 1 || plan.access.kind != AccessKind::scan ||
+      plan.slots[plan.anchor].kind != SlotKind::twin)
+    return false;
+  Scratch s;
+  Comparison cmp;
+  if (!comparison_of(plan, local[0], s, cmp) || cmp.op != CompareOp::eq) return false;
+  const Datum::Kind k = cmp.literal.kind;
+  if (k != Datum::Kind::string && k != Datum::Kind::boolean && k != Datum::Kind::null) return false;
+  for (const auto& p : properties_) {
+    Range r;
+    if (!p->spec.model.empty() || !range_of(plan, local[0], *p, r)) continue;
+    n = static_cast<std::uint64_t>(std::distance(p->values.lower_bound(r.lo), p->values.lower_bound(r.hi)));
+    return true;
+  }
+  return false;
+}
+
 bool ShardIndex::model_candidates(const Plan& plan, std::vector<const Slot*>& slots,
                                   std::size_t& n) const {
   if (plan.hints.model.empty()) return false;

@@ -78,6 +78,10 @@ class ShardIndex {
   // COUNT() answered without visiting twins: when the anchor has no condition but one
   // IS_OF_MODEL, the sizes of the matching models' lists are the count (exact, not an estimate).
   bool count_by_model(const Plan& plan, std::uint64_t& n) const;
+  // Likewise when the only condition is `path = literal` on an index for every model, with a
+  // string, boolean or null literal (keys equal exactly when the values are: numbers are kept as
+  // doubles, which is exact enough to find candidates but not to count without looking).
+  bool count_by_value(const Plan& plan, std::uint64_t& n) const;
   // Every twin of the shard, from the model lists: dense arrays, one pointer chase fewer than the
   // shard's hash map. Stops when `f` returns false.
   template <class F>

@@ -149,6 +149,12 @@ class RecordingSink final : public ObservationSink {
     }
     cv_.notify_all();
   }
+  // The next `n` batches are answered `unavailable` (nothing written), like an overloaded
+  // or stopping pipeline.
+  void fail_next(std::size_t n) {
+    std::lock_guard lock(mu_);
+    fail_ = n;
+  }
   std::vector<Observation> received() const {
     std::lock_guard lock(mu_);
     return received_;
@@ -179,7 +185,16 @@ class RecordingSink final : public ObservationSink {
       lock.unlock();
       std::this_thread::sleep_until(item.due);
       IngestResult r;
-      r.accepted = item.batch.size();
+      bool fail = false;
+      {
+        std::lock_guard relock(mu_);
+        fail = fail_ > 0;
+        if (fail) --fail_;
+      }
+      if (fail)
+        r.status = Status(Code::unavailable, "test: the pipeline is stopping");
+      else
+        r.accepted = item.batch.size();
       item.done(std::move(r));
       lock.lock();
       in_flight_ -= item.batch.size();
@@ -192,7 +207,7 @@ class RecordingSink final : public ObservationSink {
   std::condition_variable cv_;
   std::deque<Item> queue_;
   std::vector<Observation> received_;
-  std::size_t in_flight_ = 0, committed_ = 0;
+  std::size_t in_flight_ = 0, committed_ = 0, fail_ = 0;
   bool hold_ = false, quit_ = false;
   std::thread worker_;
 };

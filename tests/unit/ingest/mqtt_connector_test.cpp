@@ -145,6 +145,23 @@ TEST_F(MqttBroker, PubackWaitsForTheDurableCommit) {
   EXPECT_EQ(after.received().size(), 0u) << "an acknowledged message was delivered again";
 }
 
+// A pipeline that could not commit (overloaded, stopping) gets no PUBACK: the connector
+// reconnects and the broker delivers the same message again.
+TEST_F(MqttBroker, NothingIsAcknowledgedWhenThePipelineDidNotCommit) {
+  Mosquitto broker(dir_);
+  RecordingSink sink;
+  sink.fail_next(1);
+  auto connector = started(connection(broker.port(), "castor-refused"), sink);
+  publish(broker.port(), "plant/l1/r1/telemetry", R"({"n": 5, "ts": 1})");
+  ASSERT_TRUE(sink.wait_received(2)) << "the message did not come again";
+  ASSERT_TRUE(eventually([&] { return connector->stats().acknowledged == 1; }));
+  EXPECT_EQ(connector->stats().observations, 1u);
+  EXPECT_GE(connector->stats().reconnects, 1u);
+  auto got = sink.received();
+  EXPECT_EQ(json::serialize(got[0].value), "5");
+  EXPECT_EQ(json::serialize(got[1].value), "5");
+}
+
 TEST_F(MqttBroker, ReconnectsAndResubscribesAfterTheBrokerRestarts) {
   auto broker = std::make_unique<Mosquitto>(dir_);
   int port = broker->port();

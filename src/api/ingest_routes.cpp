@@ -30,6 +30,7 @@ class IngestGate : public std::enable_shared_from_this<IngestGate> {
           return done(std::move(r));
         }
         queue_.push_back(Pending{std::move(batch), mode, std::move(done)});
+        waited_.fetch_add(1, std::memory_order_relaxed);
         return;
       }
     }
@@ -41,6 +42,7 @@ class IngestGate : public std::enable_shared_from_this<IngestGate> {
     return queue_.size();
   }
   std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
+  std::uint64_t waited() const noexcept { return waited_.load(std::memory_order_relaxed); }
 
  private:
   struct Pending {
@@ -77,6 +79,7 @@ class IngestGate : public std::enable_shared_from_this<IngestGate> {
   mutable std::mutex mu_;
   std::deque<Pending> queue_;
   std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> waited_{0};
 };
 
 namespace {
@@ -190,6 +193,8 @@ std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry,
                                       [&p] { return static_cast<double>(p.in_flight()); }));
   h.push_back(registry.callback_gauge("castor_ingest_waiting_requests", "Ingest requests waiting for pipeline room (backpressure).", {},
                                       [gate] { return gate ? static_cast<double>(gate->waiting()) : 0.0; }));
+  h.push_back(registry.callback_counter("castor_ingest_waited_requests_total", "Ingest requests that waited for pipeline room (backpressure).", {},
+                                        [gate] { return gate ? static_cast<double>(gate->waited()) : 0.0; }));
   h.push_back(registry.callback_counter("castor_ingest_refused_requests_total", "Ingest requests refused with 503 because too many waited.", {},
                                         [gate] { return gate ? static_cast<double>(gate->refused()) : 0.0; }));
   h.push_back(registry.callback_counter("castor_ingest_observations_accepted_total", "Observations made durable (twin and history).", {},

@@ -8,6 +8,7 @@ the twin's reported property and $metadata sourceTime; metrics. Usage: CASTOR_BI
 import csv
 import io
 import json
+import re
 import unittest
 import urllib.parse
 
@@ -246,6 +247,48 @@ class Reads(IngestCase):
         s, _, doc = self.server.json("GET", "/openapi.json")
         self.assertIn("/castor/v1/ingest", doc["paths"])
         self.assertIn("/castor/v1/history", doc["paths"])
+
+
+class Backpressure(IngestCase):
+    def setUp(self):
+        self.tmp = TempData()
+        # Each batch below is over the limit: batches are written one at a time, the rest wait.
+        self.server = Server(self.tmp.data, "--insecure-local", "--shards", "2", "--ingest-max-in-flight", "1000")
+        self.setup_twins(8)
+
+    def test_waiting_batches_are_all_written_none_lost(self):
+        import threading
+        acked = [0] * 8
+        errors = []
+
+        def producer(i):
+            conn = self.server.connection(timeout=60)
+            try:
+                for b in range(5):
+                    body = "\n".join(f"r{i} temp={k} {T0 + b * 2000 + k}" for k in range(1, 2001))
+                    status, _, data = self.server.request("POST", "/castor/v1/ingest", body=body,
+                                                          headers={"Content-Type": "text/plain"}, conn=conn)
+                    if status == 202:
+                        acked[i] += json.loads(data)["accepted"]
+                    else:
+                        errors.append((status, data[:200]))
+            finally:
+                conn.close()
+        threads = [threading.Thread(target=producer, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(acked, [10000] * 8)
+        for i in range(8):
+            _, _, h = self.history(twin=f"r{i}", name="temp", agg="count")
+            self.assertEqual(h["points"][0][1], 10000)
+        _, _, text = self.server.request("GET", "/metrics")
+        self.assertIn("castor_ingest_waiting_requests 0", text.decode())
+        self.assertIn("castor_ingest_in_flight 0", text.decode())
+        waited = re.search(r"^castor_ingest_waited_requests_total (\d+)", text.decode(), re.M)
+        self.assertGreater(int(waited.group(1)), 0, "batches over the limit must have waited")
 
 
 class Durable(IngestCase):

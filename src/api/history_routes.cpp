@@ -12,15 +12,20 @@ namespace {
 using ingest::HistoryQuery;
 using ingest::SeriesResult;
 
-Status bad(std::string m) { return Status(Code::invalid_argument, std::move(m), "InvalidArgument"); }
+Status bad(std::string m) {
+  return Status(Code::invalid_argument, std::move(m), "InvalidArgument");
+}
 
 Result<std::int64_t> parse_step(std::string_view text) {
   std::int64_t ns = 0;
   auto r = std::from_chars(text.data(), text.data() + text.size(), ns);
-  if (r.ec == std::errc() && r.ptr == text.data() + text.size() && ns > 0) return ns;  // bare: nanoseconds
-  if (r.ec == std::errc() && ns > 0 && std::string_view(r.ptr) == "d") return ns * 86400 * 1'000'000'000;
+  if (r.ec == std::errc() && r.ptr == text.data() + text.size() && ns > 0)
+    return ns;  // bare: nanoseconds
+  if (r.ec == std::errc() && ns > 0 && std::string_view(r.ptr) == "d")
+    return ns * 86400 * 1'000'000'000;
   auto d = parse_duration(text);
-  if (!d || d->count() <= 0) return bad("step must be a duration such as 500ms, 60s, 5m, 1h, 1d, or integer nanoseconds");
+  if (!d || d->count() <= 0)
+    return bad("step must be a duration such as 500ms, 60s, 5m, 1h, 1d, or integer nanoseconds");
   return static_cast<std::int64_t>(d->count()) * 1'000'000;
 }
 
@@ -28,7 +33,8 @@ Result<HistoryQuery> parse_query(const HttpRequest& req, bool latest) {
   HistoryQuery q;
   auto twin = req.query_param("twin");
   auto model = req.query_param("model");
-  if (bool(twin) == bool(model)) return bad("give exactly one of twin=<twin id> or model=<model id>");
+  if (bool(twin) == bool(model))
+    return bad("give exactly one of twin=<twin id> or model=<model id>");
   if (twin) q.twin = std::string(*twin);
   if (model) q.model = std::string(*model);
   auto name = req.query_param("name");
@@ -66,12 +72,15 @@ Result<HistoryQuery> parse_query(const HttpRequest& req, bool latest) {
 }
 
 void append_number(std::string& out, double d) {
-  if (std::isnan(d)) out += "null";
-  else json::append_double(out, d);
+  if (std::isnan(d))
+    out += "null";
+  else
+    json::append_double(out, d);
 }
 
 // Value j of row i as JSON (csv: as a CSV field).
-void append_value(std::string& out, const SeriesResult& s, std::size_t row, std::size_t col, bool aggregate, bool csv) {
+void append_value(std::string& out, const SeriesResult& s, std::size_t row, std::size_t col,
+                  bool aggregate, bool csv) {
   if (aggregate) {
     double d = s.numbers[row * s.columns + col];
     if (csv && std::isnan(d)) return;
@@ -171,8 +180,11 @@ bool wants_csv(const HttpRequest& req) {
 }
 
 void fail(const Responder& resp, const Status& s) {
-  int status = s.code() == Code::invalid_argument ? 400 : s.code() == Code::not_found ? 404
-             : s.code() == Code::unavailable ? 503 : s.code() == Code::resource_exhausted ? 400 : 500;
+  int status = s.code() == Code::invalid_argument     ? 400
+               : s.code() == Code::not_found          ? 404
+               : s.code() == Code::unavailable        ? 503
+               : s.code() == Code::resource_exhausted ? 400
+                                                      : 500;
   resp.fail(status, s.reason().empty() ? "InvalidArgument" : s.reason(), s.message());
 }
 
@@ -194,8 +206,11 @@ constexpr const char* kSelectors = R"(
 // {"retention": "168h" | "7d" | 0 | null}: null returns to the model's or the default retention.
 Result<std::int64_t> parse_retention(std::string_view body) {
   auto v = json::parse(body);
-  if (!v || !v->is_object() || !v->get_object().contains("retention") || v->get_object().size() != 1)
-    return bad("the body must be {\"retention\": \"<duration such as 168h or 30d>\"}, 0 (forever) or null (the model's or default retention)");
+  if (!v || !v->is_object() || !v->get_object().contains("retention") ||
+      v->get_object().size() != 1)
+    return bad(
+        "the body must be {\"retention\": \"<duration such as 168h or 30d>\"}, 0 (forever) or null "
+        "(the model's or default retention)");
   const json::value& r = v->get_object().at("retention");
   if (r.is_null()) return std::int64_t{-1};
   long long n = 0;
@@ -214,7 +229,8 @@ void register_history_routes(Router& router, IngestContext& ctx) {
     s.method = Method::put;
     s.path = "/castor/v1/history/retention";
     s.access = Access::operator_;
-    s.openapi = {"History_SetRetention", "Sets one series' own retention (overrides its model's and the default)",
+    s.openapi = {"History_SetRetention",
+                 "Sets one series' own retention (overrides its model's and the default)",
                  {"History"},
                  std::string(R"({"parameters": [
   {"name": "twin", "in": "query", "required": true, "schema": {"type": "string"}},
@@ -227,14 +243,16 @@ void register_history_routes(Router& router, IngestContext& ctx) {
     router.add(std::move(s), [&ctx](HttpRequest req, Responder resp) {
       auto twin = req.query_param("twin");
       auto name = req.query_param("name");
-      if (!twin || twin->empty() || !name || name->empty()) return fail(resp, bad("twin= and name= are required"));
+      if (!twin || twin->empty() || !name || name->empty())
+        return fail(resp, bad("twin= and name= are required"));
       auto r = parse_retention(req.body);
       if (!r) return fail(resp, r.status());
       std::string component(req.query_param("component").value_or(""));
-      ctx.pipeline.set_retention(std::string(*twin), component, std::string(*name), *r, [resp](Status st) {
-        if (!st.is_ok()) return fail(resp, st);
-        resp.respond(HttpResponse::empty(204));
-      });
+      ctx.pipeline.set_retention(std::string(*twin), component, std::string(*name), *r,
+                                 [resp](Status st) {
+                                   if (!st.is_ok()) return fail(resp, st);
+                                   resp.respond(HttpResponse::empty(204));
+                                 });
     });
   }
   std::string read_doc = std::string(R"({"parameters": [)") + kSelectors + R"(,
@@ -248,30 +266,37 @@ void register_history_routes(Router& router, IngestContext& ctx) {
     "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/HistorySeries"}, {"$ref": "#/components/schemas/HistoryModelAnswer"}]}},
     "text/csv": {"schema": {"type": "string"}}}},
     "400": {"description": "Bad parameters."}, "404": {"description": "No such twin or model."}}})";
-  router.add(spec("/castor/v1/history", "History_Read", "Reads raw points or aggregates per step of one series, or of one name across a model's twins", read_doc),
+  router.add(spec("/castor/v1/history", "History_Read",
+                  "Reads raw points or aggregates per step of one series, or of one name across a "
+                  "model's twins",
+                  read_doc),
              [&ctx](HttpRequest req, Responder resp) {
                auto q = parse_query(req, false);
                if (!q) return fail(resp, q.status());
                bool csv = wants_csv(req);
                auto shared = std::make_shared<HistoryQuery>(*q);
-               ctx.reader.read(std::move(*q), [resp, shared, csv](Result<std::vector<SeriesResult>> r) {
-                 if (!r) return fail(resp, r.status());
-                 resp.respond(render(*shared, *r, csv));
-               });
+               ctx.reader.read(std::move(*q),
+                               [resp, shared, csv](Result<std::vector<SeriesResult>> r) {
+                                 if (!r) return fail(resp, r.status());
+                                 resp.respond(render(*shared, *r, csv));
+                               });
              });
   std::string latest_doc = std::string(R"({"parameters": [)") + kSelectors + R"(],
   "responses": {"200": {"description": "The latest point: a series with at most one row (twin=), or {series:[...]} (model=)."},
     "404": {"description": "No such twin or model."}}})";
-  router.add(spec("/castor/v1/history/latest", "History_Latest", "Reads the latest value of one series, or of one name across a model's twins", latest_doc),
+  router.add(spec("/castor/v1/history/latest", "History_Latest",
+                  "Reads the latest value of one series, or of one name across a model's twins",
+                  latest_doc),
              [&ctx](HttpRequest req, Responder resp) {
                auto q = parse_query(req, true);
                if (!q) return fail(resp, q.status());
                bool csv = wants_csv(req);
                auto shared = std::make_shared<HistoryQuery>(*q);
-               ctx.reader.latest(std::move(*q), [resp, shared, csv](Result<std::vector<SeriesResult>> r) {
-                 if (!r) return fail(resp, r.status());
-                 resp.respond(render(*shared, *r, csv));
-               });
+               ctx.reader.latest(std::move(*q),
+                                 [resp, shared, csv](Result<std::vector<SeriesResult>> r) {
+                                   if (!r) return fail(resp, r.status());
+                                   resp.respond(render(*shared, *r, csv));
+                                 });
              });
 }
 

@@ -12,7 +12,8 @@ namespace castor::api {
 class IngestGate : public std::enable_shared_from_this<IngestGate> {
  public:
   using Done = std::function<void(ingest::IngestResult)>;
-  IngestGate(ingest::IngestPipeline& pipeline, std::size_t max_waiting) : pipeline_(pipeline), max_waiting_(max_waiting) {}
+  IngestGate(ingest::IngestPipeline& pipeline, std::size_t max_waiting)
+      : pipeline_(pipeline), max_waiting_(max_waiting) {}
 
   void submit(std::vector<ingest::Observation> batch, ingest::Partial mode, Done done) {
     {
@@ -24,8 +25,8 @@ class IngestGate : public std::enable_shared_from_this<IngestGate> {
           ingest::IngestResult r;
           r.status = Status(Code::unavailable,
                             "Castor is overloaded: " + std::to_string(pipeline_.in_flight()) +
-                                " observations are being written and " + std::to_string(max_waiting_) +
-                                " requests wait; retry shortly",
+                                " observations are being written and " +
+                                std::to_string(max_waiting_) + " requests wait; retry shortly",
                             "ServiceUnavailable");
           return done(std::move(r));
         }
@@ -56,10 +57,11 @@ class IngestGate : public std::enable_shared_from_this<IngestGate> {
   }
   void forward(Pending p) {
     std::weak_ptr<IngestGate> weak = weak_from_this();
-    pipeline_.submit(std::move(p.batch), p.mode, [weak, done = std::move(p.done)](ingest::IngestResult r) {
-      done(std::move(r));
-      if (auto self = weak.lock()) self->drain();
-    });
+    pipeline_.submit(std::move(p.batch), p.mode,
+                     [weak, done = std::move(p.done)](ingest::IngestResult r) {
+                       done(std::move(r));
+                       if (auto self = weak.lock()) self->drain();
+                     });
   }
   void drain() {
     while (true) {
@@ -94,32 +96,41 @@ json::object detail(const ingest::Rejection& r, bool lines) {
 }
 
 HttpResponse refused(const Status& s, std::vector<ingest::Rejection> details, bool lines) {
-  std::sort(details.begin(), details.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(details.begin(), details.end(),
+            [](const auto& a, const auto& b) { return a.index < b.index; });
   json::array arr;
   for (const auto& d : details) arr.push_back(detail(d, lines));
-  json::object err{{"code", s.reason().empty() ? "InvalidObservations" : s.reason()}, {"message", s.message()}};
+  json::object err{{"code", s.reason().empty() ? "InvalidObservations" : s.reason()},
+                   {"message", s.message()}};
   if (!arr.empty()) err["details"] = std::move(arr);
   int status = s.code() == Code::invalid_argument ? 400 : s.code() == Code::unavailable ? 503 : 500;
-  HttpResponse out = HttpResponse::json(status, json::value(json::object{{"error", std::move(err)}}));
+  HttpResponse out =
+      HttpResponse::json(status, json::value(json::object{{"error", std::move(err)}}));
   if (status == 503) out.headers.set("Retry-After", "1");
   return out;
 }
 
 void ingest_batch(IngestContext& ctx, HttpRequest& req, const Responder& resp) {
   auto ct = req.header("Content-Type");
-  if (!ct) return resp.fail(415, "UnsupportedMediaType", "send a Content-Type: application/json, application/x-ndjson or text/plain (line protocol)");
+  if (!ct)
+    return resp.fail(415, "UnsupportedMediaType",
+                     "send a Content-Type: application/json, application/x-ndjson or text/plain "
+                     "(line protocol)");
   auto format = ingest::batch_format(*ct);
   if (!format) return resp.fail(415, "UnsupportedMediaType", format.status().message());
   bool partial = false;
   if (auto p = req.query_param("partial")) {
-    if (*p != "true" && *p != "false") return resp.fail(400, "InvalidArgument", "partial must be true or false");
+    if (*p != "true" && *p != "false")
+      return resp.fail(400, "InvalidArgument", "partial must be true or false");
     partial = *p == "true";
   }
   bool lines = *format != ingest::BatchFormat::json;
   auto parsed = ingest::parse_batch(*format, req.body);
   for (std::size_t i = 0; i < parsed.observations.size(); ++i)
     if (!req.principal->may_access_twin(parsed.observations[i].twin))
-      return resp.fail(403, "Forbidden", "this device token may not write twin '" + parsed.observations[i].twin + "'");
+      return resp.fail(
+          403, "Forbidden",
+          "this device token may not write twin '" + parsed.observations[i].twin + "'");
   std::size_t total = parsed.observations.size() + parsed.errors.size();
   if (!parsed.errors.empty() && (!partial || parsed.observations.empty())) {
     auto errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
@@ -135,23 +146,28 @@ void ingest_batch(IngestContext& ctx, HttpRequest& req, const Responder& resp) {
     if (parsed.observations.empty()) return answer({});
     // The batch is refused anyway: check the readable entries too, so every error is listed.
     auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
-    return ctx.pipeline.validate(std::move(parsed.observations), [answer, origin](ingest::IngestResult r) {
-      for (auto& x : r.rejections) x.index = (*origin)[x.index];
-      answer(std::move(r.rejections));
-    });
+    return ctx.pipeline.validate(std::move(parsed.observations),
+                                 [answer, origin](ingest::IngestResult r) {
+                                   for (auto& x : r.rejections) x.index = (*origin)[x.index];
+                                   answer(std::move(r.rejections));
+                                 });
   }
-  if (parsed.observations.empty()) return resp.fail(400, "InvalidArgument", "the body holds no observations");
+  if (parsed.observations.empty())
+    return resp.fail(400, "InvalidArgument", "the body holds no observations");
   auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
   auto parse_errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
-  ctx.gate->submit(std::move(parsed.observations), partial ? ingest::Partial::keep_valid : ingest::Partial::reject_whole,
+  ctx.gate->submit(std::move(parsed.observations),
+                   partial ? ingest::Partial::keep_valid : ingest::Partial::reject_whole,
                    [resp, origin, parse_errors, lines](ingest::IngestResult r) {
                      std::vector<ingest::Rejection> all = *parse_errors;
                      for (auto& x : r.rejections) {
                        x.index = (*origin)[x.index];
                        all.push_back(std::move(x));
                      }
-                     if (!r.status.is_ok()) return resp.respond(refused(r.status, std::move(all), lines));
-                     std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+                     if (!r.status.is_ok())
+                       return resp.respond(refused(r.status, std::move(all), lines));
+                     std::sort(all.begin(), all.end(),
+                               [](const auto& a, const auto& b) { return a.index < b.index; });
                      json::array rejected;
                      for (const auto& d : all) rejected.push_back(detail(d, lines));
                      json::object body{{"accepted", r.accepted}, {"rejected", std::move(rejected)}};
@@ -167,10 +183,12 @@ void register_ingest_routes(Router& router, IngestContext& ctx) {
   s.method = Method::post;
   s.path = "/castor/v1/ingest";
   s.access = Access::device;
-  s.openapi = {"Ingest_Batch",
-               "Ingests a batch of observations (JSON array, NDJSON or InfluxDB line protocol); 202 once durable",
-               {"Ingest"},
-               R"({"parameters": [{"name": "partial", "in": "query", "required": false, "schema": {"type": "boolean", "default": false},
+  s.openapi = {
+      "Ingest_Batch",
+      "Ingests a batch of observations (JSON array, NDJSON or InfluxDB line protocol); 202 once "
+      "durable",
+      {"Ingest"},
+      R"({"parameters": [{"name": "partial", "in": "query", "required": false, "schema": {"type": "boolean", "default": false},
                    "description": "Keep the valid observations of a batch with invalid ones, and list each rejection."}],
   "requestBody": {"required": true, "content": {
     "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Observation"}}},
@@ -182,31 +200,46 @@ void register_ingest_routes(Router& router, IngestContext& ctx) {
     "403": {"description": "A device token named a twin it does not own."},
     "415": {"description": "Unsupported Content-Type."},
     "503": {"description": "Overloaded or storage failed; nothing was written. Retry after Retry-After seconds."}}})"};
-  router.add(std::move(s), [&ctx](HttpRequest req, Responder resp) { ingest_batch(ctx, req, resp); });
+  router.add(std::move(s),
+             [&ctx](HttpRequest req, Responder resp) { ingest_batch(ctx, req, resp); });
 }
 
-std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry, IngestContext& ctx) {
+std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry,
+                                                    IngestContext& ctx) {
   std::vector<metrics::CallbackHandle> h;
   auto& p = ctx.pipeline;
   auto gate = ctx.gate;
-  h.push_back(registry.callback_gauge("castor_ingest_in_flight", "Observations submitted and not yet durable or refused.", {},
+  h.push_back(registry.callback_gauge("castor_ingest_in_flight",
+                                      "Observations submitted and not yet durable or refused.", {},
                                       [&p] { return static_cast<double>(p.in_flight()); }));
-  h.push_back(registry.callback_gauge("castor_ingest_waiting_requests", "Ingest requests waiting for pipeline room (backpressure).", {},
-                                      [gate] { return gate ? static_cast<double>(gate->waiting()) : 0.0; }));
-  h.push_back(registry.callback_counter("castor_ingest_waited_requests_total", "Ingest requests that waited for pipeline room (backpressure).", {},
-                                        [gate] { return gate ? static_cast<double>(gate->waited()) : 0.0; }));
-  h.push_back(registry.callback_counter("castor_ingest_refused_requests_total", "Ingest requests refused with 503 because too many waited.", {},
-                                        [gate] { return gate ? static_cast<double>(gate->refused()) : 0.0; }));
-  h.push_back(registry.callback_counter("castor_ingest_observations_accepted_total", "Observations made durable (twin and history).", {},
+  h.push_back(registry.callback_gauge(
+      "castor_ingest_waiting_requests", "Ingest requests waiting for pipeline room (backpressure).",
+      {}, [gate] { return gate ? static_cast<double>(gate->waiting()) : 0.0; }));
+  h.push_back(registry.callback_counter(
+      "castor_ingest_waited_requests_total",
+      "Ingest requests that waited for pipeline room (backpressure).", {},
+      [gate] { return gate ? static_cast<double>(gate->waited()) : 0.0; }));
+  h.push_back(registry.callback_counter(
+      "castor_ingest_refused_requests_total",
+      "Ingest requests refused with 503 because too many waited.", {},
+      [gate] { return gate ? static_cast<double>(gate->refused()) : 0.0; }));
+  h.push_back(registry.callback_counter("castor_ingest_observations_accepted_total",
+                                        "Observations made durable (twin and history).", {},
                                         [&p] { return static_cast<double>(p.accepted_total()); }));
-  h.push_back(registry.callback_counter("castor_ingest_observations_rejected_total", "Observations refused (invalid, out of order, unknown twin).", {},
-                                        [&p] { return static_cast<double>(p.rejected_total()); }));
-  h.push_back(registry.callback_counter("castor_ingest_batches_total", "Batches submitted to the pipeline.", {},
+  h.push_back(
+      registry.callback_counter("castor_ingest_observations_rejected_total",
+                                "Observations refused (invalid, out of order, unknown twin).", {},
+                                [&p] { return static_cast<double>(p.rejected_total()); }));
+  h.push_back(registry.callback_counter("castor_ingest_batches_total",
+                                        "Batches submitted to the pipeline.", {},
                                         [&p] { return static_cast<double>(p.batches_total()); }));
-  h.push_back(registry.callback_counter("castor_ingest_batches_refused_total", "Batches refused whole (invalid, overloaded or storage failure).", {},
-                                        [&p] { return static_cast<double>(p.refused_batches_total()); }));
-  h.push_back(registry.callback_counter("castor_history_chunks_expired_total", "Sealed history chunks dropped by retention.", {},
-                                        [&p] { return static_cast<double>(p.chunks_expired_total()); }));
+  h.push_back(registry.callback_counter(
+      "castor_ingest_batches_refused_total",
+      "Batches refused whole (invalid, overloaded or storage failure).", {},
+      [&p] { return static_cast<double>(p.refused_batches_total()); }));
+  h.push_back(registry.callback_counter(
+      "castor_history_chunks_expired_total", "Sealed history chunks dropped by retention.", {},
+      [&p] { return static_cast<double>(p.chunks_expired_total()); }));
   return h;
 }
 

@@ -31,7 +31,8 @@ void register_ingest_routes(Router& router, IngestContext& ctx);
 void register_history_routes(Router& router, IngestContext& ctx);
 
 // Queue depths, accepted and rejected observations, waiting requests, for /metrics.
-std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry, IngestContext& ctx);
+std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry,
+                                                    IngestContext& ctx);
 
 // The OpenAPI schemas of these routes, to merge into the served document.
 std::string ingest_schemas();

@@ -16,11 +16,14 @@ Result<ingest::PipelineOptions> pipeline_options(const Config& config) {
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     std::size_t eq = item.rfind('=');
     if (eq == std::string_view::npos || eq == 0)
-      return Status(Code::invalid_argument, "history_retention_models: '" + std::string(item) +
-                                                "' is not MODEL=DURATION (e.g. dtmi:factory:Robot;1=168h)");
+      return Status(Code::invalid_argument,
+                    "history_retention_models: '" + std::string(item) +
+                        "' is not MODEL=DURATION (e.g. dtmi:factory:Robot;1=168h)");
     auto d = parse_duration(item.substr(eq + 1));
-    if (!d) return Status(Code::invalid_argument, "history_retention_models: " + d.status().message());
-    o.history.model_retention_ns[std::string(item.substr(0, eq))] = static_cast<std::int64_t>(d->count()) * 1'000'000;
+    if (!d)
+      return Status(Code::invalid_argument, "history_retention_models: " + d.status().message());
+    o.history.model_retention_ns[std::string(item.substr(0, eq))] =
+        static_cast<std::int64_t>(d->count()) * 1'000'000;
   }
   return o;
 }
@@ -34,7 +37,8 @@ Result<std::unique_ptr<IngestService>> open_ingest(twin::Engine& engine, const C
   auto s = std::make_unique<IngestService>();
   s->pipeline = std::move(*pipeline);
   s->reader = std::make_unique<ingest::HistoryReader>(*s->pipeline);
-  s->context = std::make_unique<IngestContext>(IngestContext{*s->pipeline, *s->reader, 256, nullptr});
+  s->context =
+      std::make_unique<IngestContext>(IngestContext{*s->pipeline, *s->reader, 256, nullptr});
   s->registry = &registry;
   return s;
 }

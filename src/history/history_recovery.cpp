@@ -18,12 +18,17 @@ Status commit_if_big(store::Store& store, store::WriteBatch& batch, bool force =
   return r ? Status::ok() : r.status();
 }
 
-Status load_head(SeriesPartition& part, Series& s, std::string_view value, store::WriteBatch& batch) {
-  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(value.data()), value.size());
+Status load_head(SeriesPartition& part, Series& s, std::string_view value,
+                 store::WriteBatch& batch) {
+  std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(value.data()),
+                                      value.size());
   auto dec = ChunkDecoder::open(bytes);
-  if (!dec) return Status(Code::internal, "history head of series " + std::to_string(s.id) + " is corrupt: " +
-                                              dec.status().message());
-  if (dec->type() != s.type) return Status(Code::internal, "history head of series " + std::to_string(s.id) + " has another type");
+  if (!dec)
+    return Status(Code::internal, "history head of series " + std::to_string(s.id) +
+                                      " is corrupt: " + dec.status().message());
+  if (dec->type() != s.type)
+    return Status(Code::internal,
+                  "history head of series " + std::to_string(s.id) + " has another type");
   while (true) {
     auto n = dec->next_block();
     if (!n) return n.status();
@@ -45,14 +50,17 @@ Status load_head(SeriesPartition& part, Series& s, std::string_view value, store
 
 }  // namespace
 
-Status recover_partitions(store::Store& store, std::span<const std::unique_ptr<SeriesPartition>> partitions,
+Status recover_partitions(store::Store& store,
+                          std::span<const std::unique_ptr<SeriesPartition>> partitions,
                           const std::function<std::size_t(std::string_view)>& partition_of) {
   auto cf = SeriesPartition::families(store);
   if (!cf) return cf.status();
   std::unordered_map<std::uint64_t, std::pair<Series*, SeriesPartition*>> by_id;
-  for (auto it = store.scan_prefix(cf->series, "", nullptr, store::ScanMode::bulk); it.valid(); it.next()) {
+  for (auto it = store.scan_prefix(cf->series, "", nullptr, store::ScanMode::bulk); it.valid();
+       it.next()) {
     std::uint64_t id = 0;
-    if (!parse_id_key(it.key(), id)) return Status(Code::internal, "a history series key is corrupt");
+    if (!parse_id_key(it.key(), id))
+      return Status(Code::internal, "a history series key is corrupt");
     auto s = decode_descriptor(id, it.value());
     if (!s) return s.status();
     SeriesPartition& part = *partitions[partition_of((*s)->twin) % partitions.size()];
@@ -61,23 +69,30 @@ Status recover_partitions(store::Store& store, std::span<const std::unique_ptr<S
     by_id[id] = {&ref, &part};
   }
   store::WriteBatch batch;  // seals made while replaying
-  for (auto it = store.scan_prefix(cf->heads, "", nullptr, store::ScanMode::bulk); it.valid(); it.next()) {
+  for (auto it = store.scan_prefix(cf->heads, "", nullptr, store::ScanMode::bulk); it.valid();
+       it.next()) {
     std::uint64_t id = 0;
     if (!parse_id_key(it.key(), id)) return Status(Code::internal, "a history head key is corrupt");
     auto found = by_id.find(id);
-    if (found == by_id.end()) continue;  // a head without a series: left from a failed write, ignored
-    CASTOR_RETURN_IF_ERROR(load_head(*found->second.second, *found->second.first, it.value(), batch));
+    if (found == by_id.end())
+      continue;  // a head without a series: left from a failed write, ignored
+    CASTOR_RETURN_IF_ERROR(
+        load_head(*found->second.second, *found->second.first, it.value(), batch));
   }
-  for (auto it = store.scan_prefix(cf->wal, "", nullptr, store::ScanMode::bulk); it.valid(); it.next()) {
-    CASTOR_RETURN_IF_ERROR(decode_wal_record(it.value(), [&](std::uint64_t id, const PointIn& p) -> Status {
-      auto found = by_id.find(id);
-      if (found == by_id.end())
-        return Status(Code::internal, "the history WAL names series " + std::to_string(id) + ", which does not exist");
-      Series& s = *found->second.first;
-      if (p.type != s.type) return Status(Code::internal, "the history WAL has a point of another type");
-      found->second.second->append_recovered(s, p, batch);
-      return Status::ok();
-    }));
+  for (auto it = store.scan_prefix(cf->wal, "", nullptr, store::ScanMode::bulk); it.valid();
+       it.next()) {
+    CASTOR_RETURN_IF_ERROR(
+        decode_wal_record(it.value(), [&](std::uint64_t id, const PointIn& p) -> Status {
+          auto found = by_id.find(id);
+          if (found == by_id.end())
+            return Status(Code::internal, "the history WAL names series " + std::to_string(id) +
+                                              ", which does not exist");
+          Series& s = *found->second.first;
+          if (p.type != s.type)
+            return Status(Code::internal, "the history WAL has a point of another type");
+          found->second.second->append_recovered(s, p, batch);
+          return Status::ok();
+        }));
   }
   for (const auto& part : partitions) {
     part->mark_all_dirty();

@@ -9,14 +9,18 @@ namespace castor::history {
 namespace {
 
 void put_be64(std::string& out, std::uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 void put_be32(std::string& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
-std::uint64_t ordered(std::int64_t ts) { return static_cast<std::uint64_t>(ts) ^ (std::uint64_t{1} << 63); }
+std::uint64_t ordered(std::int64_t ts) {
+  return static_cast<std::uint64_t>(ts) ^ (std::uint64_t{1} << 63);
+}
 
 void put_varint_str(std::string& out, std::uint64_t v) {
   while (v >= 0x80) {
@@ -31,8 +35,12 @@ void put_text(std::string& out, std::string_view s) {
   out.append(s);
 }
 
-std::uint64_t zigzag(std::int64_t v) { return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63); }
-std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t v) {
+  return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
 
 std::span<const std::uint8_t> bytes_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -97,14 +105,19 @@ void encode_descriptor(const Series& s, std::string& out) {
 Result<std::unique_ptr<Series>> decode_descriptor(std::uint64_t id, std::string_view bytes) {
   codec::ByteReader r(bytes_of(bytes));
   std::uint8_t version = 0, type = 0;
-  auto corrupt = [&] { return Status(Code::internal, "history series descriptor " + std::to_string(id) + " is corrupt"); };
-  if (!r.read_u8(version) || version != kDescriptorVersion || !r.read_u8(type) || !is_valid_value_type(type))
+  auto corrupt = [&] {
+    return Status(Code::internal,
+                  "history series descriptor " + std::to_string(id) + " is corrupt");
+  };
+  if (!r.read_u8(version) || version != kDescriptorVersion || !r.read_u8(type) ||
+      !is_valid_value_type(type))
     return corrupt();
   auto s = std::make_unique<Series>(static_cast<ValueType>(type));
   s->id = id;
   if (!r.read_fixed(s->sealed_max) || !r.read_fixed(s->retention_ns) || !read_text(r, s->twin) ||
       !read_text(r, s->component) || !read_text(r, s->name) || !read_text(r, s->model) ||
-      !r.read_fixed(s->sealed_f) || !r.read_fixed(s->sealed_i) || !read_text(r, s->sealed_s) || r.remaining() != 0)
+      !r.read_fixed(s->sealed_f) || !r.read_fixed(s->sealed_i) || !read_text(r, s->sealed_s) ||
+      r.remaining() != 0)
     return corrupt();
   // Until the head and WAL say otherwise, the last point is the last sealed one.
   s->last_ts = s->sealed_max;
@@ -143,7 +156,8 @@ void encode_wal_group(const Series& s, std::span<const PointIn> points, Bytes& o
   }
 }
 
-Status decode_wal_record(std::string_view bytes, const std::function<Status(std::uint64_t, const PointIn&)>& fn) {
+Status decode_wal_record(std::string_view bytes,
+                         const std::function<Status(std::uint64_t, const PointIn&)>& fn) {
   codec::ByteReader r(bytes_of(bytes));
   auto corrupt = [] { return Status(Code::internal, "a history WAL record is corrupt"); };
   std::uint8_t version = 0;
@@ -152,8 +166,8 @@ Status decode_wal_record(std::string_view bytes, const std::function<Status(std:
   while (r.remaining() > 0) {
     std::uint64_t id = 0, n = 0;
     std::uint8_t type = 0;
-    if (!r.read_varint(id) || !r.read_u8(type) || !is_valid_value_type(type) || !r.read_varint(n) || n == 0 ||
-        n > r.remaining())
+    if (!r.read_varint(id) || !r.read_u8(type) || !is_valid_value_type(type) || !r.read_varint(n) ||
+        n == 0 || n > r.remaining())
       return corrupt();
     ts.resize(n);
     if (!r.read_fixed(ts[0])) return corrupt();

@@ -25,7 +25,7 @@ inline constexpr unsigned kIdPartitionShift = 40;
 inline constexpr std::uint8_t kDescriptorVersion = 1;
 inline constexpr std::uint8_t kWalVersion = 1;
 
-std::string id_key(std::uint64_t id);                         // 8 bytes
+std::string id_key(std::uint64_t id);                          // 8 bytes
 std::string chunk_key(std::uint64_t id, std::int64_t min_ts);  // id, then ts with the sign flipped
 std::string wal_key(std::uint32_t partition, std::uint64_t seq);
 bool parse_id_key(std::string_view key, std::uint64_t& id);

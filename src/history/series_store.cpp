@@ -12,7 +12,8 @@ std::vector<std::string> history_column_families() {
   return {kSeriesFamily, kChunksFamily, kHeadsFamily, kWalFamily};
 }
 
-void series_key(std::string_view twin, std::string_view component, std::string_view name, std::string& out) {
+void series_key(std::string_view twin, std::string_view component, std::string_view name,
+                std::string& out) {
   out.clear();
   out.append(twin);
   out.push_back('\0');
@@ -36,16 +37,23 @@ Result<SeriesPartition::Families> SeriesPartition::families(const store::Store& 
   return f;
 }
 
-SeriesPartition::SeriesPartition(std::uint32_t index, store::Store& store, Families cf, const HistoryOptions& options)
-    : index_(index), store_(store), cf_(cf), options_(options), next_id_(std::uint64_t{index} << kIdPartitionShift) {}
+SeriesPartition::SeriesPartition(std::uint32_t index, store::Store& store, Families cf,
+                                 const HistoryOptions& options)
+    : index_(index),
+      store_(store),
+      cf_(cf),
+      options_(options),
+      next_id_(std::uint64_t{index} << kIdPartitionShift) {}
 
-Series* SeriesPartition::lookup(std::string_view twin, std::string_view component, std::string_view name) {
+Series* SeriesPartition::lookup(std::string_view twin, std::string_view component,
+                                std::string_view name) {
   series_key(twin, component, name, scratch_);
   auto it = series_.find(std::string_view(scratch_));
   return it == series_.end() ? nullptr : it->second.get();
 }
 
-const Series* SeriesPartition::find(std::string_view twin, std::string_view component, std::string_view name) {
+const Series* SeriesPartition::find(std::string_view twin, std::string_view component,
+                                    std::string_view name) {
   return lookup(twin, component, name);
 }
 
@@ -58,7 +66,8 @@ std::vector<const Series*> SeriesPartition::series_of(std::string_view twin) con
 
 std::int64_t SeriesPartition::retention_of(const Series& s) const {
   if (s.retention_ns >= 0) return s.retention_ns;
-  if (auto it = options_.model_retention_ns.find(s.model); it != options_.model_retention_ns.end()) return it->second;
+  if (auto it = options_.model_retention_ns.find(s.model); it != options_.model_retention_ns.end())
+    return it->second;
   return options_.retention_ns;
 }
 
@@ -80,7 +89,8 @@ bool same_value(const Series& s, const PointIn& p) {
 
 Status refuse_older(const PointIn& p, std::int64_t prev) {
   return Status(Code::failed_precondition,
-                "series " + std::string(p.twin) + (p.component.empty() ? "" : "/" + std::string(p.component)) + "/" +
+                "series " + std::string(p.twin) +
+                    (p.component.empty() ? "" : "/" + std::string(p.component)) + "/" +
                     std::string(p.name) + " already has a point at " + std::to_string(prev) +
                     " ns, not before this one at " + std::to_string(p.ts) +
                     " ns; send each series' points in time order",
@@ -89,7 +99,8 @@ Status refuse_older(const PointIn& p, std::int64_t prev) {
 
 }  // namespace
 
-void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict>& verdicts, std::vector<Status>& why) {
+void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict>& verdicts,
+                            std::vector<Status>& why) {
   ++epoch_;
   fresh_.clear();
   plan_.assign(points.size(), nullptr);
@@ -121,13 +132,15 @@ void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict
       verdicts[i] = Verdict::refuse;
       why[i] = Status(Code::invalid_argument,
                       "series " + std::string(p.twin) + "/" + std::string(p.name) + " holds " +
-                          std::string(value_type_name(s->type)) + " values, not " + std::string(value_type_name(p.type)),
+                          std::string(value_type_name(s->type)) + " values, not " +
+                          std::string(value_type_name(p.type)),
                       "ValidationFailed");
       continue;
     }
     if (p.type == ValueType::string && p.s.size() > kMaxStringBytes) {
       verdicts[i] = Verdict::refuse;
-      why[i] = Status(Code::invalid_argument, "a string value is longer than 64 KiB", "ValidationFailed");
+      why[i] = Status(Code::invalid_argument, "a string value is longer than 64 KiB",
+                      "ValidationFailed");
       continue;
     }
     plan_[i] = s;
@@ -239,10 +252,12 @@ void SeriesPartition::checkpoint(store::WriteBatch& batch) {
       batch.erase(cf_.heads, id_key(s->id));
       continue;
     }
-    batch.put(cf_.heads, id_key(s->id), std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+    batch.put(cf_.heads, id_key(s->id),
+              std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   }
   dirty_.clear();
-  if (wal_seq_ > wal_first_) batch.erase_range(cf_.wal, wal_key(index_, wal_first_), wal_key(index_, wal_seq_));
+  if (wal_seq_ > wal_first_)
+    batch.erase_range(cf_.wal, wal_key(index_, wal_first_), wal_key(index_, wal_seq_));
   wal_first_ = wal_seq_;
   wal_bytes_ = 0;
   ++checkpoints_;
@@ -256,8 +271,9 @@ std::size_t SeriesPartition::enforce_retention(std::int64_t now, store::WriteBat
     if (r <= 0) continue;
     std::int64_t cutoff = now - r;
     if (s.sealed_max != kNoTime && s.expired_scan < cutoff) {
-      for (auto it = store_.scan_range(cf_.chunks, chunk_key(s.id, kNoTime), chunk_key(s.id, cutoff)); it.valid();
-           it.next()) {
+      for (auto it =
+               store_.scan_range(cf_.chunks, chunk_key(s.id, kNoTime), chunk_key(s.id, cutoff));
+           it.valid(); it.next()) {
         auto v = it.value();
         auto header = read_header({reinterpret_cast<const std::uint8_t*>(v.data()), v.size()});
         if (header && header->max_ts < cutoff) {
@@ -278,8 +294,9 @@ std::size_t SeriesPartition::enforce_retention(std::int64_t now, store::WriteBat
   return dropped;
 }
 
-bool SeriesPartition::set_retention(std::string_view twin, std::string_view component, std::string_view name,
-                                    std::int64_t retention_ns, store::WriteBatch& batch) {
+bool SeriesPartition::set_retention(std::string_view twin, std::string_view component,
+                                    std::string_view name, std::int64_t retention_ns,
+                                    store::WriteBatch& batch) {
   Series* s = lookup(twin, component, name);
   if (!s) return false;
   s->retention_ns = retention_ns;
@@ -332,17 +349,21 @@ void SeriesPartition::append_recovered(Series& s, const PointIn& p, store::Write
   push(s, p, batch);
 }
 
-Result<std::vector<Bytes>> load_chunks(const store::Store& store, const SeriesPartition::Families& cf,
-                                       const SeriesSnapshot& snap, std::int64_t from, std::int64_t to) {
+Result<std::vector<Bytes>> load_chunks(const store::Store& store,
+                                       const SeriesPartition::Families& cf,
+                                       const SeriesSnapshot& snap, std::int64_t from,
+                                       std::int64_t to) {
   std::vector<Bytes> out;
   if (snap.sealed_max != kNoTime && from <= snap.sealed_max) {
     auto it = store.scan_range(cf.chunks, chunk_key(snap.id, kNoTime), chunk_key(snap.id, to));
     for (; it.valid(); it.next()) {
       auto v = it.value();
-      std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(v.data()), v.size());
+      std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(v.data()),
+                                          v.size());
       auto header = read_header(bytes);
-      if (!header) return Status(Code::internal, "history chunk of series " + std::to_string(snap.id) +
-                                                     " is corrupt: " + header.status().message());
+      if (!header)
+        return Status(Code::internal, "history chunk of series " + std::to_string(snap.id) +
+                                          " is corrupt: " + header.status().message());
       if (header->max_ts > snap.sealed_max || !header->overlaps(from, to)) continue;
       out.emplace_back(bytes.begin(), bytes.end());
     }

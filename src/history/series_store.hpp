@@ -49,7 +49,7 @@ struct PointIn {
   std::string_view twin, component, name, model;
   std::int64_t ts = 0;
   ValueType type = ValueType::float64;
-  double f = 0;       // float64
+  double f = 0;        // float64
   std::int64_t i = 0;  // int64; boolean as 0/1
   std::string_view s;  // string
 };
@@ -61,14 +61,14 @@ struct Series {
   std::uint64_t id = 0;
   std::string twin, component, name, model;
   ValueType type = ValueType::float64;
-  std::int64_t retention_ns = -1;  // per series; -1: the model's or the default
+  std::int64_t retention_ns = -1;     // per series; -1: the model's or the default
   std::int64_t sealed_max = kNoTime;  // last ts that is in a sealed chunk
   std::int64_t last_ts = kNoTime;     // last point of the series
   double last_f = 0;
   std::int64_t last_i = 0;
   std::string last_s;
   ChunkEncoder head;
-  bool dirty = false;  // head changed since the last checkpoint
+  bool dirty = false;                   // head changed since the last checkpoint
   std::int64_t expired_scan = kNoTime;  // retention already enforced up to here
   // The value of the point at sealed_max (kept in the descriptor, for latest reads after restart).
   double sealed_f = 0;
@@ -109,16 +109,19 @@ class SeriesPartition {
   };
   static Result<Families> families(const store::Store& store);
 
-  SeriesPartition(std::uint32_t index, store::Store& store, Families cf, const HistoryOptions& options);
+  SeriesPartition(std::uint32_t index, store::Store& store, Families cf,
+                  const HistoryOptions& options);
 
   // Decides for each point whether it can be appended: points of a series must come in time
   // order (within `points` and after what is stored); an equal timestamp with an equal value is
   // a redelivery (duplicate, skipped), anything else older is refused with `why[i]` saying why,
   // as is a value of another type than the series'. Changes nothing.
-  void check(std::span<const PointIn> points, std::vector<Verdict>& verdicts, std::vector<Status>& why);
-  // Right after check() with the same points: appends those it gave Verdict::append, writing the WAL record (and new series,
-  // sealed chunks, checkpoints) into `batch`.
-  void append(std::span<const PointIn> points, std::span<const Verdict> verdicts, store::WriteBatch& batch);
+  void check(std::span<const PointIn> points, std::vector<Verdict>& verdicts,
+             std::vector<Status>& why);
+  // Right after check() with the same points: appends those it gave Verdict::append, writing the
+  // WAL record (and new series, sealed chunks, checkpoints) into `batch`.
+  void append(std::span<const PointIn> points, std::span<const Verdict> verdicts,
+              store::WriteBatch& batch);
   // Writes every dirty head and trims this partition's WAL (also done by append when due).
   void checkpoint(store::WriteBatch& batch);
   // Drops sealed chunks wholly older than each series' retention at `now`; returns chunks dropped.
@@ -174,18 +177,22 @@ class SeriesPartition {
 };
 
 // The series key "twin\0component\0name".
-void series_key(std::string_view twin, std::string_view component, std::string_view name, std::string& out);
+void series_key(std::string_view twin, std::string_view component, std::string_view name,
+                std::string& out);
 
 // Reads the sealed chunks of a snapshot from the store and returns every chunk to scan (the head
 // last), in time order.
-Result<std::vector<Bytes>> load_chunks(const store::Store& store, const SeriesPartition::Families& cf,
-                                       const SeriesSnapshot& snap, std::int64_t from, std::int64_t to);
+Result<std::vector<Bytes>> load_chunks(const store::Store& store,
+                                       const SeriesPartition::Families& cf,
+                                       const SeriesSnapshot& snap, std::int64_t from,
+                                       std::int64_t to);
 
 // Rebuilds the partitions from the store after a restart or crash: series, sealed-chunk marks,
 // checkpointed heads and the WAL replayed on top; then writes a fresh checkpoint of everything
 // and empties the WAL (synchronously), so the next run starts from a clean log. `partition_of`
 // maps a twin id to its partition.
-Status recover_partitions(store::Store& store, std::span<const std::unique_ptr<SeriesPartition>> partitions,
+Status recover_partitions(store::Store& store,
+                          std::span<const std::unique_ptr<SeriesPartition>> partitions,
                           const std::function<std::size_t(std::string_view)>& partition_of);
 
 }  // namespace castor::history

@@ -8,11 +8,14 @@
 namespace castor::ingest {
 namespace {
 
-Rejection error(std::size_t index, std::string message) { return Rejection{index, "InvalidObservation", std::move(message)}; }
+Rejection error(std::size_t index, std::string message) {
+  return Rejection{index, "InvalidObservation", std::move(message)};
+}
 
 std::string trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return std::string(s);
 }
 
@@ -23,7 +26,9 @@ bool parse_int(std::string_view s, std::int64_t& out) {
 
 // One JSON observation object; an empty string when it is valid, else what is wrong.
 std::string read_observation(const json::value& v, Observation& out) {
-  if (!v.is_object()) return "an observation must be a JSON object with twin, name, value and optional component and ts";
+  if (!v.is_object())
+    return "an observation must be a JSON object with twin, name, value and optional component and "
+           "ts";
   const json::object& o = v.get_object();
   bool has_value = false;
   for (const auto& kv : o) {
@@ -32,24 +37,32 @@ std::string read_observation(const json::value& v, Observation& out) {
     if (key == "twin" || key == "name" || key == "component") {
       if (!f.is_string()) return "\"" + std::string(key) + "\" must be a string";
       std::string s(json::sv(f.get_string()));
-      if (key == "twin") out.twin = std::move(s);
-      else if (key == "name") out.name = std::move(s);
-      else out.component = std::move(s);
+      if (key == "twin")
+        out.twin = std::move(s);
+      else if (key == "name")
+        out.name = std::move(s);
+      else
+        out.component = std::move(s);
     } else if (key == "ts") {
       if (f.is_string()) {
         if (!parse_timestamp(json::sv(f.get_string()), out.ts_ns))
-          return "\"ts\" must be an RFC 3339 date-time (2026-11-24T10:00:00.5Z) or integer nanoseconds";
+          return "\"ts\" must be an RFC 3339 date-time (2026-11-24T10:00:00.5Z) or integer "
+                 "nanoseconds";
       } else {
         long long n = 0;
-        if (!json::as_int64(f, n) || n <= 0) return "\"ts\" must be an RFC 3339 date-time or a positive integer of nanoseconds since 1970";
+        if (!json::as_int64(f, n) || n <= 0)
+          return "\"ts\" must be an RFC 3339 date-time or a positive integer of nanoseconds since "
+                 "1970";
         out.ts_ns = n;
       }
     } else if (key == "value") {
-      if (f.is_null() || f.is_array()) return "\"value\" must be a number, a boolean, a string or an object";
+      if (f.is_null() || f.is_array())
+        return "\"value\" must be a number, a boolean, a string or an object";
       out.value = f;
       has_value = true;
     } else {
-      return "unknown member \"" + std::string(key) + "\" (expected twin, name, component, ts, value)";
+      return "unknown member \"" + std::string(key) +
+             "\" (expected twin, name, component, ts, value)";
     }
   }
   if (out.twin.empty()) return "\"twin\" (the twin id) is missing or empty";
@@ -70,7 +83,8 @@ void add_json(ParsedBatch& b, const json::value& v, std::size_t index) {
 
 bool parse_timestamp(std::string_view text, std::int64_t& ns) {
   if (text.empty()) return false;
-  if (text.find_first_not_of("0123456789") == std::string_view::npos) return parse_int(text, ns) && ns > 0;
+  if (text.find_first_not_of("0123456789") == std::string_view::npos)
+    return parse_int(text, ns) && ns > 0;
   twin::Nanos t = 0;
   if (!twin::parse_time(text, t)) return false;
   ns = t;
@@ -81,17 +95,20 @@ Result<BatchFormat> batch_format(std::string_view content_type) {
   std::string_view base = content_type.substr(0, content_type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
   std::string lower;
-  for (char c : base) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : base)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower == "application/json") return BatchFormat::json;
-  if (lower == "application/x-ndjson" || lower == "application/ndjson" || lower == "application/jsonl" ||
-      lower == "application/x-jsonlines")
+  if (lower == "application/x-ndjson" || lower == "application/ndjson" ||
+      lower == "application/jsonl" || lower == "application/x-jsonlines")
     return BatchFormat::ndjson;
-  if (lower == "text/plain" || lower == "application/x-influx-line-protocol") return BatchFormat::line_protocol;
-  return Status(Code::invalid_argument,
-                "Content-Type '" + std::string(content_type) +
-                    "' is not an ingest format: use application/json (an array), application/x-ndjson or "
-                    "text/plain (InfluxDB line protocol)",
-                "UnsupportedMediaType");
+  if (lower == "text/plain" || lower == "application/x-influx-line-protocol")
+    return BatchFormat::line_protocol;
+  return Status(
+      Code::invalid_argument,
+      "Content-Type '" + std::string(content_type) +
+          "' is not an ingest format: use application/json (an array), application/x-ndjson or "
+          "text/plain (InfluxDB line protocol)",
+      "UnsupportedMediaType");
 }
 
 ParsedBatch parse_json_batch(std::string_view body) {
@@ -124,7 +141,8 @@ ParsedBatch parse_ndjson_batch(std::string_view body) {
     json::value v;
     json::ParseError e;
     if (!json::parse(text, v, e)) {
-      b.errors.push_back(error(line, "line " + std::to_string(line) + " is not valid JSON: " + e.message));
+      b.errors.push_back(
+          error(line, "line " + std::to_string(line) + " is not valid JSON: " + e.message));
       continue;
     }
     add_json(b, v, line);

@@ -28,22 +28,25 @@ history::ValueType history_type(const model::Schema& schema, const json::value& 
   return v.is_number() ? ValueType::float64 : ValueType::string;
 }
 
-Result<std::unique_ptr<HistoryHook>> HistoryHook::open(twin::Engine& engine, history::HistoryOptions options) {
+Result<std::unique_ptr<HistoryHook>> HistoryHook::open(twin::Engine& engine,
+                                                       history::HistoryOptions options) {
   std::unique_ptr<HistoryHook> h(new HistoryHook(std::move(options)));
   auto families = history::SeriesPartition::families(engine.store());
   if (!families) return families.status();
   h->families_ = *families;
   for (std::size_t i = 0; i < engine.shard_count(); ++i)
-    h->partitions_.push_back(std::make_unique<history::SeriesPartition>(static_cast<std::uint32_t>(i), engine.store(),
-                                                                        h->families_, h->options_));
+    h->partitions_.push_back(std::make_unique<history::SeriesPartition>(
+        static_cast<std::uint32_t>(i), engine.store(), h->families_, h->options_));
   h->scratch_.resize(engine.shard_count());
-  Status s = history::recover_partitions(engine.store(), h->partitions_,
-                                         [&engine](std::string_view twin) { return engine.shard_of(twin); });
+  Status s = history::recover_partitions(
+      engine.store(), h->partitions_,
+      [&engine](std::string_view twin) { return engine.shard_of(twin); });
   if (!s.is_ok()) return s;
   return h;
 }
 
-void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation> obs, std::vector<Status>& refusals) {
+void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation> obs,
+                        std::vector<Status>& refusals) {
   Scratch& sc = scratch_[s.index()];
   sc.points.resize(obs.size());
   sc.texts.clear();

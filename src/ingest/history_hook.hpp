@@ -23,9 +23,11 @@ history::ValueType history_type(const model::Schema& schema, const json::value& 
 class HistoryHook final : public twin::ObservationHook {
  public:
   // Recovers the partitions from the engine's store (see history::recover_partitions).
-  static Result<std::unique_ptr<HistoryHook>> open(twin::Engine& engine, history::HistoryOptions options);
+  static Result<std::unique_ptr<HistoryHook>> open(twin::Engine& engine,
+                                                   history::HistoryOptions options);
 
-  void check(twin::Shard& s, std::span<const twin::CheckedObservation> obs, std::vector<Status>& refusals) override;
+  void check(twin::Shard& s, std::span<const twin::CheckedObservation> obs,
+             std::vector<Status>& refusals) override;
   void apply(twin::Shard& s, std::span<const twin::CheckedObservation> obs) override;
 
   // Only on shard `i`'s thread (or when no shard runs).

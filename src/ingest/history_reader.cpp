@@ -22,9 +22,11 @@ Result<std::vector<AggregateSpec>> parse_aggregates(std::string_view list) {
     AggregateSpec a;
     a.name = std::string(item);
     static const std::pair<const char*, AggregateKind> kNames[] = {
-        {"count", AggregateKind::count}, {"sum", AggregateKind::sum},   {"avg", AggregateKind::avg},
-        {"mean", AggregateKind::avg},    {"min", AggregateKind::min},   {"max", AggregateKind::max},
-        {"first", AggregateKind::first}, {"last", AggregateKind::last}, {"stddev", AggregateKind::stddev}};
+        {"count", AggregateKind::count},  {"sum", AggregateKind::sum},
+        {"avg", AggregateKind::avg},      {"mean", AggregateKind::avg},
+        {"min", AggregateKind::min},      {"max", AggregateKind::max},
+        {"first", AggregateKind::first},  {"last", AggregateKind::last},
+        {"stddev", AggregateKind::stddev}};
     bool known = false;
     for (const auto& [n, k] : kNames)
       if (item == n) {
@@ -43,11 +45,14 @@ Result<std::vector<AggregateSpec>> parse_aggregates(std::string_view list) {
     if (!known)
       return Status(Code::invalid_argument,
                     "agg '" + std::string(item) +
-                        "' is unknown: use count, sum, avg, min, max, first, last, stddev or a percentile such as p50, p99, p99.9",
+                        "' is unknown: use count, sum, avg, min, max, first, last, stddev or a "
+                        "percentile such as p50, p99, p99.9",
                     "InvalidArgument");
     out.push_back(std::move(a));
   }
-  if (out.empty()) return Status(Code::invalid_argument, "agg is empty: name at least one aggregate", "InvalidArgument");
+  if (out.empty())
+    return Status(Code::invalid_argument, "agg is empty: name at least one aggregate",
+                  "InvalidArgument");
   return out;
 }
 
@@ -92,7 +97,8 @@ void HistoryReader::snapshot(const HistoryQuery& q, std::function<void(Result<Sn
     bool posted = engine.run_on_owner(q.twin, [&hook, q, done](twin::Shard& s) {
       if (!s.find(q.twin)) return done(twin::errors::twin_not_found(q.twin));
       Snapshots out;
-      if (const history::Series* series = hook.partition(s.index()).find(q.twin, q.component, q.name)) {
+      if (const history::Series* series =
+              hook.partition(s.index()).find(q.twin, q.component, q.name)) {
         out.push_back(hook.partition(s.index()).snapshot(*series, s.now()));
       } else {
         SeriesSnapshot empty;
@@ -123,14 +129,16 @@ void HistoryReader::snapshot(const HistoryQuery& q, std::function<void(Result<Sn
       auto& part = hook.partition(s.index());
       s.for_each_twin([&](const twin::Twin& t) {
         if (!t.model->is_a(q.model)) return;
-        if (const history::Series* series = part.find(t.id, q.component, q.name)) mine.push_back(part.snapshot(*series, s.now()));
+        if (const history::Series* series = part.find(t.id, q.component, q.name))
+          mine.push_back(part.snapshot(*series, s.now()));
       });
       {
         std::lock_guard lock(g->mu);
         for (auto& m : mine) g->all.push_back(std::move(m));
       }
       if (--g->left == 0) {
-        std::sort(g->all.begin(), g->all.end(), [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.twin < b.twin; });
+        std::sort(g->all.begin(), g->all.end(),
+                  [](const SeriesSnapshot& a, const SeriesSnapshot& b) { return a.twin < b.twin; });
         g->done(std::move(g->all));
       }
     };
@@ -158,7 +166,8 @@ double bucket_value(const history::Bucket& b, const history::AggregateResult& r,
 
 }  // namespace
 
-Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const SeriesSnapshot& snap) const {
+Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
+                                             const SeriesSnapshot& snap) const {
   SeriesResult out;
   out.twin = snap.twin;
   out.component = snap.component;
@@ -168,8 +177,10 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
   std::int64_t from = std::max(q.from, snap.retained_from);
   bool aggregate = !q.aggregates.empty();
   if (aggregate && snap.type == history::ValueType::string)
-    return Status(Code::invalid_argument,
-                  "series " + snap.twin + "/" + snap.name + " holds strings: read its raw points (no agg)", "InvalidArgument");
+    return Status(
+        Code::invalid_argument,
+        "series " + snap.twin + "/" + snap.name + " holds strings: read its raw points (no agg)",
+        "InvalidArgument");
   std::optional<history::BucketAggregator> agg;
   if (aggregate) {
     history::AggregateQuery aq;
@@ -183,7 +194,8 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
     agg.emplace(std::move(*created));
   }
   if (snap.id != 0 && from < q.to) {
-    auto chunks = history::load_chunks(pipeline_.engine().store(), pipeline_.history().families(), snap, from, q.to);
+    auto chunks = history::load_chunks(pipeline_.engine().store(), pipeline_.history().families(),
+                                       snap, from, q.to);
     if (!chunks) return chunks.status();
     std::vector<history::RangeScan::ChunkBytes> spans(chunks->begin(), chunks->end());
     auto scan = history::RangeScan::open(snap.type, spans, from, q.to);
@@ -228,13 +240,15 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
     for (std::size_t b = 0; b < r.buckets.size(); ++b) {
       out.ts.push_back(r.buckets[b].start);
       std::size_t qi = 0;
-      for (const auto& a : q.aggregates) out.numbers.push_back(bucket_value(r.buckets[b], r, b, a, qi));
+      for (const auto& a : q.aggregates)
+        out.numbers.push_back(bucket_value(r.buckets[b], r, b, a, qi));
     }
   }
   return out;
 }
 
-void HistoryReader::read(HistoryQuery q, std::function<void(Result<std::vector<SeriesResult>>)> done) {
+void HistoryReader::read(HistoryQuery q,
+                         std::function<void(Result<std::vector<SeriesResult>>)> done) {
   auto shared = std::make_shared<HistoryQuery>(std::move(q));
   snapshot(*shared, [this, shared, done](Result<Snapshots> snaps) {
     if (!snaps) return post([done, st = snaps.status()] { done(st); });
@@ -250,7 +264,8 @@ void HistoryReader::read(HistoryQuery q, std::function<void(Result<std::vector<S
   });
 }
 
-void HistoryReader::latest(HistoryQuery q, std::function<void(Result<std::vector<SeriesResult>>)> done) {
+void HistoryReader::latest(HistoryQuery q,
+                           std::function<void(Result<std::vector<SeriesResult>>)> done) {
   auto shared = std::make_shared<HistoryQuery>(std::move(q));
   snapshot(*shared, [this, done](Result<Snapshots> snaps) {
     post([done, snaps = std::move(snaps)]() mutable {
@@ -265,10 +280,14 @@ void HistoryReader::latest(HistoryQuery q, std::function<void(Result<std::vector
         r.has_latest = snap.last_ts != history::kNoTime;
         if (r.has_latest) {
           r.ts.push_back(snap.last_ts);
-          if (snap.type == history::ValueType::int64) r.ints.push_back(snap.last_i);
-          else if (snap.type == history::ValueType::string) r.texts.push_back(snap.last_s);
-          else if (snap.type == history::ValueType::boolean) r.numbers.push_back(static_cast<double>(snap.last_i));
-          else r.numbers.push_back(snap.last_f);
+          if (snap.type == history::ValueType::int64)
+            r.ints.push_back(snap.last_i);
+          else if (snap.type == history::ValueType::string)
+            r.texts.push_back(snap.last_s);
+          else if (snap.type == history::ValueType::boolean)
+            r.numbers.push_back(static_cast<double>(snap.last_i));
+          else
+            r.numbers.push_back(snap.last_f);
         }
         out.push_back(std::move(r));
       }

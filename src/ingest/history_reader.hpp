@@ -18,7 +18,17 @@
 
 namespace castor::ingest {
 
-enum class AggregateKind : unsigned char { count, sum, avg, min, max, first, last, stddev, quantile };
+enum class AggregateKind : unsigned char {
+  count,
+  sum,
+  avg,
+  min,
+  max,
+  first,
+  last,
+  stddev,
+  quantile
+};
 
 struct AggregateSpec {
   AggregateKind kind = AggregateKind::avg;
@@ -34,11 +44,11 @@ struct HistoryQuery {
   std::string model;  // every twin whose model is (or extends) this one
   std::string component;
   std::string name;
-  std::int64_t from = 0;                                         // inclusive, ns
-  std::int64_t to = std::numeric_limits<std::int64_t>::max();   // exclusive, ns
-  std::int64_t step = 0;                                         // 0: one bucket
-  std::vector<AggregateSpec> aggregates;                         // empty: raw points
-  std::size_t limit = 1'000'000;                                 // raw points per series
+  std::int64_t from = 0;                                       // inclusive, ns
+  std::int64_t to = std::numeric_limits<std::int64_t>::max();  // exclusive, ns
+  std::int64_t step = 0;                                       // 0: one bucket
+  std::vector<AggregateSpec> aggregates;                       // empty: raw points
+  std::size_t limit = 1'000'000;                               // raw points per series
 };
 
 struct SeriesResult {

@@ -23,7 +23,8 @@ class LineReader {
     std::string out;
     while (pos_ < s_.size()) {
       char c = s_[pos_];
-      if (c == '\\' && pos_ + 1 < s_.size() && escapable.find(s_[pos_ + 1]) != std::string_view::npos) {
+      if (c == '\\' && pos_ + 1 < s_.size() &&
+          escapable.find(s_[pos_ + 1]) != std::string_view::npos) {
         out.push_back(s_[pos_ + 1]);
         pos_ += 2;
         continue;
@@ -130,7 +131,8 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   std::string raw;
   while (true) {
     std::string name = r.token("=, ", ", =");
-    if (name.empty() || !r.at('=')) return "expected <name>=<value> at column " + std::to_string(r.pos() + 1);
+    if (name.empty() || !r.at('='))
+      return "expected <name>=<value> at column " + std::to_string(r.pos() + 1);
     r.skip();
     if (!r.value(raw)) return "field '" + name + "' has no value or an unterminated string";
     Observation o;
@@ -151,7 +153,8 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
     while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
     auto res = std::from_chars(rest.data(), rest.data() + rest.size(), ts);
     if (res.ec != std::errc() || res.ptr != rest.data() + rest.size() || ts <= 0)
-      return "the timestamp must be a positive integer of nanoseconds since 1970, not '" + std::string(rest) + "'";
+      return "the timestamp must be a positive integer of nanoseconds since 1970, not '" +
+             std::string(rest) + "'";
   }
   for (std::size_t i = first; i < out.size(); ++i) out[i].ts_ns = ts;
   return {};
@@ -174,7 +177,8 @@ ParsedBatch parse_line_protocol(std::string_view body) {
     std::string why = parse_line(text, b.observations);
     if (!why.empty()) {
       b.observations.resize(before);  // a bad line contributes nothing
-      b.errors.push_back(Rejection{line, "InvalidObservation", "line " + std::to_string(line) + ": " + why});
+      b.errors.push_back(
+          Rejection{line, "InvalidObservation", "line " + std::to_string(line) + ": " + why});
       continue;
     }
     b.origin.resize(b.observations.size(), line);

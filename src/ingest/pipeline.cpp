@@ -4,7 +4,8 @@
 
 namespace castor::ingest {
 
-Result<std::unique_ptr<IngestPipeline>> IngestPipeline::open(twin::Engine& engine, PipelineOptions options) {
+Result<std::unique_ptr<IngestPipeline>> IngestPipeline::open(twin::Engine& engine,
+                                                             PipelineOptions options) {
   std::unique_ptr<IngestPipeline> p(new IngestPipeline(engine, std::move(options)));
   auto hook = HistoryHook::open(engine, p->options_.history);
   if (!hook) return hook.status();
@@ -14,7 +15,9 @@ Result<std::unique_ptr<IngestPipeline>> IngestPipeline::open(twin::Engine& engin
   return p;
 }
 
-IngestPipeline::~IngestPipeline() { close(); }
+IngestPipeline::~IngestPipeline() {
+  close();
+}
 
 void IngestPipeline::close() {
   {
@@ -31,8 +34,9 @@ std::vector<twin::Observation> to_twin(std::vector<Observation>& batch) {
   std::vector<twin::Observation> obs;
   obs.reserve(batch.size());
   for (auto& o : batch)
-    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name), o.ts_ns,
-                                    std::move(o.value), std::move(o.message_id), o.telemetry_only});
+    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name),
+                                    o.ts_ns, std::move(o.value), std::move(o.message_id),
+                                    o.telemetry_only});
   return obs;
 }
 
@@ -41,18 +45,22 @@ IngestResult from_twin(twin::IngestOutcome out) {
   r.status = std::move(out.status);
   r.accepted = out.accepted;
   r.rejections.reserve(out.rejections.size());
-  for (auto& x : out.rejections) r.rejections.push_back(Rejection{x.index, std::move(x.code), std::move(x.message)});
+  for (auto& x : out.rejections)
+    r.rejections.push_back(Rejection{x.index, std::move(x.code), std::move(x.message)});
   return r;
 }
 
 }  // namespace
 
-void IngestPipeline::validate(std::vector<Observation> batch, std::function<void(IngestResult)> done) {
-  writer_->ingest(to_twin(batch), twin::IngestMode::validate_only,
-                  [done = std::move(done)](twin::IngestOutcome out) { done(from_twin(std::move(out))); });
+void IngestPipeline::validate(std::vector<Observation> batch,
+                              std::function<void(IngestResult)> done) {
+  writer_->ingest(
+      to_twin(batch), twin::IngestMode::validate_only,
+      [done = std::move(done)](twin::IngestOutcome out) { done(from_twin(std::move(out))); });
 }
 
-void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::function<void(IngestResult)> done) {
+void IngestPipeline::submit(std::vector<Observation> batch, Partial mode,
+                            std::function<void(IngestResult)> done) {
   batches_.fetch_add(1, std::memory_order_relaxed);
   std::size_t n = batch.size();
   if (n == 0) {
@@ -63,13 +71,15 @@ void IngestPipeline::submit(std::vector<Observation> batch, Partial mode, std::f
   }
   in_flight_.fetch_add(n, std::memory_order_relaxed);
   auto obs = to_twin(batch);
-  auto mode_ = mode == Partial::keep_valid ? twin::IngestMode::keep_valid : twin::IngestMode::reject_whole;
-  writer_->ingest(std::move(obs), mode_, [this, n, done = std::move(done)](twin::IngestOutcome out) {
-    in_flight_.fetch_sub(n, std::memory_order_relaxed);
-    IngestResult r = from_twin(std::move(out));
-    if (!r.status.is_ok()) refused_.fetch_add(1, std::memory_order_relaxed);
-    done(std::move(r));
-  });
+  auto mode_ =
+      mode == Partial::keep_valid ? twin::IngestMode::keep_valid : twin::IngestMode::reject_whole;
+  writer_->ingest(std::move(obs), mode_,
+                  [this, n, done = std::move(done)](twin::IngestOutcome out) {
+                    in_flight_.fetch_sub(n, std::memory_order_relaxed);
+                    IngestResult r = from_twin(std::move(out));
+                    if (!r.status.is_ok()) refused_.fetch_add(1, std::memory_order_relaxed);
+                    done(std::move(r));
+                  });
 }
 
 void IngestPipeline::set_retention(std::string twin, std::string component, std::string name,
@@ -77,8 +87,9 @@ void IngestPipeline::set_retention(std::string twin, std::string component, std:
   auto task = [this, twin, component, name, retention_ns, done](twin::Shard& s) {
     if (!hook_->partition(s.index()).set_retention(twin, component, name, retention_ns, s.batch()))
       return done(Status(Code::not_found,
-                         "twin '" + twin + "' has no history series '" + (component.empty() ? "" : component + "/") +
-                             name + "'; it is created by the first observation",
+                         "twin '" + twin + "' has no history series '" +
+                             (component.empty() ? "" : component + "/") + name +
+                             "'; it is created by the first observation",
                          "SeriesNotFound"));
     s.after_commit(done);
   };
@@ -103,7 +114,8 @@ void IngestPipeline::upkeep() {
       // A full queue skips this round: upkeep is retried, never waited for.
       (void)engine_.run_on_shard(i, [this, checkpoint, retention](twin::Shard& s) {
         auto& part = hook_->partition(s.index());
-        if (retention) expired_.fetch_add(part.enforce_retention(s.now(), s.batch()), std::memory_order_relaxed);
+        if (retention)
+          expired_.fetch_add(part.enforce_retention(s.now(), s.batch()), std::memory_order_relaxed);
         if (checkpoint || retention) part.checkpoint(s.batch());
       });
     }

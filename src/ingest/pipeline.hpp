@@ -32,12 +32,14 @@ class IngestPipeline final : public ObservationSink {
  public:
   // Recovers history from the engine's store; the engine must have been opened with
   // history::history_column_families() among its extra column families.
-  static Result<std::unique_ptr<IngestPipeline>> open(twin::Engine& engine, PipelineOptions options);
+  static Result<std::unique_ptr<IngestPipeline>> open(twin::Engine& engine,
+                                                      PipelineOptions options);
   ~IngestPipeline() override;
   // Stops upkeep; call before the engine closes.
   void close();
 
-  void submit(std::vector<Observation> batch, Partial mode, std::function<void(IngestResult)> done) override;
+  void submit(std::vector<Observation> batch, Partial mode,
+              std::function<void(IngestResult)> done) override;
   // Checks a batch against the models and history on every shard and writes nothing; `done` gets
   // every rejection (ok when there is none). For listing all errors of a batch refused anyway.
   void validate(std::vector<Observation> batch, std::function<void(IngestResult)> done);
@@ -47,8 +49,8 @@ class IngestPipeline final : public ObservationSink {
   // Gives one series its own retention (ns; 0 keeps forever, -1 returns to its model's or the
   // default); durable before `done` runs (on a committer or shard thread). not_found
   // (SeriesNotFound) when the series has no points yet.
-  void set_retention(std::string twin, std::string component, std::string name, std::int64_t retention_ns,
-                     std::function<void(Status)> done);
+  void set_retention(std::string twin, std::string component, std::string name,
+                     std::int64_t retention_ns, std::function<void(Status)> done);
 
   twin::Engine& engine() { return engine_; }
   HistoryHook& history() { return *hook_; }
@@ -57,11 +59,16 @@ class IngestPipeline final : public ObservationSink {
   std::uint64_t accepted_total() const noexcept { return writer_->accepted_total(); }
   std::uint64_t rejected_total() const noexcept { return writer_->rejected_total(); }
   std::uint64_t batches_total() const noexcept { return batches_.load(std::memory_order_relaxed); }
-  std::uint64_t refused_batches_total() const noexcept { return refused_.load(std::memory_order_relaxed); }
-  std::uint64_t chunks_expired_total() const noexcept { return expired_.load(std::memory_order_relaxed); }
+  std::uint64_t refused_batches_total() const noexcept {
+    return refused_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t chunks_expired_total() const noexcept {
+    return expired_.load(std::memory_order_relaxed);
+  }
 
  private:
-  IngestPipeline(twin::Engine& engine, PipelineOptions options) : engine_(engine), options_(std::move(options)) {}
+  IngestPipeline(twin::Engine& engine, PipelineOptions options)
+      : engine_(engine), options_(std::move(options)) {}
   void upkeep();
 
   twin::Engine& engine_;

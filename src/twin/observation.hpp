@@ -57,7 +57,8 @@ class ObservationHook {
   virtual ~ObservationHook() = default;
   // On the shard thread, before anything of the step is applied; changes nothing. Sets
   // `refusals[i]` (sized like `obs`, all ok on entry) for each observation it cannot take.
-  virtual void check(Shard& s, std::span<const CheckedObservation> obs, std::vector<Status>& refusals) = 0;
+  virtual void check(Shard& s, std::span<const CheckedObservation> obs,
+                     std::vector<Status>& refusals) = 0;
   // Right after check() in the same step and with the same span, once the twins are updated:
   // writes the observations check() did not refuse into s.batch().
   virtual void apply(Shard& s, std::span<const CheckedObservation> obs) = 0;

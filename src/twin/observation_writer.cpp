@@ -29,7 +29,8 @@ namespace {
 
 Status check_observation(Shard& s, const Observation& o, CheckedObservation& out) {
   if (o.twin.empty()) return errors::invalid("an observation needs a twin id");
-  if (o.name.empty()) return errors::invalid("an observation needs a name (a telemetry or property of the model)");
+  if (o.name.empty())
+    return errors::invalid("an observation needs a name (a telemetry or property of the model)");
   const Twin* t = s.find(o.twin);
   if (!t) return errors::twin_not_found(o.twin);
   const model::CompiledInterface* iface = t->model.get();
@@ -40,12 +41,14 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   }
   const model::ContentDef* c = iface->find(o.name);
   if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
-    return errors::validation_failed("model " + iface->id + " has no telemetry or property named '" + o.name + "'");
+    return errors::validation_failed("model " + iface->id +
+                                     " has no telemetry or property named '" + o.name + "'");
   if (o.telemetry_only && c->kind != model::ContentKind::telemetry)
     return errors::validation_failed("'" + o.name + "' is not a Telemetry of model " + iface->id +
                                      "; telemetry messages may only carry the model's Telemetry");
   if (!model::validate_value(*c->schema, o.value).is_ok())  // again with the path, for the message
-    return errors::validation_failed(model::validate_value(*c->schema, o.value, "/" + o.name).message());
+    return errors::validation_failed(
+        model::validate_value(*c->schema, o.value, "/" + o.name).message());
   out.obs = &o;
   out.twin = t;
   out.content = c;
@@ -80,18 +83,23 @@ struct PropertyPatch {
 
 void add_property(PropertyPatch& p, const CheckedObservation& c) {
   const Observation& o = *c.obs;
-  Nanos current = p.twin->source_time(component_index(*p.twin, o.component), static_cast<std::uint16_t>(c.content->slot));
+  Nanos current = p.twin->source_time(component_index(*p.twin, o.component),
+                                      static_cast<std::uint16_t>(c.content->slot));
   if (current > o.ts) return;
   p.ops.push_back(json::object{{"op", "add"}, {"path", "/" + o.name}, {"value", o.value}});
-  p.ops.push_back(json::object{{"op", "add"}, {"path", "/$metadata/" + o.name + "/sourceTime"},
+  p.ops.push_back(json::object{{"op", "add"},
+                               {"path", "/$metadata/" + o.name + "/sourceTime"},
                                {"value", format_time(o.ts)}});
 }
 
 }  // namespace
 
-void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode, std::function<void(IngestOutcome)> done) {
+void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
+                               std::function<void(IngestOutcome)> done) {
   auto call = std::make_shared<Call>();
-  Nanos now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Nanos now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
   call->by_shard.resize(engine_.shard_count());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].ts == 0) batch[i].ts = now;
@@ -100,9 +108,11 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode, 
   call->batch = std::move(batch);
   call->mode = mode;
   call->done = std::move(done);
-  std::size_t touched = std::count_if(call->by_shard.begin(), call->by_shard.end(), [](const auto& v) { return !v.empty(); });
+  std::size_t touched = std::count_if(call->by_shard.begin(), call->by_shard.end(),
+                                      [](const auto& v) { return !v.empty(); });
   if (touched == 0) return finalize(*call);
-  call->two_phase = (mode == IngestMode::reject_whole && touched > 1) || mode == IngestMode::validate_only;
+  call->two_phase =
+      (mode == IngestMode::reject_whole && touched > 1) || mode == IngestMode::validate_only;
   run_phase(call, !call->two_phase);
 }
 
@@ -113,13 +123,16 @@ void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply)
   call->pending = touched;
   for (std::size_t i = 0; i < call->by_shard.size(); ++i) {
     if (call->by_shard[i].empty()) continue;
-    bool posted = engine_.run_on_shard(i, [this, call, i, apply](Shard& s) { step(s, call, i, apply); });
+    bool posted =
+        engine_.run_on_shard(i, [this, call, i, apply](Shard& s) { step(s, call, i, apply); });
     if (posted) continue;
     {
       std::lock_guard lock(call->mu);
       if (call->storage.is_ok())
-        call->storage = Status(Code::unavailable, "Castor is overloaded (shard " + std::to_string(i) +
-                                                      " queue is full); retry shortly", "ServiceUnavailable");
+        call->storage = Status(
+            Code::unavailable,
+            "Castor is overloaded (shard " + std::to_string(i) + " queue is full); retry shortly",
+            "ServiceUnavailable");
     }
     finish_part(call);
   }
@@ -144,14 +157,17 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     const CheckedObservation& c = checked[k];
     const Observation& o = *c.obs;
     if (c.content->kind == model::ContentKind::property) {
-      auto it = std::find_if(patches.begin(), patches.end(),
-                             [&](const PropertyPatch& p) { return p.twin == c.twin && p.component == o.component; });
-      if (it == patches.end()) it = patches.insert(patches.end(), PropertyPatch{s.find(o.twin), o.component, {}});
+      auto it = std::find_if(patches.begin(), patches.end(), [&](const PropertyPatch& p) {
+        return p.twin == c.twin && p.component == o.component;
+      });
+      if (it == patches.end())
+        it = patches.insert(patches.end(), PropertyPatch{s.find(o.twin), o.component, {}});
       add_property(*it, c);
       continue;
     }
     // One event per (twin, component): found through a map, batches interleave many twins.
-    auto [slot, fresh] = telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
+    auto [slot, fresh] =
+        telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
     if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, {}, 0, o.message_id});
     Telemetry& t = telemetry[slot->second];
     t.data[o.name] = o.value;
@@ -162,7 +178,8 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     if (p.ops.empty()) continue;
     json::value patch(std::move(p.ops));
     PatchOutcome outcome;
-    if (!twin::patch_twin(*p.twin, p.component, patch, now, outcome).is_ok() || !outcome.changed) continue;
+    if (!twin::patch_twin(*p.twin, p.component, patch, now, outcome).is_ok() || !outcome.changed)
+      continue;
     p.twin->etag = s.new_etag();
     s.twin_changed(*p.twin);
     std::string bytes;
@@ -174,7 +191,8 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     e->twin_id = p.twin->id;
     e->model_id = p.twin->model->id;
     e->component = p.component;
-    e->data = json::serialize(json::object{{"modelId", p.twin->model->id}, {"patch", std::move(patch)}});
+    e->data =
+        json::serialize(json::object{{"modelId", p.twin->model->id}, {"patch", std::move(patch)}});
     s.publish_after_commit(std::move(e));
   }
   for (auto& t : telemetry) {
@@ -191,7 +209,8 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
   }
 }
 
-void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::size_t shard, bool apply) {
+void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::size_t shard,
+                             bool apply) {
   const auto& indices = call->by_shard[shard];
   std::vector<CheckedObservation> checked;
   checked.reserve(indices.size());
@@ -207,15 +226,19 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
   std::vector<Status> refusals(checked.size());
   if (hook_ && !checked.empty()) hook_->check(s, checked, refusals);
   for (std::size_t k = 0; k < checked.size(); ++k)
-    if (!refusals[k].is_ok()) rejected.push_back({checked[k].index, refusals[k].reason(), refusals[k].message()});
+    if (!refusals[k].is_ok())
+      rejected.push_back({checked[k].index, refusals[k].reason(), refusals[k].message()});
   // Refused whole: a single-shard batch here; a multi-shard one was checked everywhere first.
   bool refuse_all = call->mode == IngestMode::reject_whole && !call->two_phase && !rejected.empty();
   std::size_t accepted = 0;
   if (apply && !refuse_all && s.failed()) {
     std::lock_guard lock(call->mu);
-    if (call->storage.is_ok()) call->storage = Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable");
+    if (call->storage.is_ok())
+      call->storage =
+          Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable");
   } else if (apply && !refuse_all) {
-    accepted = checked.size() - std::count_if(refusals.begin(), refusals.end(), [](const Status& st) { return !st.is_ok(); });
+    accepted = checked.size() - std::count_if(refusals.begin(), refusals.end(),
+                                              [](const Status& st) { return !st.is_ok(); });
     apply_twins(s, checked, refusals);
     if (hook_ && accepted > 0) hook_->apply(s, checked);
   }
@@ -251,17 +274,22 @@ void ObservationWriter::finish_part(const std::shared_ptr<Call>& call) {
 void ObservationWriter::finalize(Call& call) {
   IngestOutcome out = std::move(call.outcome);
   std::sort(out.rejections.begin(), out.rejections.end(),
-            [](const ObservationRejection& a, const ObservationRejection& b) { return a.index < b.index; });
+            [](const ObservationRejection& a, const ObservationRejection& b) {
+              return a.index < b.index;
+            });
   std::size_t total = call.batch.size();
   if (!call.storage.is_ok()) {
     out.status = call.storage;
-  } else if (!out.rejections.empty() && (out.accepted == 0 || (call.mode == IngestMode::reject_whole && !call.applying))) {
-    out.status = Status(Code::invalid_argument,
-                        std::to_string(out.rejections.size()) + " of " + std::to_string(total) +
-                            " observations are invalid" +
-                            (call.mode == IngestMode::reject_whole ? "; nothing was written (fix them, or send ?partial=true to keep the valid ones)"
-                                                                   : "; nothing was written"),
-                        "InvalidObservations");
+  } else if (!out.rejections.empty() &&
+             (out.accepted == 0 || (call.mode == IngestMode::reject_whole && !call.applying))) {
+    out.status = Status(
+        Code::invalid_argument,
+        std::to_string(out.rejections.size()) + " of " + std::to_string(total) +
+            " observations are invalid" +
+            (call.mode == IngestMode::reject_whole
+                 ? "; nothing was written (fix them, or send ?partial=true to keep the valid ones)"
+                 : "; nothing was written"),
+        "InvalidObservations");
     out.accepted = 0;
   } else {
     out.status = Status::ok();

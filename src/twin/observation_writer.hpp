@@ -22,16 +22,22 @@ class ObservationWriter {
 
   // Observations with ts 0 get the time of this call. `done` runs exactly once, on a shard or
   // committer thread, after the accepted observations are durable (or with the error).
-  void ingest(std::vector<Observation> batch, IngestMode mode, std::function<void(IngestOutcome)> done);
+  void ingest(std::vector<Observation> batch, IngestMode mode,
+              std::function<void(IngestOutcome)> done);
 
-  std::uint64_t accepted_total() const noexcept { return accepted_.load(std::memory_order_relaxed); }
-  std::uint64_t rejected_total() const noexcept { return rejected_.load(std::memory_order_relaxed); }
+  std::uint64_t accepted_total() const noexcept {
+    return accepted_.load(std::memory_order_relaxed);
+  }
+  std::uint64_t rejected_total() const noexcept {
+    return rejected_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Call;
   void run_phase(const std::shared_ptr<Call>& call, bool apply);
   void step(Shard& s, const std::shared_ptr<Call>& call, std::size_t shard, bool apply);
-  void apply_twins(Shard& s, std::span<const CheckedObservation> checked, const std::vector<Status>& refusals);
+  void apply_twins(Shard& s, std::span<const CheckedObservation> checked,
+                   const std::vector<Status>& refusals);
   void finish_part(const std::shared_ptr<Call>& call);
   void finalize(Call& call);
 

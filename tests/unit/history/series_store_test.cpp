@@ -29,8 +29,10 @@ class SeriesStoreTest : public ::testing::Test {
     cf_ = *cf;
     parts_.clear();
     for (std::size_t i = 0; i < partitions; ++i)
-      parts_.push_back(std::make_unique<SeriesPartition>(static_cast<std::uint32_t>(i), *store_, cf_, options_));
-    Status r = recover_partitions(*store_, parts_, [this](std::string_view twin) { return part_of(twin); });
+      parts_.push_back(
+          std::make_unique<SeriesPartition>(static_cast<std::uint32_t>(i), *store_, cf_, options_));
+    Status r = recover_partitions(*store_, parts_,
+                                  [this](std::string_view twin) { return part_of(twin); });
     ASSERT_TRUE(r.is_ok()) << r.message();
   }
   // Drops everything in memory without a checkpoint, as a crash would (commits were synced).
@@ -40,10 +42,13 @@ class SeriesStoreTest : public ::testing::Test {
     store_.reset();
     open(partitions);
   }
-  std::size_t part_of(std::string_view twin) const { return std::hash<std::string_view>{}(twin) % parts_.size(); }
+  std::size_t part_of(std::string_view twin) const {
+    return std::hash<std::string_view>{}(twin) % parts_.size();
+  }
 
   // Appends through check() + append() and commits, like one shard step; returns the verdicts.
-  std::vector<Verdict> write(std::string_view twin, std::string_view name, const std::vector<Point>& pts,
+  std::vector<Verdict> write(std::string_view twin, std::string_view name,
+                             const std::vector<Point>& pts,
                              std::vector<Status>* why_out = nullptr) {
     std::vector<PointIn> in;
     for (const auto& p : pts) {
@@ -61,12 +66,15 @@ class SeriesStoreTest : public ::testing::Test {
     part.check(in, verdicts, why);
     store::WriteBatch batch;
     part.append(in, verdicts, batch);
-    if (!batch.empty()) EXPECT_TRUE(store_->commit_sync(std::move(batch)).is_ok());
+    if (!batch.empty()) {
+      EXPECT_TRUE(store_->commit_sync(std::move(batch)).is_ok());
+    }
     if (why_out) *why_out = why;
     return verdicts;
   }
   std::vector<Point> read(std::string_view twin, std::string_view name, std::int64_t from = 0,
-                          std::int64_t to = std::numeric_limits<std::int64_t>::max(), std::int64_t now = 0) {
+                          std::int64_t to = std::numeric_limits<std::int64_t>::max(),
+                          std::int64_t now = 0) {
     std::vector<Point> out;
     auto& part = *parts_[part_of(twin)];
     const Series* s = part.find(twin, "", name);
@@ -82,13 +90,16 @@ class SeriesStoreTest : public ::testing::Test {
       auto more = scan->next();
       EXPECT_TRUE(more.is_ok());
       if (!more.is_ok() || !*more) break;
-      for (std::size_t i = 0; i < scan->timestamps().size(); ++i) out.push_back({scan->timestamps()[i], scan->doubles()[i]});
+      for (std::size_t i = 0; i < scan->timestamps().size(); ++i)
+        out.push_back({scan->timestamps()[i], scan->doubles()[i]});
     }
     return out;
   }
   static std::vector<Point> ramp(std::int64_t first, std::size_t n) {
     std::vector<Point> v;
-    for (std::size_t i = 0; i < n; ++i) v.push_back({first + static_cast<std::int64_t>(i) * 10, 0.5 * static_cast<double>(first) + static_cast<double>(i)});
+    for (std::size_t i = 0; i < n; ++i)
+      v.push_back({first + static_cast<std::int64_t>(i) * 10,
+                   0.5 * static_cast<double>(first) + static_cast<double>(i)});
     return v;
   }
 
@@ -154,9 +165,9 @@ TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {
   EXPECT_EQ(v[0], Verdict::duplicate);  // same ts, same value: a redelivery
   EXPECT_EQ(v[1], Verdict::refuse);     // older than the stored last point
   EXPECT_EQ(why[1].reason(), "OutOfOrder");
-  EXPECT_EQ(v[2], Verdict::refuse);     // same ts, another value
+  EXPECT_EQ(v[2], Verdict::refuse);  // same ts, another value
   EXPECT_EQ(v[3], Verdict::append);
-  EXPECT_EQ(v[4], Verdict::refuse);     // older than a point before it in the batch
+  EXPECT_EQ(v[4], Verdict::refuse);  // older than a point before it in the batch
   EXPECT_EQ(read("t", "x"), (std::vector<Point>{{100, 1.0}, {200, 2.0}, {300, 3.0}}));
   PointIn s;
   s.twin = "t";

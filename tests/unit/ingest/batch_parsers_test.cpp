@@ -81,7 +81,9 @@ TEST(JsonBatch, ListsEveryInvalidEntryByIndex) {
 }
 
 TEST(NdjsonBatch, OneObservationPerLineAndBadLinesByNumber) {
-  auto b = parse_ndjson_batch("{\"twin\":\"a\",\"name\":\"x\",\"value\":1}\n\n{oops}\n{\"twin\":\"b\",\"name\":\"y\",\"value\":\"s\"}\n");
+  auto b = parse_ndjson_batch(
+      "{\"twin\":\"a\",\"name\":\"x\",\"value\":1}\n\n{oops}\n{\"twin\":\"b\",\"name\":\"y\","
+      "\"value\":\"s\"}\n");
   ASSERT_EQ(b.errors.size(), 1u);
   EXPECT_EQ(b.errors[0].index, 3u);
   ASSERT_EQ(b.observations.size(), 2u);

@@ -26,10 +26,28 @@ HttpProbe::HttpProbe(metrics::Registry& r)
       slow_consumers(r.counter("castor_stream_slow_consumer_closes_total",
                                "Streams closed because their outbound queue was full.")) {}
 
-void HttpProbe::observe(std::string_view route, Method method, int status, double seconds) {
+std::size_t HttpProbe::KeyHash::operator()(const KeyView& k) const noexcept {
+  return std::hash<std::string_view>{}(k.route) ^
+         (static_cast<std::size_t>(k.status) * 31 + static_cast<std::size_t>(k.method)) *
+             0x9E3779B97F4A7C15ULL;
+}
+
+HttpProbe::Series HttpProbe::series(std::string_view route, Method method, int status) {
+  const KeyView probe{route, method, status};
+  {
+    std::shared_lock lock(series_mu_);
+    if (auto it = series_.find(probe); it != series_.end()) return it->second;
+  }
   std::string_view m = method_name(method);
-  requests.with({route, m, std::to_string(status)}).inc();
-  duration.with({route, m}).observe(seconds);
+  Series s{&requests.with({route, m, std::to_string(status)}), &duration.with({route, m})};
+  std::unique_lock lock(series_mu_);
+  return series_.try_emplace(Key{std::string(route), method, status}, s).first->second;
+}
+
+void HttpProbe::observe(std::string_view route, Method method, int status, double seconds) {
+  Series s = series(route, method, status);
+  s.requests->inc();
+  s.duration->observe(seconds);
 }
 
 }  // namespace castor::api

@@ -168,6 +168,14 @@ Status read_connection_key(MqttConfig& c, std::string_view k, const toml::node& 
   if (k == "name") return read_string(c.name, v, at);
   if (k == "url") return read_string(c.url, v, at);
   if (k == "client_id") return read_string(c.client_id, v, at);
+  if (k == "protocol") {
+    std::string text;
+    CASTOR_RETURN_IF_ERROR(read_string(text, v, at));
+    if (text != "3.1.1" && text != "5")
+      return invalid_argument(at + ": must be \"3.1.1\" or \"5\".");
+    c.protocol_version = text == "5" ? 5 : 4;
+    return Status::ok();
+  }
   if (k == "username") return read_string(c.username, v, at);
   if (k == "password") return read_string(c.password, v, at);
   if (k == "ca_file") return read_string(c.ca_file, v, at);

@@ -40,8 +40,11 @@ struct MqttSubscriptionConfig {
 
 // One [[mqtt]] table: one broker connection.
 struct MqttConfig {
-  std::string name;       // name: label in logs and metrics
-  std::string url;        // url: mqtt://HOST:PORT (default port 1883) or mqtts://HOST:PORT (8883)
+  std::string name;  // name: label in logs and metrics
+  std::string url;   // url: mqtt://HOST:PORT (default port 1883) or mqtts://HOST:PORT (8883)
+  // protocol: "3.1.1" (default) or "5" (the session then lives 2^32-1 s after a disconnect and
+  // the broker is told max_in_flight as its Receive Maximum).
+  std::uint8_t protocol_version = 4;
   std::string client_id;  // client_id: stable, so the broker keeps the session; default castor-NAME
   std::string username;   // username: optional
   std::string password;   // password: optional; needs a username

@@ -1,4 +1,4 @@
-// The MQTT 3.1.1 wire format as Castor's subscriber needs it: CONNECT, SUBSCRIBE, PUBACK,
+// The MQTT 3.1.1 and 5 wire format as Castor's subscriber needs it: CONNECT, SUBSCRIBE, PUBACK,
 // PINGREQ and DISCONNECT out; CONNACK, SUBACK, PUBLISH and PINGRESP in (plus PUBLISH out for
 // tests and benchmarks). Pure functions over bytes: never sockets, timers or threads.
 #pragma once
@@ -33,12 +33,18 @@ struct ConnectOptions {
   std::string password;  // empty: none (only sent with a username)
   std::uint16_t keep_alive_s = 30;
   bool clean_session = false;  // false: the broker keeps the session and redelivers unacked
+  std::uint8_t version = 4;    // 4 = MQTT 3.1.1, 5 = MQTT 5
+  // MQTT 5 only: how many unacknowledged QoS 1 messages the broker may send (0 = no property),
+  // and how long the broker keeps the session after a disconnect, in seconds.
+  std::uint16_t receive_maximum = 0;
+  std::uint32_t session_expiry_s = 0;
 };
 
 // Encoders append one complete packet to `out`.
 void encode_connect(std::string& out, const ConnectOptions& options);
 void encode_subscribe(std::string& out, std::uint16_t packet_id,
-                      const std::vector<std::pair<std::string, std::uint8_t>>& filters);
+                      const std::vector<std::pair<std::string, std::uint8_t>>& filters,
+                      std::uint8_t version = 4);
 void encode_puback(std::string& out, std::uint16_t packet_id);
 void encode_pingreq(std::string& out);
 void encode_disconnect(std::string& out);
@@ -61,15 +67,15 @@ struct ConnAck {
   bool session_present = false;
   std::uint8_t return_code = 0;  // 0 = accepted
 };
-Result<ConnAck> decode_connack(const Frame& frame);
-// A sentence for a CONNACK refusal code (1..5).
+Result<ConnAck> decode_connack(const Frame& frame, std::uint8_t version = 4);
+// A sentence for a CONNACK refusal: 3.1.1 return codes 1..5, MQTT 5 reason codes >= 0x80.
 std::string connack_reason(std::uint8_t return_code);
 
 struct SubAck {
   std::uint16_t packet_id = 0;
-  std::vector<std::uint8_t> granted;  // granted QoS per filter, 0x80 = refused
+  std::vector<std::uint8_t> granted;  // granted QoS per filter, >= 0x80 = refused
 };
-Result<SubAck> decode_suback(const Frame& frame);
+Result<SubAck> decode_suback(const Frame& frame, std::uint8_t version = 4);
 
 struct Publish {
   std::string_view topic;
@@ -79,7 +85,7 @@ struct Publish {
   bool dup = false;
   bool retain = false;
 };
-Result<Publish> decode_publish(const Frame& frame);
+Result<Publish> decode_publish(const Frame& frame, std::uint8_t version = 4);  // skips properties
 
 // Whether a topic filter is valid for SUBSCRIBE (wildcards only as whole levels, # last).
 bool valid_topic_filter(std::string_view filter);

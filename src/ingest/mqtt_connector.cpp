@@ -228,6 +228,12 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     o.password = config_.password;
     o.keep_alive_s = static_cast<std::uint16_t>(config_.keep_alive.count());
     o.clean_session = false;  // the broker keeps unacknowledged messages across reconnects
+    o.version = config_.protocol_version;
+    if (o.version == 5) {
+      o.session_expiry_s = 0xFFFFFFFF;  // MQTT 5 ends the session at disconnect unless told
+      o.receive_maximum =
+          static_cast<std::uint16_t>(std::min<std::uint64_t>(config_.max_in_flight, 65535));
+    }
     std::string out;
     mqtt::encode_connect(out, o);
     send(std::move(out));
@@ -237,7 +243,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void on_connack(const mqtt::Frame& frame) {
-    auto ack = mqtt::decode_connack(frame);
+    auto ack = mqtt::decode_connack(frame, config_.protocol_version);
     if (!ack) return lost(ack.status().message());
     if (ack->return_code != 0) {
       return lost("broker refused the connection: " + mqtt::connack_reason(ack->return_code));
@@ -245,7 +251,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     connected_ = 1;
     backoff_ = config_.reconnect_initial;
     std::string out;
-    mqtt::encode_subscribe(out, 1, mapper_.filters());
+    mqtt::encode_subscribe(out, 1, mapper_.filters(), config_.protocol_version);
     send(std::move(out));
     log::info("mqtt connected", {{"connection", config_.name},
                                  {"url", config_.url},
@@ -253,11 +259,11 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void on_suback(const mqtt::Frame& frame) {
-    auto ack = mqtt::decode_suback(frame);
+    auto ack = mqtt::decode_suback(frame, config_.protocol_version);
     if (!ack) return lost(ack.status().message());
     auto filters = mapper_.filters();
     for (std::size_t i = 0; i < ack->granted.size() && i < filters.size(); ++i)
-      if (ack->granted[i] == 0x80)
+      if (ack->granted[i] >= 0x80)
         log::error("mqtt broker refused a subscription; check its access rules",
                    {{"connection", config_.name}, {"topic", filters[i].first}});
   }
@@ -434,13 +440,17 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       case mqtt::PacketType::suback: return on_suback(frame);
       case mqtt::PacketType::pingresp: return;
       case mqtt::PacketType::publish: return on_publish(frame, batch);
+      case mqtt::PacketType::disconnect:  // MQTT 5: the broker says why it closes
+        return lost(
+            "the broker disconnected, reason code " +
+            std::to_string(frame.body.empty() ? 0 : static_cast<std::uint8_t>(frame.body[0])));
       default:
         return lost("unexpected MQTT packet type " + std::to_string(static_cast<int>(frame.type)));
     }
   }
 
   void on_publish(const mqtt::Frame& frame, std::vector<Observation>& batch) {
-    auto p = mqtt::decode_publish(frame);
+    auto p = mqtt::decode_publish(frame, config_.protocol_version);
     if (!p) return lost("protocol error: " + p.status().message());
     ++messages_;
     std::size_t before = batch.size();

@@ -100,6 +100,36 @@ TEST(MqttCodec, ConnackAndSuback) {
   EXPECT_EQ(sub->granted, (std::vector<std::uint8_t>{1, 0x80}));
 }
 
+TEST(MqttCodec, Mqtt5ConnectSubscribeAndPropertiesAreSkipped) {
+  std::string out;
+  ConnectOptions o{"c1", "", "", 30, false};
+  o.version = 5;
+  o.session_expiry_s = 0xFFFFFFFF;
+  o.receive_maximum = 1000;
+  encode_connect(out, o);
+  EXPECT_EQ(out, bytes({0x10, 23,   0,    4,    'M',  'Q',  'T',  'T',  5, 0, 0,   30, 8,
+                        0x11, 0xFF, 0xFF, 0xFF, 0xFF, 0x21, 0x03, 0xE8, 0, 2, 'c', '1'}));
+  out.clear();
+  encode_subscribe(out, 7, {{"a", 1}}, 5);
+  EXPECT_EQ(out, bytes({0x82, 7, 0, 7, 0, 0, 1, 'a', 1}));
+  // PUBLISH QoS 1 with a content-type property, then the payload.
+  Frame pub{PacketType::publish, 0x02, bytes({0, 1, 't', 0, 9, 5, 0x03, 0, 2, 'j', 's', '{', '}'}),
+            15};
+  auto p = decode_publish(pub, 5);
+  ASSERT_TRUE(p) << p.status().message();
+  EXPECT_EQ(p->packet_id, 9);
+  EXPECT_EQ(p->payload, "{}");
+  Frame bad{PacketType::publish, 0x02, bytes({0, 1, 't', 0, 9, 9, 0x03}), 9};
+  EXPECT_FALSE(decode_publish(bad, 5));
+  auto sub = decode_suback({PacketType::suback, 0, bytes({0, 7, 0, 0x01, 0x87}), 7}, 5);
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->granted, (std::vector<std::uint8_t>{1, 0x87}));
+  auto ack = decode_connack({PacketType::connack, 0, bytes({0, 0x86, 0}), 5}, 5);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->return_code, 0x86);
+  EXPECT_NE(connack_reason(0x86).find("user name or password"), std::string::npos);
+}
+
 TEST(MqttCodec, TopicFilters) {
   EXPECT_TRUE(valid_topic_filter("plant/+/+/telemetry"));
   EXPECT_TRUE(valid_topic_filter("plant/#"));

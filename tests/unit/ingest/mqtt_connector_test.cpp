@@ -162,6 +162,36 @@ TEST_F(MqttBroker, NothingIsAcknowledgedWhenThePipelineDidNotCommit) {
   EXPECT_EQ(json::serialize(got[1].value), "5");
 }
 
+// MQTT 5: the session outlives the connection only with a Session Expiry Interval, and PUBLISH
+// carries properties (here a content type from an MQTT 5 publisher) before the payload.
+TEST_F(MqttBroker, Mqtt5SessionKeepsUnacknowledgedMessages) {
+  Mosquitto broker(dir_);
+  auto config = connection(broker.port(), "castor-mqtt5");
+  config.protocol_version = 5;
+  auto publish5 = [&](const std::string& payload) {
+    ASSERT_EQ(testing::run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()),
+                            "-V", "5", "-D", "publish", "content-type", "application/json", "-q",
+                            "1", "-t", "plant/l1/r5/telemetry", "-m", payload}),
+              0);
+  };
+  {
+    RecordingSink held;
+    held.hold(true);
+    auto connector = started(config, held);
+    publish5(R"({"v": 1, "ts": 1})");
+    ASSERT_TRUE(held.wait_received(1));
+    EXPECT_EQ(json::serialize(held.received()[0].value), "1");
+    connector->stop();
+  }
+  RecordingSink sink;
+  auto connector = started(config, sink);
+  ASSERT_TRUE(sink.wait_received(1)) << "the MQTT 5 session did not keep the message";
+  publish5(R"({"v": 2, "ts": 2})");
+  ASSERT_TRUE(sink.wait_received(2));
+  ASSERT_TRUE(eventually([&] { return connector->stats().acknowledged == 2; }));
+  EXPECT_EQ(json::serialize(sink.received()[1].value), "2");
+}
+
 TEST_F(MqttBroker, ReconnectsAndResubscribesAfterTheBrokerRestarts) {
   auto broker = std::make_unique<Mosquitto>(dir_);
   int port = broker->port();

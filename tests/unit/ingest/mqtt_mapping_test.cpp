@@ -177,6 +177,7 @@ username = "castor"
 password = "secret"
 keep_alive = "10s"
 max_in_flight = 500
+protocol = "5"
   [[mqtt.subscriptions]]
   topic = "plant/{line}/{robot}/telemetry"
   twin = "robot-{robot}"
@@ -196,6 +197,7 @@ max_in_flight = 500
   EXPECT_EQ(m.client_id, "castor-plant");
   EXPECT_EQ(m.keep_alive, std::chrono::seconds(10));
   EXPECT_EQ(m.max_in_flight, 500u);
+  EXPECT_EQ(m.protocol_version, 5);
   ASSERT_EQ(m.subscriptions.size(), 2u);
   EXPECT_EQ(m.subscriptions[0].fields.at("temp_mc").name, "temperature");
   EXPECT_DOUBLE_EQ(m.subscriptions[0].fields.at("temp_mc").scale, 0.001);
@@ -219,6 +221,7 @@ TEST(MqttConfigTables, MistakesNameTheKeyAndTheFix) {
   expect_error(head + "url = \"mqtt://h\"\nca_file = \"x\"\n" + sub, "need an mqtts:// url");
   expect_error(head + "url = \"mqtts://h\"\ncert_file = \"x\"\n" + sub, "cert_file and key_file");
   expect_error(head + "url = \"mqtt://h\"\n" + sub + "qos = 2\n", "from 0 to 1");
+  expect_error(head + "url = \"mqtt://h\"\nprotocol = \"4\"\n" + sub, "\"3.1.1\" or \"5\"");
   expect_error(head + "url = \"mqtt://h\"\n" + sub + "payload = \"csv\"\n",
                "\"object\" or \"value\"");
   expect_error(head + "url = \"mqtt://h\"\n" + sub + "timestamp_unit = \"days\"\n",

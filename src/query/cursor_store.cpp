@@ -101,10 +101,10 @@ std::string CursorStore::format_token(std::string_view id, std::size_t offset) {
   return fmt::format("{}.{}", id, offset);
 }
 
-Result<Token> CursorStore::parse_token(std::string_view token) {
+Result<CursorToken> CursorStore::parse_token(std::string_view token) {
   const std::size_t dot = token.find('.');
   if (dot != kIdLength || !is_hex(token.substr(0, dot))) return bad_token();
-  Token t{std::string(token.substr(0, dot)), 0};
+  CursorToken t{std::string(token.substr(0, dot)), 0};
   const std::string_view digits = token.substr(dot + 1);
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), t.offset);
   if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) {

@@ -27,7 +27,7 @@ struct Cursor {
   std::shared_ptr<const KeyList> keys;
 };
 
-struct Token {
+struct CursorToken {
   std::string id;
   std::size_t offset = 0;
 };
@@ -49,7 +49,7 @@ class CursorStore {
 
   static std::string format_token(std::string_view id, std::size_t offset);
   // BadRequest when the token is not one Castor issued.
-  static Result<Token> parse_token(std::string_view token);
+  static Result<CursorToken> parse_token(std::string_view token);
 
  private:
   struct Entry {

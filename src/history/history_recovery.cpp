@@ -96,7 +96,7 @@ Status recover_partitions(store::Store& store,
   }
   for (const auto& part : partitions) {
     part->mark_all_dirty();
-    part->checkpoint(batch);
+    while (!part->checkpoint(batch)) CASTOR_RETURN_IF_ERROR(commit_if_big(store, batch, true));
     CASTOR_RETURN_IF_ERROR(commit_if_big(store, batch));
   }
   CASTOR_RETURN_IF_ERROR(commit_if_big(store, batch, true));

@@ -243,8 +243,11 @@ void SeriesPartition::append(std::span<const PointIn> points, std::span<const Ve
   if (wal_bytes_ >= options_.checkpoint_wal_bytes) checkpoint(batch);
 }
 
-void SeriesPartition::checkpoint(store::WriteBatch& batch) {
-  for (Series* s : dirty_) {
+bool SeriesPartition::checkpoint(store::WriteBatch& batch, std::size_t budget_bytes) {
+  std::size_t written = 0;
+  while (!dirty_.empty() && written < budget_bytes) {
+    Series* s = dirty_.back();
+    dirty_.pop_back();
     if (!s->dirty) continue;
     s->dirty = false;
     auto bytes = s->head.snapshot();
@@ -252,15 +255,18 @@ void SeriesPartition::checkpoint(store::WriteBatch& batch) {
       batch.erase(cf_.heads, id_key(s->id));
       continue;
     }
+    written += bytes->size();
     batch.put(cf_.heads, id_key(s->id),
               std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
   }
-  dirty_.clear();
+  // The WAL may only go once every head changed since it was written is in a checkpoint.
+  if (!dirty_.empty()) return false;
   if (wal_seq_ > wal_first_)
     batch.erase_range(cf_.wal, wal_key(index_, wal_first_), wal_key(index_, wal_seq_));
   wal_first_ = wal_seq_;
   wal_bytes_ = 0;
   ++checkpoints_;
+  return true;
 }
 
 std::size_t SeriesPartition::enforce_retention(std::int64_t now, store::WriteBatch& batch) {

@@ -43,6 +43,9 @@ struct HistoryOptions {
 };
 
 constexpr std::int64_t kNoTime = std::numeric_limits<std::int64_t>::min();
+// Head bytes one checkpoint step writes at most (one shard batch stays far below the store's
+// 64 MiB bound on pending bytes).
+constexpr std::size_t kCheckpointBudget = std::size_t{8} << 20;
 
 // One point to append, with the identity of its series.
 struct PointIn {
@@ -122,8 +125,10 @@ class SeriesPartition {
   // WAL record (and new series, sealed chunks, checkpoints) into `batch`.
   void append(std::span<const PointIn> points, std::span<const Verdict> verdicts,
               store::WriteBatch& batch);
-  // Writes every dirty head and trims this partition's WAL (also done by append when due).
-  void checkpoint(store::WriteBatch& batch);
+  // Writes dirty heads, at most about `budget_bytes` of them (so that one batch stays well under
+  // the store's bounds), and once none is left trims this partition's WAL; returns whether it
+  // got that far. append() calls it while the WAL is over checkpoint_wal_bytes.
+  bool checkpoint(store::WriteBatch& batch, std::size_t budget_bytes = kCheckpointBudget);
   // Drops sealed chunks wholly older than each series' retention at `now`; returns chunks dropped.
   std::size_t enforce_retention(std::int64_t now, store::WriteBatch& batch);
 

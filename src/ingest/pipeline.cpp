@@ -105,18 +105,20 @@ void IngestPipeline::upkeep() {
   std::unique_lock lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
     auto now = clock::now();
-    bool checkpoint = now - last_checkpoint >= options_.checkpoint_interval;
+    // A checkpoint that stopped at its per-step budget goes on at the next tick.
+    bool checkpoint = now - last_checkpoint >= options_.checkpoint_interval || unfinished_.load();
     bool retention = now - last_retention >= options_.retention_interval;
     if (!checkpoint && !retention) continue;
     if (checkpoint) last_checkpoint = now;
     if (retention) last_retention = now;
+    unfinished_ = false;
     for (std::size_t i = 0; i < engine_.shard_count(); ++i) {
       // A full queue skips this round: upkeep is retried, never waited for.
       (void)engine_.run_on_shard(i, [this, checkpoint, retention](twin::Shard& s) {
         auto& part = hook_->partition(s.index());
         if (retention)
           expired_.fetch_add(part.enforce_retention(s.now(), s.batch()), std::memory_order_relaxed);
-        if (checkpoint || retention) part.checkpoint(s.batch());
+        if ((checkpoint || retention) && !part.checkpoint(s.batch())) unfinished_ = true;
       });
     }
   }

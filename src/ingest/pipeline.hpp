@@ -77,6 +77,7 @@ class IngestPipeline final : public ObservationSink {
   std::unique_ptr<twin::ObservationWriter> writer_;
   std::atomic<std::size_t> in_flight_{0};
   std::atomic<std::uint64_t> batches_{0}, refused_{0}, expired_{0};
+  std::atomic<bool> unfinished_{false};  // a shard's checkpoint stopped at its budget
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

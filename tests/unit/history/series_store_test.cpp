@@ -156,6 +156,30 @@ TEST_F(SeriesStoreTest, CheckpointTrimsTheWalAndRecoveryStillHasEverything) {
   EXPECT_EQ(read("t", "x"), expected);
 }
 
+TEST_F(SeriesStoreTest, CheckpointInStepsKeepsTheWalUntilEveryHeadIsWritten) {
+  open(1);
+  for (int t = 0; t < 50; ++t) write("twin-" + std::to_string(t), "x", ramp(100, 20));
+  auto wal_records = [&] {
+    std::size_t n = 0;
+    for (auto it = store_->scan_prefix(cf_.wal, ""); it.valid(); it.next()) ++n;
+    return n;
+  };
+  ASSERT_EQ(wal_records(), 50u);
+  int steps = 0;
+  while (true) {
+    store::WriteBatch batch;
+    bool done = parts_[0]->checkpoint(batch, 1);  // one head per step
+    ASSERT_TRUE(store_->commit_sync(std::move(batch)).is_ok());
+    ++steps;
+    if (done) break;
+    EXPECT_EQ(wal_records(), 50u) << "the WAL must stay while heads are unwritten";
+  }
+  EXPECT_EQ(steps, 50);
+  EXPECT_EQ(wal_records(), 0u);
+  crash_and_reopen(2);
+  for (int t = 0; t < 50; ++t) EXPECT_EQ(read("twin-" + std::to_string(t), "x"), ramp(100, 20));
+}
+
 TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {
   open(1);
   write("t", "x", {{100, 1.0}, {200, 2.0}});

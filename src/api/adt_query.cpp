@@ -21,7 +21,7 @@ constexpr std::string_view kQueryFragment = R"({
     "type": "object", "description": "A query, or the continuationToken of the previous page (which wins when both are given).",
     "properties": {"query": {"type": "string"}, "continuationToken": {"type": "string"}}}}}},
   "responses": {"200": {"description": "One page of results",
-    "headers": {"query-charge": {"description": "The query units this page cost.", "schema": {"type": "number"}}},
+    "headers": {"query-charge": {"description": "The query units this page cost: 1 per request, 1 per 100 twins or relationships examined, 1 per 10 rows, 1 per 100 KB. Conditions that an index serves ($dtId, IS_OF_MODEL, comparisons on properties named in query_indexes or indexed automatically once filtered on repeatedly) examine only their candidates, so they cost less; see docs/query.md#indexes.", "schema": {"type": "number"}}},
     "content": {"application/json": {"schema": {"type": "object", "required": ["value"],
       "properties": {"value": {"type": "array", "items": {"type": "object"}},
                      "continuationToken": {"type": "string", "description": "Present when more pages follow."}}}}}}}

@@ -1,6 +1,7 @@
 #include "query/twin_index.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -358,9 +359,10 @@ IndexSet::IndexSet(IndexOptions options) : options_(std::move(options)) {}
 void IndexSet::on_open(std::size_t shard_count) {
   shards_.clear();
   for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<ShardIndex>());
-  // No twin exists yet: declared property indexes start empty and fill as twins are loaded.
-  for (auto& s : shards_)
-    for (const IndexSpec& spec : options_.declared) s->add_declared(spec);
+  // No twin exists yet: property indexes start empty and fill as twins are loaded (automatic
+  // ones made before, when the engine is reopened with this set, come back too).
+  for (const IndexSpec& spec : specs())
+    for (auto& s : shards_) s->add_declared(spec);
 }
 
 void IndexSet::on_twin_changed(std::size_t shard, std::string_view id, const twin::Twin* after) {

@@ -180,6 +180,14 @@ TEST(AutomaticIndex, RepeatedFiltersGetAnIndex) {
   EXPECT_EQ(third.stats.examined, 10u);
   ASSERT_EQ(p.indexes->specs().size(), 1u);
   EXPECT_TRUE(p.indexes->specs()[0].automatic);
+  // Reopened with the same set, the automatic index is rebuilt with the twins.
+  ASSERT_TRUE(p.fixture->reopen().is_ok());
+  QueryOptions qo;
+  qo.indexes = p.indexes;
+  p.service = std::make_shared<QueryService>(p.fixture->engine(), qo);
+  auto after = must_run(*p.service, q);
+  EXPECT_EQ(after.rows.at(0), "{\"COUNT\":10}");
+  EXPECT_EQ(after.stats.examined, 10u);
 }
 
 TEST(EarlyTermination, TopStopsEveryShardScan) {

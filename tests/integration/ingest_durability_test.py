@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Durability of ingest under kill -9: every acknowledged point is in history afterwards, once.
 
-Twenty cycles on one data directory: start `castor serve` (with 1 to 3 shards), run producers
+Twenty cycles on one data directory: start `castor serve` (with 1 to 3 shards, chunks of 64 or
+4096 points, checkpoints every 1 s or 30 s), run producers
 (concurrent clients posting InfluxDB line-protocol batches over keep-alive connections, each
 recording which points were acknowledged with 202 and which batch was still in flight), SIGKILL
 the server by PID at a random moment, restart it and check, for every series, that
@@ -139,7 +140,11 @@ def main():
     server = None
     try:
         for cycle in range(args.cycles):
-            server = Server(tmp.data, "--insecure-local", "--shards", str(rng.choice([1, 2, 3])))
+            # Small chunks and frequent checkpoints in some cycles, so kills also land during seals
+            # and checkpoints, not only between WAL records.
+            server = Server(tmp.data, "--insecure-local", "--shards", str(rng.choice([1, 2, 3])),
+                            "--history-chunk-points", str(rng.choice([64, 4096])),
+                            "--history-checkpoint-interval", rng.choice(["1s", "30s"]))
             if cycle == 0:
                 setup(server)
             else:

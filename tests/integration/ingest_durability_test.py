@@ -168,7 +168,7 @@ def main():
             server = Server(tmp.data, "--insecure-local")
             checked = verify(server, states, failures)
             acked = sum(len(st["acked"]) for st in states.values())
-            print(f"final: {checked} points verified, {acked} batches' points acknowledged per field", flush=True)
+            print(f"final: {checked} points verified, {acked} points acknowledged per field", flush=True)
             server.stop_cleanly(unittest_stub())
     finally:
         if server:

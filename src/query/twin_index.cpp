@@ -290,11 +290,22 @@ bool ShardIndex::model_candidates(const Plan& plan, std::vector<const Slot*>& sl
   return true;
 }
 
+// A model-scoped index serves a query only if every twin its IS_OF_MODEL accepts is in the
+// index: IS_OF_MODEL also accepts newer versions, which need not extend the indexed model.
+bool ShardIndex::covers(const Plan& plan, const std::string& model) const {
+  if (plan.hints.model.empty()) return false;
+  for (const auto& [id, slot] : models_) {
+    if (slot.twins.empty() || !is_of_model(*slot.model, plan.hints.model, plan.hints.exact)) continue;
+    if (!slot.model->is_a(model)) return false;
+  }
+  return true;
+}
+
 bool ShardIndex::range_of(const Plan& plan, ExprId c, const Property& p, Range& r) const {
   Scratch s;
   Comparison cmp;
   if (!comparison_of(plan, c, s, cmp) || !same_path(plan, cmp.path, p.spec)) return false;
-  if (!p.spec.model.empty() && p.spec.model != plan.hints.model) return false;
+  if (!p.spec.model.empty() && !covers(plan, p.spec.model)) return false;
   IndexKey k;
   if (!key_of(cmp.literal, k)) return false;
   if (cmp.literal.kind == Datum::Kind::integer && std::fabs(k.number) >= kExactInteger) return false;

@@ -122,6 +122,7 @@ class ShardIndex {
   bool add_key(std::uint32_t property, Entry& e, const twin::Twin& t);
   bool model_candidates(const Plan& plan, std::vector<const Slot*>& slots, std::size_t& n) const;
   bool range_of(const Plan& plan, ExprId c, const Property& p, Range& r) const;
+  bool covers(const Plan& plan, const std::string& model) const;
 
   StringMap<Entry> entries_;
   std::map<std::string, Slot, std::less<>> models_;  // node-based: Entry::slot stays valid

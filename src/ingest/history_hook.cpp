@@ -82,8 +82,16 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
     }
   }
   partitions_[s.index()]->check(sc.points, sc.verdicts, sc.why);
-  for (std::size_t i = 0; i < obs.size(); ++i)
-    if (sc.verdicts[i] == history::Verdict::refuse) refusals[i] = sc.why[i];
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    if (sc.verdicts[i] != history::Verdict::refuse) continue;
+    // ADT accepts telemetry whatever its Telemetry-Source-Time: such a message is routed as an
+    // event but, older than its series' last point, not appended to history.
+    if (obs[i].obs->telemetry_only && sc.why[i].reason() == "OutOfOrder") {
+      sc.verdicts[i] = history::Verdict::duplicate;
+      continue;
+    }
+    refusals[i] = sc.why[i];
+  }
 }
 
 void HistoryHook::apply(twin::Shard& s, std::span<const twin::CheckedObservation> obs) {

@@ -110,6 +110,11 @@ class Formats(IngestCase):
         status, _, body = send("ghost", {"temp": 1.0})
         self.assertEqual(status, 404)
         self.assertEqual(json.loads(body)["error"]["code"], "DigitalTwinNotFound")
+        # As in ADT, an older Telemetry-Source-Time is accepted (and routed); history keeps its order.
+        status, _, body = send("r0", {"temp": 1.5}, source="2023-11-14T22:13:25Z")
+        self.assertEqual(status, 204, body)
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [[T0 + 10 * SEC, 5.5]])
 
     def test_adt_style_errors_for_bad_bodies_and_types(self):
         s, _, body = self.ingest("r0 temp=1", "application/xml")

@@ -79,11 +79,14 @@ TEST(MqttCodec, MalformedInputIsAnError) {
   EXPECT_FALSE(next_frame(bytes({0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}), 1u << 28));
   EXPECT_FALSE(next_frame(bytes({0x30, 0x80, 0x80, 0x01}), 1000));  // 16384 > limit
   EXPECT_FALSE(next_frame(bytes({0x00, 0x00}), 1000));              // reserved type 0
-  Frame qos3{PacketType::publish, 0x06, bytes({0, 1, 'a', 0, 1}), 7};
+  const std::string qos3_body = bytes({0, 1, 'a', 0, 1});  // Frame::body is a view
+  Frame qos3{PacketType::publish, 0x06, qos3_body, 7};
   EXPECT_FALSE(decode_publish(qos3));
-  Frame truncated{PacketType::publish, 0x02, bytes({0, 5, 'a'}), 5};
+  const std::string truncated_body = bytes({0, 5, 'a'});  // Frame::body is a view
+  Frame truncated{PacketType::publish, 0x02, truncated_body, 5};
   EXPECT_FALSE(decode_publish(truncated));
-  Frame zero_id{PacketType::publish, 0x02, bytes({0, 1, 'a', 0, 0}), 7};
+  const std::string zero_id_body = bytes({0, 1, 'a', 0, 0});  // Frame::body is a view
+  Frame zero_id{PacketType::publish, 0x02, zero_id_body, 7};
   EXPECT_FALSE(decode_publish(zero_id));
 }
 
@@ -113,13 +116,14 @@ TEST(MqttCodec, Mqtt5ConnectSubscribeAndPropertiesAreSkipped) {
   encode_subscribe(out, 7, {{"a", 1}}, 5);
   EXPECT_EQ(out, bytes({0x82, 7, 0, 7, 0, 0, 1, 'a', 1}));
   // PUBLISH QoS 1 with a content-type property, then the payload.
-  Frame pub{PacketType::publish, 0x02, bytes({0, 1, 't', 0, 9, 5, 0x03, 0, 2, 'j', 's', '{', '}'}),
-            15};
+  const std::string pub_body = bytes({0, 1, 't', 0, 9, 5, 0x03, 0, 2, 'j', 's', '{', '}'});
+  Frame pub{PacketType::publish, 0x02, pub_body, 15};
   auto p = decode_publish(pub, 5);
   ASSERT_TRUE(p) << p.status().message();
   EXPECT_EQ(p->packet_id, 9);
   EXPECT_EQ(p->payload, "{}");
-  Frame bad{PacketType::publish, 0x02, bytes({0, 1, 't', 0, 9, 9, 0x03}), 9};
+  const std::string bad_body = bytes({0, 1, 't', 0, 9, 9, 0x03});  // Frame::body is a view
+  Frame bad{PacketType::publish, 0x02, bad_body, 9};
   EXPECT_FALSE(decode_publish(bad, 5));
   auto sub = decode_suback({PacketType::suback, 0, bytes({0, 7, 0, 0x01, 0x87}), 7}, 5);
   ASSERT_TRUE(sub);

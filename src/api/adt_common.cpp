@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "api/error.hpp"
+#include "common/strings.hpp"
 
 namespace castor::api::adt {
 namespace {
@@ -10,22 +11,6 @@ namespace {
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// Percent-encodes a query parameter value.
-std::string encode_component(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
   return out;
 }
 
@@ -90,10 +75,10 @@ std::string next_link(const HttpRequest& req, std::string_view token, bool tls) 
   bool first = true;
   for (const auto& [k, v] : req.query) {
     if (k == "continuationToken") continue;
-    url += (first ? "" : "&") + encode_component(k) + "=" + encode_component(v);
+    url += (first ? "" : "&") + percent_encode(k) + "=" + percent_encode(v);
     first = false;
   }
-  url += (first ? "" : "&") + std::string("continuationToken=") + encode_component(token);
+  url += (first ? "" : "&") + std::string("continuationToken=") + percent_encode(token);
   return url;
 }
 

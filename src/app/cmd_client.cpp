@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "api/api_version.hpp"
+#include "common/strings.hpp"
 
 namespace castor::app {
 namespace {
@@ -251,20 +252,7 @@ int Session::usage(std::string_view message) const {
   return kExitUsage;
 }
 
-std::string encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string encode(std::string_view text) { return percent_encode(text); }
 
 Result<json::value> read_json_input(const std::string& path) {
   std::string text;

@@ -2,6 +2,7 @@
 // incoming edge. Creation reserves the incoming edge on the target's shard first (so the target
 // cannot be deleted meanwhile), then validates and commits on the source's shard, then confirms
 // (or releases) the reservation.
+#include "common/strings.hpp"
 #include "model/instance_validator.hpp"
 #include "twin/codec.hpp"
 #include "twin/engine.hpp"
@@ -40,22 +41,6 @@ std::string own_properties(const json::object& body) {
   for (const auto& kv : body)
     if (kv.key().empty() || kv.key().front() != '$') props[kv.key()] = kv.value();
   return props.empty() ? std::string() : json::serialize(props);
-}
-
-// Percent-encodes one URL path segment (RFC 3986 unreserved characters stay as they are).
-std::string url_segment(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
 }
 
 std::size_t count_named(const Twin& t, std::string_view name, std::string_view except_id) {
@@ -272,8 +257,8 @@ void Engine::list_incoming(std::string id, Callback<std::vector<std::string>> do
         j += ",\"$relationshipName\":";
         json::append_string(j, e.name);
         j += ",\"$relationshipLink\":";
-        json::append_string(j, "/digitaltwins/" + url_segment(e.source) + "/relationships/" +
-                                   url_segment(e.relationship_id));
+        json::append_string(j, "/digitaltwins/" + percent_encode(e.source) + "/relationships/" +
+                                   percent_encode(e.relationship_id));
         j.push_back('}');
         out.push_back(std::move(j));
       }

@@ -61,6 +61,11 @@ Result<std::size_t> page_size(const HttpRequest& req, std::size_t fallback, std:
 
 std::string offset_token(std::size_t offset) { return "o" + std::to_string(offset); }
 
+Result<std::size_t> page_offset(const HttpRequest& req) {
+  auto tok = req.query_param("continuationToken");
+  return tok ? parse_offset_token(*tok) : Result<std::size_t>(std::size_t{0});
+}
+
 Result<std::size_t> parse_offset_token(std::string_view token) {
   std::size_t n = 0;
   if (token.size() < 2 || token[0] != 'o' ||

@@ -29,6 +29,8 @@ Result<std::size_t> page_size(const HttpRequest& req, std::size_t fallback, std:
 // An opaque continuation token for an offset into a list, and back.
 std::string offset_token(std::size_t offset);
 Result<std::size_t> parse_offset_token(std::string_view token);
+// The offset a request's continuationToken names (0 without one).
+Result<std::size_t> page_offset(const HttpRequest& req);
 
 // The URL of the next page: this request's URL with continuationToken set (absolute, from the
 // Host header and the scheme Castor serves).

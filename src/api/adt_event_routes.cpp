@@ -62,12 +62,9 @@ void list_routes(AdtContext& ctx, rules::EventRouting& routing, const HttpReques
                  const Responder& resp) {
   auto size = adt::page_size(req, kRoutePage, kRoutePage);
   if (!size) return adt::fail(resp, size.status());
-  std::size_t offset = 0;
-  if (auto tok = req.query_param("continuationToken")) {
-    auto o = adt::parse_offset_token(*tok);
-    if (!o) return adt::fail(resp, o.status());
-    offset = *o;
-  }
+  auto page_offset = adt::page_offset(req);
+  if (!page_offset) return adt::fail(resp, page_offset.status());
+  std::size_t offset = *page_offset;
   std::vector<std::string> items;
   for (const auto& r : routing.routes()) items.push_back(rules::to_json(r));
   resp.respond(HttpResponse::json(200, adt::page_body(items, offset, *size, req, ctx.tls)));

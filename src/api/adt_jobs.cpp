@@ -62,17 +62,12 @@ Result<std::pair<std::string, std::string>> import_body(const HttpRequest& req) 
   return std::pair{std::move(fields[0]), std::move(fields[1])};
 }
 
-Result<std::size_t> page_offset(const HttpRequest& req) {
-  auto tok = req.query_param("continuationToken");
-  return tok ? adt::parse_offset_token(*tok) : Result<std::size_t>(std::size_t{0});
-}
-
 template <class Job>
 void answer_page(const std::vector<Job>& jobs, const HttpRequest& req, const Responder& resp,
                  bool tls) {
   auto size = adt::page_size(req, kJobPage, kJobPage);
   if (!size) return adt::fail(resp, size.status());
-  auto offset = page_offset(req);
+  auto offset = adt::page_offset(req);
   if (!offset) return adt::fail(resp, offset.status());
   std::vector<std::string> items;
   items.reserve(jobs.size());

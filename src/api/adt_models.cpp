@@ -71,12 +71,9 @@ void add_models(AdtContext& ctx, HttpRequest req, Responder resp) {
 void list_models(AdtContext& ctx, const HttpRequest& req, const Responder& resp) {
   auto size = adt::page_size(req, kModelPage, kModelPage);
   if (!size) return adt::fail(resp, size.status());
-  std::size_t offset = 0;
-  if (auto tok = req.query_param("continuationToken")) {
-    auto o = adt::parse_offset_token(*tok);
-    if (!o) return adt::fail(resp, o.status());
-    offset = *o;
-  }
+  auto page_offset = adt::page_offset(req);
+  if (!page_offset) return adt::fail(resp, page_offset.status());
+  std::size_t offset = *page_offset;
   std::vector<std::string> deps;
   // Repeated parameters (collectionFormat multi) and comma-separated lists, as the SDKs send
   // both; a DTMI never contains a comma.

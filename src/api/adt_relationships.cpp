@@ -25,12 +25,9 @@ RouteSpec spec(Method m, std::string path, Access access, std::string op, std::s
 void list(AdtContext& ctx, HttpRequest req, Responder resp, bool incoming) {
   auto size = adt::page_size(req, kRelationshipPage, kRelationshipPage);
   if (!size) return adt::fail(resp, size.status());
-  std::size_t offset = 0;
-  if (auto tok = req.query_param("continuationToken")) {
-    auto o = adt::parse_offset_token(*tok);
-    if (!o) return adt::fail(resp, o.status());
-    offset = *o;
-  }
+  auto page_offset = adt::page_offset(req);
+  if (!page_offset) return adt::fail(resp, page_offset.status());
+  std::size_t offset = *page_offset;
   auto shared = std::make_shared<HttpRequest>(std::move(req));
   auto done = [&ctx, shared, resp, offset, n = *size](Result<std::vector<std::string>> r) {
     if (!r) return adt::fail(resp, r.status());

@@ -11,7 +11,7 @@ APT_PACKAGES=(
   libpugixml-dev libzip-dev zipcmp zipmerge ziptool libeigen3-dev
   libcli11-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpq-dev postgresql
+  libpq-dev postgresql victoria-metrics
   clang libclang-rt-14-dev clang-format python3 wrk
 )
 

@@ -13,6 +13,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev postgresql victoria-metrics
   clang libclang-rt-14-dev clang-format python3 wrk
+  chromium
 )
 
 missing=()
@@ -45,7 +46,7 @@ fi
 # npm packages go into each project's own node_modules, from its committed package-lock.json
 # (npm ci), and only when the lock is newer than what is installed.
 root=$(cd "$(dirname "$0")/.." && pwd)
-for project in tests/integration/sdk; do
+for project in tests/integration/sdk web; do
   dir="$root/$project"
   installed="$dir/node_modules/.package-lock.json"
   if [ -f "$installed" ] && [ ! "$dir/package.json" -nt "$installed" ] &&
@@ -59,3 +60,13 @@ for project in tests/integration/sdk; do
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 done
+
+# The web dashboard (docs/dashboard.md): built into web/dist, which castor serve --web-root and
+# castor demo serve; rebuilt when a source is newer than the last build.
+web="$root/web"
+if [ ! -f "$web/dist/index.html" ] ||
+   [ -n "$(find "$web/src" "$web/index.html" "$web/package.json" "$web/package-lock.json" "$web/vite.config.ts" \
+           "$web/tsconfig.json" -newer "$web/dist/index.html" -print -quit)" ]; then
+  echo "castor bootstrap: building the web dashboard (web/dist)"
+  (cd "$web" && npm run build --silent >/dev/null)
+fi

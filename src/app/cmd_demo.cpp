@@ -47,6 +47,7 @@ struct DemoArgs {
   double speed = 1.0;
   std::string models = std::string(CASTOR_SOURCE_DIR) + "/examples/factory/models";
   std::string mosquitto = "mosquitto";
+  std::string web_root;  // "" = find_web_root()
 };
 
 constexpr const char* kApi = "api-version=2023-10-31";
@@ -179,6 +180,20 @@ std::string self_exe() {
   std::error_code ec;
   auto p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? "castor" : p.string();
+}
+
+// The built dashboard: --web-root, else web/dist of the source tree this binary was built from,
+// else web/dist next to the build folder holding the binary (BUILD/bin/castor -> BUILD/../web/dist).
+// When none is built, the source tree's path, so that / says how to build it.
+std::string find_web_root(const DemoArgs& a, const std::string& exe) {
+  if (!a.web_root.empty()) return fs::absolute(a.web_root).string();
+  std::vector<fs::path> candidates{fs::path(CASTOR_SOURCE_DIR) / "web/dist",
+                                   fs::path(exe).parent_path() / "../../web/dist"};
+  std::error_code ec;
+  for (const auto& c : candidates) {
+    if (fs::is_regular_file(c / "index.html", ec)) return fs::weakly_canonical(c, ec).string();
+  }
+  return candidates.front().string();
 }
 
 // The factory as an ADT import file: models, then twins and relationships named as the
@@ -373,9 +388,11 @@ int run(const DemoArgs& a) {
     std::ofstream conf(data / "castor-demo.toml", std::ios::trunc);
     conf << demo_config(mqtt_port);
   }
+  const std::string web_root = find_web_root(a, exe);
+  say("      the dashboard from " + web_root);
   Child serve("castor serve",
               {exe, "serve", "--data", (data / "castor").string(), "--listen", fmt::format("127.0.0.1:{}", a.port),
-               "--insecure-local", "--config", (data / "castor-demo.toml").string()},
+               "--insecure-local", "--config", (data / "castor-demo.toml").string(), "--web-root", web_root},
               data / "logs/serve.log", true);
   std::string ready = serve.first_line(120s);
   if (!ready.starts_with("Castor listening on ")) {
@@ -443,6 +460,8 @@ void add_demo_command(CLI::App& root, CliContext& ctx) {
   d->add_option("--speed", args->speed, "simulator time acceleration")->capture_default_str();
   d->add_option("--models", args->models, "folder of the factory's DTDL models")->capture_default_str();
   d->add_option("--mosquitto", args->mosquitto, "the mosquitto program")->capture_default_str();
+  d->add_option("--web-root", args->web_root,
+                "the built dashboard; default web/dist of the source tree castor was built from");
   d->callback([args, &ctx] { ctx.exit_code = run(*args); });
 }
 

@@ -11,6 +11,7 @@
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/web_routes.hpp"
 #include "ingest/mqtt_connector.hpp"
 #include "history/series_store.hpp"
 #include "api/twin_read_cache.hpp"
@@ -163,6 +164,7 @@ int run_serve(const ServeFlags& flags) {
     api::register_event_route_routes(server.router(), adt, **routing);
     api::register_job_routes(server.router(), adt, **jobs);
     (*ingest)->register_routes(server.router());
+    api::register_web_routes(server.router(), config->web_root);  // the dashboard at /
     (void)server.openapi().merge_static(api::ingest_schemas());
     (void)server.openapi().merge_static(api::openapi::adt_schemas());
     (void)server.openapi().merge_static(api::job_schemas());

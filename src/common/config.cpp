@@ -80,6 +80,10 @@ const OptionRow kOptions[] = {
       "Folder that import jobs read from and write their logs to (file:// paths must lie inside "
       "it); default DATA/import."},
      &Config::import_dir},
+    {{"web_root", OptionKind::text, "",
+      "Folder of the built web dashboard (web/dist of the sources), served at / and /assets/; "
+      "without it / says how to build and pass it."},
+     &Config::web_root},
     {{"query_timeout", OptionKind::duration, "30s",
       "Longest a query may run before it fails with TimeoutError (ADT gives up after 60s)."},
      &Config::query_timeout},

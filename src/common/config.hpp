@@ -61,6 +61,7 @@ struct Config {
   std::uint64_t shards = 0;           // shards: twin core threads; 0 = one per CPU.
   std::string durability = "strict";  // durability: strict (fsync) or relaxed.
   std::string import_dir;             // import_dir: root of file:// paths of import jobs.
+  std::string web_root;               // web_root: the built dashboard (web/dist); "" = none.
   std::chrono::milliseconds query_timeout{30000};  // query_timeout: a query's time budget.
   std::uint64_t query_memory = 256u << 20;          // query_memory: a query's memory budget.
   std::uint64_t query_page_size = 1000;             // query_page_size: largest query page.

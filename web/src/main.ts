@@ -175,9 +175,7 @@ async function boot(): Promise<void> {
   const loop = (now: number) => {
     const dt = Math.min(0.1, (now - last) / 1000);
     last = now;
-    state.apply(feed.drain());
-    scene.frame(dt);
-    framesThisSecond++;
+    // Resolution changes clear the canvas, so they happen before a frame is drawn, never after.
     if (now - second >= 1000) {
       const fps = (framesThisSecond * 1000) / (now - second);
       probe.frames.push(Math.round(fps * 10) / 10);
@@ -189,6 +187,9 @@ async function boot(): Promise<void> {
       second = now;
       stats();
     }
+    state.apply(feed.drain());
+    scene.frame(dt);
+    framesThisSecond++;
     if (now - slowAt >= 250) {
       slowAt = now;
       panel.refresh();

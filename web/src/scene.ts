@@ -132,7 +132,7 @@ export class PlantScene {
     const depth = Math.max(1, lines.length) * LINE_GAP;
     const span = Math.max(maxX, depth);
     this.controls.target.set(maxX / 2, 0, depth / 2 - LINE_GAP / 2);
-    this.camera.position.set(maxX / 2 - span * 0.2, span * 0.42, depth + span * 0.22);
+    this.camera.position.set(maxX / 2 - span * 0.25, span * 0.5, depth + span * 0.3);
     this.controls.update();
   }
 
@@ -378,7 +378,7 @@ export class PlantScene {
   }
 
   // Where a twin is on screen (CSS pixels relative to the canvas), for tests and labels.
-  screenPosition(id: string, height = 1.0): { x: number; y: number } | null {
+  screenPosition(id: string, height = 0.45): { x: number; y: number } | null {
     const p = this.positions.get(id);
     if (!p) return null;
     const v = p.clone().setY(height).project(this.camera);

@@ -22,6 +22,7 @@ interface Probe {
   loadMs?: number; // navigation start -> first frame that draws the plant
   frames: number[]; // fps of each second since the plant was drawn
   renderScale: number; // 1 = full resolution; lower when frames are slow
+  debug?: { scene: PlantScene }; // for diagnostics from the browser console
   robots: number;
   twins: number;
   messages: () => number;
@@ -168,6 +169,7 @@ async function boot(): Promise<void> {
   probe.select = (id) => { select(id); scene.focus(id); };
   probe.selected = () => selected;
   probe.screenPosition = (id) => scene.screenPosition(id);
+  probe.debug = { scene };
 
   // One loop: live values since the last frame, then a frame; the panel a few times a second.
   let last = performance.now();

@@ -1,10 +1,12 @@
 // The 3D plant (three.js): floor, lines, conveyors with moving items, robots as six-axis arms
-// posed from their joint angles, sensors and controllers, each coloured by health. Every kind of
-// part is one InstancedMesh over shared geometry, so 1,000 arms cost a handful of draw calls.
+// posed from their joint angles, sensors and controllers, each coloured by health. All arms are
+// one merged mesh (and all items another) posed on the CPU, the few other parts InstancedMeshes,
+// so 1,000 arms cost one draw call.
 // It reads the plant state; it never fetches anything itself.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import { genericHealth, HEALTH_COLORS, robotHealth, type Health } from './health';
+import { MergedParts } from './merged';
 import type { PlantState } from './state';
 
 const F = 'dtmi:castor:factory:';
@@ -30,9 +32,11 @@ export class PlantScene {
   private controllers: Placed[] = [];
   private others: Placed[] = [];
   private meshes: Array<{ mesh: THREE.InstancedMesh; ids: string[] }> = [];
-  private parts: THREE.InstancedMesh[] = []; // robot: base, turret, upper arm, forearm, wrist, tool
+  private bases!: MergedParts; // per robot: its base (static)
+  private arms!: MergedParts; // per robot: turret, upper arm, forearm, wrist, tool
   private belts!: THREE.InstancedMesh;
-  private items!: THREE.InstancedMesh;
+  private items!: MergedParts;
+  private itemSlots = 0;
   private sensorMesh!: THREE.InstancedMesh;
   private controllerMesh!: THREE.InstancedMesh;
   private otherMesh!: THREE.InstancedMesh;
@@ -40,7 +44,7 @@ export class PlantScene {
   private selected: string | null = null;
   private positions = new Map<string, THREE.Vector3>();
   private dirtyColors = true;
-  private readonly tmp = { m: new THREE.Matrix4(), a: new THREE.Matrix4(), b: new THREE.Matrix4(), c: new THREE.Color() };
+  private readonly tmp = { m: new THREE.Matrix4(), a: new THREE.Matrix4(), b: new THREE.Matrix4(), c: new THREE.Color(), v1: new THREE.Vector3(), v2: new THREE.Vector3() };
 
   constructor(private host: HTMLElement, private state: PlantState) {
     this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'high-performance', preserveDrawingBuffer: true });
@@ -132,7 +136,7 @@ export class PlantScene {
     const depth = Math.max(1, lines.length) * LINE_GAP;
     const span = Math.max(maxX, depth);
     this.controls.target.set(maxX / 2, 0, depth / 2 - LINE_GAP / 2);
-    this.camera.position.set(maxX / 2 - span * 0.25, span * 0.5, depth + span * 0.3);
+    this.camera.position.set(maxX / 2 - span * 0.1, span * 0.5, depth + span * 0.3);
     this.controls.update();
   }
 
@@ -167,22 +171,22 @@ export class PlantScene {
   }
 
   private buildMeshes(): void {
-    const n = this.robots.length;
-    const ids = this.robots.map((r) => r.id);
-    const cyl = (r: number, h: number) => new THREE.CylinderGeometry(r, r, h, 10);
-    this.parts = [
-      this.instanced(cyl(0.32, 0.3), 0x39424e, n, ids), // base
-      this.instanced(new THREE.BoxGeometry(0.42, 0.3, 0.42), 0xffffff, n, ids), // turret (joint1)
-      this.instanced(new THREE.BoxGeometry(0.18, 0.9, 0.18), 0xffffff, n, ids), // upper arm (joint2)
-      this.instanced(new THREE.BoxGeometry(0.14, 0.8, 0.14), 0xffffff, n, ids), // forearm (joint3)
-      this.instanced(new THREE.BoxGeometry(0.12, 0.2, 0.12), 0x9aa6b2, n, ids), // wrist (joint4, 5)
-      this.instanced(new THREE.BoxGeometry(0.2, 0.1, 0.06), 0xd8dee6, n, ids), // tool (joint6)
-    ];
+    this.bases = new MergedParts([{ geometry: new THREE.CylinderGeometry(0.32, 0.32, 0.3, 8), color: 0x39424e }], this.robots.length);
+    this.scene.add(this.bases.mesh);
+    this.arms = new MergedParts([
+      { geometry: new THREE.BoxGeometry(0.42, 0.3, 0.42), color: null }, // turret (joint1)
+      { geometry: new THREE.BoxGeometry(0.18, 0.9, 0.18), color: null }, // upper arm (joint2)
+      { geometry: new THREE.BoxGeometry(0.14, 0.8, 0.14), color: null }, // forearm (joint3)
+      { geometry: new THREE.BoxGeometry(0.12, 0.2, 0.12), color: 0x9aa6b2 }, // wrist (joint4, 5)
+      { geometry: new THREE.BoxGeometry(0.2, 0.1, 0.06), color: 0xd8dee6 }, // tool (joint6)
+    ], this.robots.length);
+    this.scene.add(this.arms.mesh);
     const m = this.tmp.m;
     this.robots.forEach((r, i) => {
       m.makeRotationY(r.yaw).setPosition(r.x, 0.15, r.z);
-      this.parts[0].setMatrixAt(i, m);
+      this.bases.setPart(i, 0, m);
     });
+    this.bases.commit();
     const convIds = this.conveyors.map((c) => c.id);
     this.belts = this.instanced(new THREE.BoxGeometry(1, 0.12, 1.1), 0x303a46, this.conveyors.length, convIds);
     this.conveyors.forEach((c, i) => {
@@ -194,8 +198,9 @@ export class PlantScene {
       m.makeScale(c.length, 1, 0.9).setPosition(c.length / 2, 0.32, c.z);
       legs.setMatrixAt(i, m);
     });
-    this.items = this.instanced(new THREE.BoxGeometry(0.3, 0.22, 0.3), 0xe8a33d, this.conveyors.length * 24, null);
-    this.items.count = 0;
+    this.itemSlots = this.conveyors.length * 24;
+    this.items = new MergedParts([{ geometry: new THREE.BoxGeometry(0.3, 0.22, 0.3), color: 0xe8a33d }], this.itemSlots);
+    this.scene.add(this.items.mesh);
     this.sensorMesh = this.instanced(new THREE.CylinderGeometry(0.09, 0.09, 1.2, 8), 0xffffff, this.sensors.length, this.sensors.map((p) => p.id));
     this.sensors.forEach((p, i) => {
       m.makeTranslation(p.x, 0.6, p.z);
@@ -239,11 +244,12 @@ export class PlantScene {
   private recolor(): void {
     const c = this.tmp.c;
     this.robots.forEach((r, i) => {
-      r.health = robotHealth(this.state, r.id).health;
-      c.setHex(HEALTH_COLORS[r.health]);
-      for (let p = 1; p <= 3; p++) this.parts[p].setColorAt(i, c);
+      const h = robotHealth(this.state, r.id).health;
+      if (h === r.health && !this.firstColors) return;
+      r.health = h;
+      this.arms.setColor(i, c.setHex(HEALTH_COLORS[h]));
     });
-    for (let p = 1; p <= 3; p++) if (this.parts[p].instanceColor) this.parts[p].instanceColor!.needsUpdate = true;
+    this.firstColors = false;
     const paint = (mesh: THREE.InstancedMesh, list: Placed[], lit?: (id: string) => boolean) => {
       list.forEach((p, i) => {
         c.setHex(HEALTH_COLORS[genericHealth(this.state, p.id).health]);
@@ -278,6 +284,7 @@ export class PlantScene {
   }
 
   private renderScale = 1;
+  private firstColors = true;
 
   // Advances the animation by dt seconds and draws one frame.
   frame(dt: number): void {
@@ -302,11 +309,12 @@ export class PlantScene {
   private poseRobots(dt: number): void {
     const { m, a, b } = this.tmp;
     const blend = 1 - Math.exp(-dt / 0.15);
-    const [, turret, upper, fore, wrist, tool] = this.parts;
-    const place = (mesh: THREE.InstancedMesh, i: number, frame: THREE.Matrix4, dy: number) => {
+    const arms = this.arms;
+    const [turret, upper, fore, wrist, tool] = [0, 1, 2, 3, 4];
+    const place = (part: number, i: number, frame: THREE.Matrix4, dy: number) => {
       b.makeTranslation(0, dy, 0);
       m.multiplyMatrices(frame, b);
-      mesh.setMatrixAt(i, m);
+      arms.setPart(i, part, m);
     };
     for (let i = 0; i < this.robots.length; i++) {
       const r = this.robots[i];
@@ -323,7 +331,7 @@ export class PlantScene {
       a.multiply(b.makeTranslation(0, 0.2, 0)).multiply(b.makeRotationY(q[5] * DEG));
       place(tool, i, a, 0.05);
     }
-    for (let p = 1; p < this.parts.length; p++) this.parts[p].instanceMatrix.needsUpdate = true;
+    arms.commit();
   }
 
   private moveItems(dt: number): void {
@@ -337,11 +345,12 @@ export class PlantScene {
       for (let k = 0; k < items; k++) {
         const x = (c.phase + (k * c.length) / items) % c.length;
         m.makeTranslation(x, 0.87, c.z);
-        this.items.setMatrixAt(n++, m);
+        this.items.setPart(n++, 0, m);
       }
     }
-    this.items.count = n;
-    this.items.instanceMatrix.needsUpdate = true;
+    m.makeTranslation(0, -50, 0); // unused slots go below the floor
+    for (let k = n; k < this.itemSlots; k++) this.items.setPart(k, 0, m);
+    this.items.commit();
   }
 
   select(id: string | null): void {
@@ -366,6 +375,14 @@ export class PlantScene {
     const ray = new THREE.Raycaster();
     ray.setFromCamera(ndc, this.camera);
     let best: { d: number; id: string } | null = null;
+    // Robots: the nearest whose vertical axis (0-2 m high) passes within 0.45 m of the ray.
+    const closest = new THREE.Vector3(), onAxis = new THREE.Vector3();
+    for (const r of this.robots) {
+      const d2 = ray.ray.distanceSqToSegment(this.tmp.v1.set(r.x, 0, r.z), this.tmp.v2.set(r.x, 2, r.z), closest, onAxis);
+      if (d2 > 0.45 * 0.45) continue;
+      const d = closest.distanceTo(ray.ray.origin);
+      if (!best || d < best.d) best = { d, id: r.id };
+    }
     for (const { mesh, ids } of this.meshes) {
       mesh.boundingSphere = null; // instances move: recompute before casting
       for (const hit of ray.intersectObject(mesh, false)) {

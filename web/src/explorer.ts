@@ -56,7 +56,7 @@ export class Explorer {
         const g = el('details', { class: 'group', 'data-rel': rel });
         if (ids.length <= 3 || depth < 1) g.open = true;
         g.append(el('summary', { class: 'rel' }, `${rel} (${ids.length})`));
-        ids.sort().forEach((c) => g.append(node(c, depth + 1)));
+        ids.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).forEach((c) => g.append(node(c, depth + 1)));
         d.append(g);
       }
       return d;
@@ -84,7 +84,7 @@ export class Explorer {
       return;
     }
     const needle = q.toLowerCase();
-    const hits = [...this.state.twins.keys()].filter((id) => id.toLowerCase().includes(needle)).sort();
+    const hits = [...this.state.twins.keys()].filter((id) => id.toLowerCase().includes(needle)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     this.results.replaceChildren(...hits.map((id) => el('li', {}, this.label(id))));
     this.results.classList.remove('hidden');
     this.tree.classList.add('hidden');

@@ -7,7 +7,7 @@ import type { ModelRegistry } from './models';
 import type { Update } from './state';
 import { valueKey } from './state';
 
-export type FeedMode = 'connecting' | 'stream' | 'polling' | 'offline';
+export type FeedMode = 'connecting' | 'stream' | 'polling' | 'offline' | 'synthetic';
 
 interface Filter {
   twins?: string[];

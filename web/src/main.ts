@@ -6,6 +6,7 @@ import { queryAll, type Relationship, type Twin } from './api';
 import { HEALTH_COLORS, type Health } from './health';
 import { LiveFeed, type FeedMode, type PollSeries } from './live';
 import { ModelRegistry } from './models';
+import { SyntheticFeed, syntheticModels, syntheticPlant } from './synthetic';
 import { Explorer } from './explorer';
 import { el, TwinPanel } from './panel';
 import { QueryBox } from './querybox';
@@ -30,6 +31,7 @@ interface Probe {
   select: (id: string) => void;
   selected: () => string | null;
   screenPosition: (id: string) => { x: number; y: number } | null;
+  pixelStats?: () => { sampled: number; lit: number; colours: number };
 }
 
 declare global {
@@ -78,12 +80,17 @@ async function boot(): Promise<void> {
   window.castorDashboard = probe;
   setupTabs();
   legend();
+  // ?synthetic=N: a generated plant animated in the browser, for measuring the 3D view alone.
+  const synthetic = Number(new URLSearchParams(location.search).get('synthetic') ?? 0);
   // The three loads run side by side: the first frame waits for the slowest only.
-  const [models, twins, rels] = await Promise.all([
-    ModelRegistry.load(),
-    queryAll<Twin>('SELECT * FROM DIGITALTWINS'),
-    queryAll<Relationship>('SELECT * FROM RELATIONSHIPS'),
-  ]);
+  const generated = synthetic > 0 ? syntheticPlant(synthetic) : null;
+  const [models, twins, rels] = generated
+    ? [syntheticModels(), generated.twins, generated.rels]
+    : await Promise.all([
+      ModelRegistry.load(),
+      queryAll<Twin>('SELECT * FROM DIGITALTWINS'),
+      queryAll<Relationship>('SELECT * FROM RELATIONSHIPS'),
+    ]);
   const state = new PlantState(models);
   state.setTwins(twins);
   state.setRelationships(rels);
@@ -93,13 +100,19 @@ async function boot(): Promise<void> {
   const factory = twins.find((t) => models.isA(t.$metadata.$model, F + 'Factory;1'));
   if (factory) $('plant-name').textContent = `${String(factory.name ?? factory.$dtId)}${factory.location ? ` · ${String(factory.location)}` : ''}`;
 
-  const feed = new LiveFeed(models, PLANT_NAMES, pollPlan(models), (m) => {
+  const onMode = (m: FeedMode) => {
     const pill = $('feed-mode');
     pill.className = `pill ${m}`;
-    pill.textContent = m === 'stream' ? 'live · stream' : m === 'polling' ? 'live · polling' : m;
-    pill.title = m === 'polling' ? 'This server has no /castor/v1/stream: polling /castor/v1/history/latest every second' : 'Live values over /castor/v1/stream (WebSocket)';
-  });
-  feed.modelOf = (id) => state.modelOf(id);
+    pill.textContent = m === 'stream' ? 'live · stream' : m === 'polling' ? 'live · polling' : m === 'synthetic' ? 'SYNTHETIC DATA' : m;
+    pill.title = m === 'polling' ? 'This server has no /castor/v1/stream: polling /castor/v1/history/latest every second'
+      : m === 'synthetic' ? 'A generated plant animated in the browser (?synthetic=N), not the server\'s twins' : 'Live values over /castor/v1/stream (WebSocket)';
+  };
+  const isRobot = (t: Twin) => models.isA(t.$metadata.$model, F + 'Robot;1');
+  const feed = synthetic > 0
+    ? new SyntheticFeed(twins.filter(isRobot).map((t) => t.$dtId), twins.filter((t) => models.isA(t.$metadata.$model, F + 'Conveyor;1')).map((t) => t.$dtId), onMode)
+    : new LiveFeed(models, PLANT_NAMES, pollPlan(models), onMode);
+  if (feed instanceof LiveFeed) feed.modelOf = (id) => state.modelOf(id);
+  if (synthetic > 0) $('plant-name').textContent = `Synthetic plant · ${synthetic.toLocaleString('en')} robots · not live data`;
 
   let selected: string | null = null;
   const select = (id: string | null) => {
@@ -149,7 +162,7 @@ async function boot(): Promise<void> {
     tooltip.style.top = `${e.clientY - rect.top + 14}px`;
   });
 
-  const robots = twins.filter((t) => models.isA(t.$metadata.$model, F + 'Robot;1')).length;
+  const robots = twins.filter(isRobot).length;
   const stats = () => {
     const counts: Record<string, number> = { ok: 0, warn: 0, alarm: 0 };
     for (const r of scene.healthCounts()) counts[r] = (counts[r] ?? 0) + 1;
@@ -170,6 +183,7 @@ async function boot(): Promise<void> {
   probe.selected = () => selected;
   probe.screenPosition = (id) => scene.screenPosition(id);
   probe.debug = { scene };
+  probe.pixelStats = () => scene.pixelStats();
 
   // One loop: live values since the last frame, then a frame; the panel a few times a second.
   let last = performance.now();

@@ -50,8 +50,9 @@ function kindOf(type: unknown): ContentKind | null {
   return null;
 }
 
-interface RawModel {
+export interface RawModel {
   '@id': string;
+  '@type'?: unknown;
   displayName?: unknown;
   description?: unknown;
   extends?: string | string[];

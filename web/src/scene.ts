@@ -13,6 +13,7 @@ const F = 'dtmi:castor:factory:';
 const LINE_GAP = 9; // m between lines
 const ROBOT_PITCH = 2.4; // m between robots along a line, per side
 const DEG = Math.PI / 180;
+const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 interface RobotSlot { id: string; x: number; z: number; yaw: number; q: Float32Array; target: Float32Array; health: Health }
 interface ConveyorSlot { id: string; x: number; z: number; length: number; phase: number; items: number; speed: number }
@@ -47,7 +48,7 @@ export class PlantScene {
   private readonly tmp = { m: new THREE.Matrix4(), a: new THREE.Matrix4(), b: new THREE.Matrix4(), c: new THREE.Color(), v1: new THREE.Vector3(), v2: new THREE.Vector3() };
 
   constructor(private host: HTMLElement, private state: PlantState) {
-    this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'high-performance', preserveDrawingBuffer: true });
+    this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'high-performance' });
     this.renderer.setPixelRatio(Math.min(window.devicePixelRatio, 1.5));
     this.renderer.setClearColor(0x0b0f14);
     host.appendChild(this.renderer.domElement);
@@ -84,7 +85,7 @@ export class PlantScene {
   build(): void {
     const s = this.state;
     const isA = (id: string, base: string) => s.models.isA(s.modelOf(id), F + base + ';1');
-    const targets = (id: string, rel: string) => (s.outgoing.get(id) ?? []).filter((r) => r.$relationshipName === rel).map((r) => r.$targetId!).filter((t) => s.twins.has(t)).sort();
+    const targets = (id: string, rel: string) => (s.outgoing.get(id) ?? []).filter((r) => r.$relationshipName === rel).map((r) => r.$targetId!).filter((t) => s.twins.has(t)).sort(byId);
     const lines = [...s.twins.keys()].filter((id) => isA(id, 'Line')).sort((a, b) => Number(s.twins.get(a)?.index ?? 0) - Number(s.twins.get(b)?.index ?? 0) || a.localeCompare(b));
     const placed = new Set<string>();
     let maxX = 10;
@@ -133,16 +134,19 @@ export class PlantScene {
     });
     this.buildFloor(maxX, lines.length);
     this.buildMeshes();
+    // Frame the whole plant: its bounding circle seen from above and in front.
     const depth = Math.max(1, lines.length) * LINE_GAP;
-    const span = Math.max(maxX, depth);
+    const radius = 0.5 * Math.hypot(maxX, depth);
+    const dist = (radius / Math.sin((this.camera.fov / 2) * DEG)) * 0.8;
     this.controls.target.set(maxX / 2, 0, depth / 2 - LINE_GAP / 2);
-    this.camera.position.set(maxX / 2 - span * 0.1, span * 0.5, depth + span * 0.3);
+    const dir = new THREE.Vector3(-0.1, 0.85, 0.52).normalize();
+    this.camera.position.copy(this.controls.target).addScaledVector(dir, dist);
     this.controls.update();
   }
 
   private buildFloor(maxX: number, lines: number): void {
     const w = Math.max(maxX, Math.max(1, lines) * LINE_GAP) + 40, d = w;
-    const floor = new THREE.Mesh(new THREE.PlaneGeometry(w, d), new THREE.MeshLambertMaterial({ color: 0x1a222c }));
+    const floor = new THREE.Mesh(new THREE.PlaneGeometry(w, d), new THREE.MeshBasicMaterial({ color: 0x161d26 }));
     floor.rotation.x = -Math.PI / 2;
     floor.position.set(maxX / 2, -0.01, (lines * LINE_GAP) / 2 - LINE_GAP / 2);
     this.scene.add(floor);
@@ -392,6 +396,27 @@ export class PlantScene {
       }
     }
     return best?.id ?? null;
+  }
+
+  // Draws a frame and samples its pixels in the same task (the drawing buffer is only valid until
+  // the browser composites it): how many differ from the background, and how many colours.
+  pixelStats(): { sampled: number; lit: number; colours: number } {
+    this.renderer.render(this.scene, this.camera);
+    const c = this.renderer.domElement;
+    const off = document.createElement('canvas');
+    off.width = c.width;
+    off.height = c.height;
+    const g = off.getContext('2d')!;
+    g.drawImage(c, 0, 0);
+    const d = g.getImageData(0, 0, off.width, off.height).data;
+    let lit = 0, sampled = 0;
+    const colours = new Set<number>();
+    for (let i = 0; i < d.length; i += 4 * 7) {
+      sampled++;
+      if (Math.abs(d[i] - 0x0b) + Math.abs(d[i + 1] - 0x0f) + Math.abs(d[i + 2] - 0x14) > 24) lit++;
+      colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    }
+    return { sampled, lit, colours: colours.size };
   }
 
   // Where a twin is on screen (CSS pixels relative to the canvas), for tests and labels.

@@ -21,7 +21,7 @@ constexpr const char* kPrefix = "dtmi:castor:factory:";
 constexpr const char* kApi = "?api-version=2023-10-31";
 
 std::string two(int n) {
-  char b[8];
+  char b[16];
   std::snprintf(b, sizeof b, "%02d", n);
   return b;
 }

@@ -3,7 +3,10 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <optional>
+#include <system_error>
 
 #include "history/bucket_aggregator.hpp"
 #include "history/range_scan.hpp"
@@ -253,11 +256,32 @@ void HistoryReader::read(HistoryQuery q,
   snapshot(*shared, [this, shared, done](Result<Snapshots> snaps) {
     if (!snaps) return post([done, st = snaps.status()] { done(st); });
     post([this, shared, done, snaps = std::make_shared<Snapshots>(std::move(*snaps))] {
+      // Series are independent: a read of many (model=) decodes them on every core. Helpers
+      // live for this read only, and reads run one at a time, so at most cores - 1 exist.
+      const std::size_t n = snaps->size();
+      std::vector<std::optional<Result<SeriesResult>>> results(n);
+      std::atomic<std::size_t> next{0};
+      auto work = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < n;) results[i].emplace(evaluate(*shared, (*snaps)[i]));
+      };
+      const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+      std::vector<std::thread> helpers;
+      try {
+        for (std::size_t h = 1; h < std::min(cores, n); ++h)
+          helpers.emplace_back([&work] {
+            pthread_setname_np(pthread_self(), "castor-hread");
+            work();
+          });
+      } catch (const std::system_error&) {
+        // No thread to spare: the reader's own thread does the rest.
+      }
+      work();
+      for (auto& t : helpers) t.join();
       std::vector<SeriesResult> out;
-      for (const auto& snap : *snaps) {
-        auto r = evaluate(*shared, snap);
-        if (!r) return done(r.status());
-        out.push_back(std::move(*r));
+      out.reserve(n);
+      for (auto& r : results) {
+        if (!*r) return done(r->status());
+        out.push_back(std::move(**r));
       }
       done(std::move(out));
     });

@@ -15,11 +15,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include "factory_workload.hpp"
 #include "http_client.hpp"
@@ -39,6 +42,20 @@ struct Options {
   std::size_t batch = 20000;
   bool keep = false, smoke = false;
 };
+
+// User + system CPU seconds of a process, from /proc (steadier than wall time on a busy machine).
+double cpu_seconds(int pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return 0;
+  char buf[4096];
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  const char* p = std::strrchr(buf, ')');  // the command name may hold spaces
+  unsigned long long utime = 0, stime = 0;
+  if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -127,18 +144,27 @@ bool agree(const Answer& a, const Answer& b) {
   return a.series == b.series && a.points == b.points && std::abs(a.sum - b.sum) <= 1e-9 * std::max(1.0, std::abs(a.sum));
 }
 
+struct Fed {
+  SendResult send;
+  double cpu_ns_per_point = 0;  // the server's CPU time per acknowledged point
+};
+
 // Feeds both the same window, Castor first on even runs; returns {castor, victoria}.
-std::pair<SendResult, SendResult> feed(const FactoryWorkload& w, int cport, int vport, std::int64_t t0,
-                                       double seconds, const Options& o, int run) {
-  SendResult rc, rv;
+std::pair<Fed, Fed> feed(const FactoryWorkload& w, int cport, int cpid, int vport, int vpid, std::int64_t t0,
+                         double seconds, const Options& o, int run) {
+  Fed rc, rv;
   for (int k = 0; k < 2; ++k) {
     const bool castor_turn = (k == 0) == (run % 2 == 0);
     const Target t = castor_turn ? Target::castor : Target::victoria;
     const auto bodies = w.render(t, t0, seconds, 1.0, o.connections, o.batch);
+    const int pid = castor_turn ? cpid : vpid;
+    const double cpu0 = cpu_seconds(pid);
     SendResult r = send_bodies(castor_turn ? cport : vport, t, bodies);
     if (r.failures) throw std::runtime_error(std::string(castor_turn ? "castor" : "victoria-metrics") + " refused " +
                                              std::to_string(r.failures) + " batches: " + r.first_error);
-    (castor_turn ? rc : rv) = r;
+    Fed& f = castor_turn ? rc : rv;
+    f.cpu_ns_per_point = (cpu_seconds(pid) - cpu0) * 1e9 / static_cast<double>(std::max<std::size_t>(1, r.points));
+    f.send = r;
   }
   return {rc, rv};
 }
@@ -172,23 +198,28 @@ int run(const Options& o) {
   std::printf("load: %zu series (%d robots x 30 + %d lines x 20)\n", all.series(), o.lines * o.robots, o.lines);
 
   std::fprintf(stderr, "day of robot power: %zu series x %.0f s...\n", power.series(), o.day_hours * 3600);
-  auto [day_c, day_v] = feed(power, castor->port(), victoria->port(), day0, o.day_hours * 3600, o, 0);
-  std::printf("day load (%zu series, 1 field per line, %zu points): castor %s points/s, victoria-metrics %s points/s\n",
-              power.series(), day_c.points, fmt_rate(day_c.points_per_second()).c_str(),
-              fmt_rate(day_v.points_per_second()).c_str());
+  auto [day_c, day_v] =
+      feed(power, castor->port(), castor->pid(), victoria->port(), victoria->pid(), day0, o.day_hours * 3600, o, 0);
+  std::printf("day load (%zu series, 1 field per line, %zu points): castor %s points/s (%.0f ns CPU/point), "
+              "victoria-metrics %s points/s (%.0f ns CPU/point)\n",
+              power.series(), day_c.send.points, fmt_rate(day_c.send.points_per_second()).c_str(), day_c.cpu_ns_per_point,
+              fmt_rate(day_v.send.points_per_second()).c_str(), day_v.cpu_ns_per_point);
 
-  std::vector<double> rc, rv;
-  std::size_t total_points = day_c.points;
-  std::printf("%-4s %14s %14s %8s %22s %22s\n", "run", "castor pts/s", "victoria pts/s", "ratio", "castor p50/p99 ms",
-              "victoria p50/p99 ms");
+  std::vector<double> rc, rv, cc, cv;
+  std::size_t total_points = day_c.send.points;
+  std::printf("%-4s %14s %14s %8s %18s %18s %10s %10s\n", "run", "castor pts/s", "victoria pts/s", "ratio",
+              "castor p50/p99 ms", "victoria p50/p99", "castor ns", "victoria ns");
   for (int r = 0; r < o.runs; ++r) {
     const std::int64_t t0 = day0 + day + static_cast<std::int64_t>(o.run_seconds * r) * kSecond;
-    auto [c, v] = feed(all, castor->port(), victoria->port(), t0, o.run_seconds, o, r);
-    rc.push_back(c.points_per_second());
-    rv.push_back(v.points_per_second());
-    total_points += c.points;
-    std::printf("%-4d %14.0f %14.0f %8.2f %10.1f/%-11.1f %10.1f/%-11.1f\n", r, rc.back(), rv.back(), rc.back() / rv.back(),
-                c.latency_p50_ms, c.latency_p99_ms, v.latency_p50_ms, v.latency_p99_ms);
+    auto [c, v] = feed(all, castor->port(), castor->pid(), victoria->port(), victoria->pid(), t0, o.run_seconds, o, r);
+    rc.push_back(c.send.points_per_second());
+    rv.push_back(v.send.points_per_second());
+    cc.push_back(c.cpu_ns_per_point);
+    cv.push_back(v.cpu_ns_per_point);
+    total_points += c.send.points;
+    std::printf("%-4d %14.0f %14.0f %8.2f %8.1f/%-9.1f %8.1f/%-9.1f %10.0f %10.0f\n", r, rc.back(), rv.back(),
+                rc.back() / rv.back(), c.send.latency_p50_ms, c.send.latency_p99_ms, v.send.latency_p50_ms,
+                v.send.latency_p99_ms, cc.back(), cv.back());
     std::fflush(stdout);
   }
 
@@ -200,11 +231,11 @@ int run(const Options& o) {
   if (const int rcode = castor->stop(); rcode != 0) throw std::runtime_error("castor serve exited " + std::to_string(rcode));
   const double stop_s = std::chrono::duration<double>(Clock::now() - t_stop).count();
   const auto families = rocksdb_family_bytes(castor_data + "/store");
-  std::uint64_t history_bytes = 0;
+  std::uint64_t history_bytes = 0, wal_bytes = 0;
   std::string breakdown;
   for (const auto& [name, bytes] : families)
     if (name.rfind("history_", 0) == 0) {
-      history_bytes += bytes;
+      (name == "history_wal" ? wal_bytes : history_bytes) += bytes;
       breakdown += " " + name + "=" + std::to_string(bytes);
     }
   const std::uint64_t store_bytes = tree_bytes(castor_data + "/store");
@@ -230,6 +261,7 @@ int run(const Options& o) {
   // The report.
   const double mc = median(rc), mv = median(rv);
   const double bc = static_cast<double>(history_bytes) / static_cast<double>(total_points);
+  const double bcw = static_cast<double>(history_bytes + wal_bytes) / static_cast<double>(total_points);
   const double bv = static_cast<double>(vm_bytes) / static_cast<double>(total_points);
   const double qc1 = median(one.castor_ms), qv1 = median(one.victoria_ms);
   const double qc2 = median(fleet.castor_ms), qv2 = median(fleet.victoria_ms);
@@ -237,12 +269,17 @@ int run(const Options& o) {
   std::printf("\n%-46s %14s %14s %8s  %s\n", "measure (medians)", "castor", "victoria", "ratio", "goal");
   std::printf("%-46s %14.0f %14.0f %8.2f  castor >= 1.0x and >= 2,000,000: %s\n", "(a) ingest points/s (full factory)", mc, mv,
               mc / mv, mc >= mv && mc >= 2e6 ? "met" : "NOT met");
-  std::printf("%-46s %14.2f %14.2f %8.2f  (smaller is better)\n", "(b) bytes on disk per point", bc, bv, bc / bv);
+  std::printf("%-46s %14.0f %14.0f %8.2f  (server CPU per point; smaller is better)\n", "(a') ingest CPU ns per point",
+              median(cc), median(cv), median(cc) / median(cv));
+  std::printf("%-46s %14.2f %14.2f %8.2f  (chunks, heads, series; smaller is better)\n", "(b) bytes on disk per point",
+              bc, bv, bc / bv);
+  std::printf("%-46s %14.2f %14.2f %8.2f  (the same plus Castor's history WAL not yet compacted away)\n",
+              "(b') bytes on disk per point, WAL included", bcw, bv, bcw / bv);
   std::printf("%-46s %14.2f %14.2f %8.2f  castor <= 0.5x: %s\n", "(c) one series, 1 day, avg per minute (ms)", qc1, qv1,
               qc1 / qv1, qc1 <= 0.5 * qv1 ? "met" : "NOT met");
   std::printf("%-46s %14.2f %14.2f %8.2f  castor <= 0.5x: %s\n", "(d) all robots, 1 day, avg per minute (ms)", qc2, qv2,
               qc2 / qv2, qc2 <= 0.5 * qv2 ? "met" : "NOT met");
-  std::printf("points ingested by each: %zu; castor history column families%s (%.1f MB; the whole store incl. twins "
+  std::printf("points ingested by each: %zu; castor history column families%s (%.1f MB without the WAL; the whole store incl. twins "
               "and RocksDB logs %.1f MB; clean shutdown took %.1f s); victoria-metrics data folder %.1f MB after "
               "force_flush, %.1f MB after the queries\n",
               total_points, breakdown.c_str(), history_bytes / 1e6, store_bytes / 1e6, stop_s, vm_bytes / 1e6,

@@ -135,6 +135,15 @@ void Dispatcher::open_stream(const Route& route, HttpRequest request, std::share
                                                    "upgrade or send 'Accept: text/event-stream'."),
                   done);
   }
+  if (route.stream_check) {
+    std::optional<HttpResponse> refusal;
+    try {
+      refusal = route.stream_check(request);
+    } catch (const std::exception& e) {
+      refusal = error_response(400, "InvalidArgument", e.what());
+    }
+    if (refusal) return finish(ctx, std::move(*refusal), done);
+  }
   int status = *transport == StreamTransport::websocket ? 101 : 200;
   probe_.in_flight.dec();
   probe_.observe(ctx->route, ctx->method, status, 0.0);

@@ -4,8 +4,11 @@
 #include "api/ingest_routes.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 
 #include "api/error.hpp"
+#include "api/principal.hpp"
 
 namespace castor::api {
 
@@ -110,6 +113,70 @@ HttpResponse refused(const Status& s, std::vector<ingest::Rejection> details, bo
   return out;
 }
 
+using Answer = std::function<void(HttpResponse)>;
+
+// Parses one batch, checks the principal's twins, submits it and answers once it is durable or
+// refused. Shared by POST /castor/v1/ingest and the WebSocket form (one batch per message).
+void ingest_body(IngestContext& ctx, const Principal& principal, ingest::BatchFormat format,
+                 bool partial, std::string_view body, Answer answer) {
+  bool lines = format != ingest::BatchFormat::json;
+  auto parsed = ingest::parse_batch(format, body);
+  for (std::size_t i = 0; i < parsed.observations.size(); ++i)
+    if (!principal.may_access_twin(parsed.observations[i].twin))
+      return answer(error_response(
+          403, "Forbidden",
+          "this device token may not write twin '" + parsed.observations[i].twin + "'"));
+  std::size_t total = parsed.observations.size() + parsed.errors.size();
+  if (!parsed.errors.empty() && (!partial || parsed.observations.empty())) {
+    auto errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
+    auto refuse = [answer, errors, total, partial, lines](std::vector<ingest::Rejection> more) {
+      Status s(Code::invalid_argument,
+               std::to_string(errors->size() + more.size()) + " of " + std::to_string(total) +
+                   " entries are invalid; nothing was written" +
+                   (partial ? "" : " (fix them, or send ?partial=true to keep the valid ones)"),
+               "InvalidObservations");
+      for (auto& m : more) errors->push_back(std::move(m));
+      answer(refused(s, std::move(*errors), lines));
+    };
+    if (parsed.observations.empty()) return refuse({});
+    // The batch is refused anyway: check the readable entries too, so every error is listed.
+    auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
+    return ctx.pipeline.validate(std::move(parsed.observations),
+                                 [refuse, origin](ingest::IngestResult r) {
+                                   for (auto& x : r.rejections) x.index = (*origin)[x.index];
+                                   refuse(std::move(r.rejections));
+                                 });
+  }
+  if (parsed.observations.empty())
+    return answer(error_response(400, "InvalidArgument", "the body holds no observations"));
+  auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
+  auto parse_errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
+  ctx.gate->submit(std::move(parsed.observations),
+                   partial ? ingest::Partial::keep_valid : ingest::Partial::reject_whole,
+                   [answer, origin, parse_errors, lines](ingest::IngestResult r) {
+                     std::vector<ingest::Rejection> all = *parse_errors;
+                     for (auto& x : r.rejections) {
+                       x.index = (*origin)[x.index];
+                       all.push_back(std::move(x));
+                     }
+                     if (!r.status.is_ok()) return answer(refused(r.status, std::move(all), lines));
+                     std::sort(all.begin(), all.end(),
+                               [](const auto& a, const auto& b) { return a.index < b.index; });
+                     json::array rejected;
+                     for (const auto& d : all) rejected.push_back(detail(d, lines));
+                     json::object out{{"accepted", r.accepted}, {"rejected", std::move(rejected)}};
+                     answer(HttpResponse::json(202, json::value(std::move(out))));
+                   });
+}
+
+Result<bool> partial_param(const HttpRequest& req) {
+  auto p = req.query_param("partial");
+  if (!p) return false;
+  if (*p != "true" && *p != "false")
+    return Status(Code::invalid_argument, "partial must be true or false", "InvalidArgument");
+  return *p == "true";
+}
+
 void ingest_batch(IngestContext& ctx, HttpRequest& req, const Responder& resp) {
   auto ct = req.header("Content-Type");
   if (!ct)
@@ -118,62 +185,77 @@ void ingest_batch(IngestContext& ctx, HttpRequest& req, const Responder& resp) {
                      "(line protocol)");
   auto format = ingest::batch_format(*ct);
   if (!format) return resp.fail(415, "UnsupportedMediaType", format.status().message());
-  bool partial = false;
-  if (auto p = req.query_param("partial")) {
-    if (*p != "true" && *p != "false")
-      return resp.fail(400, "InvalidArgument", "partial must be true or false");
-    partial = *p == "true";
-  }
-  bool lines = *format != ingest::BatchFormat::json;
-  auto parsed = ingest::parse_batch(*format, req.body);
-  for (std::size_t i = 0; i < parsed.observations.size(); ++i)
-    if (!req.principal->may_access_twin(parsed.observations[i].twin))
-      return resp.fail(
-          403, "Forbidden",
-          "this device token may not write twin '" + parsed.observations[i].twin + "'");
-  std::size_t total = parsed.observations.size() + parsed.errors.size();
-  if (!parsed.errors.empty() && (!partial || parsed.observations.empty())) {
-    auto errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
-    auto answer = [resp, errors, total, partial, lines](std::vector<ingest::Rejection> more) {
-      Status s(Code::invalid_argument,
-               std::to_string(errors->size() + more.size()) + " of " + std::to_string(total) +
-                   " entries are invalid; nothing was written" +
-                   (partial ? "" : " (fix them, or send ?partial=true to keep the valid ones)"),
-               "InvalidObservations");
-      for (auto& m : more) errors->push_back(std::move(m));
-      resp.respond(refused(s, std::move(*errors), lines));
-    };
-    if (parsed.observations.empty()) return answer({});
-    // The batch is refused anyway: check the readable entries too, so every error is listed.
-    auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
-    return ctx.pipeline.validate(std::move(parsed.observations),
-                                 [answer, origin](ingest::IngestResult r) {
-                                   for (auto& x : r.rejections) x.index = (*origin)[x.index];
-                                   answer(std::move(r.rejections));
-                                 });
-  }
-  if (parsed.observations.empty())
-    return resp.fail(400, "InvalidArgument", "the body holds no observations");
-  auto origin = std::make_shared<std::vector<std::size_t>>(std::move(parsed.origin));
-  auto parse_errors = std::make_shared<std::vector<ingest::Rejection>>(std::move(parsed.errors));
-  ctx.gate->submit(std::move(parsed.observations),
-                   partial ? ingest::Partial::keep_valid : ingest::Partial::reject_whole,
-                   [resp, origin, parse_errors, lines](ingest::IngestResult r) {
-                     std::vector<ingest::Rejection> all = *parse_errors;
-                     for (auto& x : r.rejections) {
-                       x.index = (*origin)[x.index];
-                       all.push_back(std::move(x));
-                     }
-                     if (!r.status.is_ok())
-                       return resp.respond(refused(r.status, std::move(all), lines));
-                     std::sort(all.begin(), all.end(),
-                               [](const auto& a, const auto& b) { return a.index < b.index; });
-                     json::array rejected;
-                     for (const auto& d : all) rejected.push_back(detail(d, lines));
-                     json::object body{{"accepted", r.accepted}, {"rejected", std::move(rejected)}};
-                     resp.respond(HttpResponse::json(202, json::value(std::move(body))));
-                   });
+  auto partial = partial_param(req);
+  if (!partial) return resp.fail(400, "InvalidArgument", partial.status().message());
+  ingest_body(ctx, *req.principal, *format, *partial, req.body,
+              [resp](HttpResponse r) { resp.respond(std::move(r)); });
 }
+
+// The format of a WebSocket ingest stream: ?format=json|ndjson|line, or guessed per message
+// from its first character ('[' JSON array, '{' NDJSON, else line protocol).
+Result<std::optional<ingest::BatchFormat>> socket_format(const HttpRequest& req) {
+  auto f = req.query_param("format");
+  if (!f) return std::optional<ingest::BatchFormat>{};
+  if (*f == "json") return std::optional{ingest::BatchFormat::json};
+  if (*f == "ndjson") return std::optional{ingest::BatchFormat::ndjson};
+  if (*f == "line") return std::optional{ingest::BatchFormat::line_protocol};
+  return Status(Code::invalid_argument, "format must be json, ndjson or line", "InvalidArgument");
+}
+
+ingest::BatchFormat guess_format(std::string_view text) {
+  std::size_t i = text.find_first_not_of(" \t\r\n");
+  if (i == std::string_view::npos) return ingest::BatchFormat::line_protocol;
+  if (text[i] == '[') return ingest::BatchFormat::json;
+  if (text[i] == '{') return ingest::BatchFormat::ndjson;
+  return ingest::BatchFormat::line_protocol;
+}
+
+// One WebSocket ingest connection: every text message is a batch, answered with
+// {"seq": n, "status": 202|4xx|503, ...the HTTP body's fields} once durable or refused. At most
+// `kWindow` batches are in flight; beyond that the connection is not read (backpressure).
+class IngestSocket final : public StreamListener, public std::enable_shared_from_this<IngestSocket> {
+ public:
+  static constexpr std::size_t kWindow = 16;
+  IngestSocket(IngestContext& ctx, std::shared_ptr<const Principal> principal,
+               std::optional<ingest::BatchFormat> format, bool partial,
+               std::shared_ptr<StreamSink> sink)
+      : ctx_(ctx),
+        principal_(std::move(principal)),
+        format_(format),
+        partial_(partial),
+        sink_(std::move(sink)) {}
+
+  void on_message(std::string_view text) override {
+    std::uint64_t seq = ++received_;
+    if (in_flight_.fetch_add(1) + 1 >= kWindow) sink_->pause_reading();
+    std::weak_ptr<IngestSocket> weak = weak_from_this();
+    ingest_body(ctx_, *principal_, format_ ? *format_ : guess_format(text), partial_, text,
+                [weak, seq](HttpResponse r) {
+                  if (auto self = weak.lock()) self->answered(seq, std::move(r));
+                });
+  }
+
+ private:
+  void answered(std::uint64_t seq, HttpResponse r) {
+    std::string m = "{\"seq\":" + std::to_string(seq) + ",\"status\":" + std::to_string(r.status);
+    if (r.body.size() > 2 && r.body.front() == '{') {
+      m += ',';
+      m.append(r.body, 1);
+    } else {
+      m += '}';
+    }
+    sink_->send(std::move(m));
+    if (in_flight_.fetch_sub(1) == kWindow) sink_->resume_reading();
+  }
+
+  IngestContext& ctx_;
+  std::shared_ptr<const Principal> principal_;
+  std::optional<ingest::BatchFormat> format_;
+  bool partial_;
+  std::shared_ptr<StreamSink> sink_;
+  std::uint64_t received_ = 0;  // on the connection's strand
+  std::atomic<std::size_t> in_flight_{0};
+};
 
 }  // namespace
 
@@ -202,6 +284,40 @@ void register_ingest_routes(Router& router, IngestContext& ctx) {
     "503": {"description": "Overloaded or storage failed; nothing was written. Retry after Retry-After seconds."}}})"};
   router.add(std::move(s),
              [&ctx](HttpRequest req, Responder resp) { ingest_batch(ctx, req, resp); });
+
+  RouteSpec ws;
+  ws.path = "/castor/v1/ingest";
+  ws.access = Access::device;
+  ws.openapi = {
+      "Ingest_Stream",
+      "Continuous ingest over a WebSocket: each text message is one batch (JSON array, NDJSON or "
+      "line protocol), answered with {seq, status, accepted, rejected} or {seq, status, error} "
+      "once durable or refused",
+      {"Ingest"},
+      R"({"parameters": [
+  {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["json", "ndjson", "line"]}, "description": "Format of every message; by default guessed per message ('[' JSON array, '{' NDJSON, else line protocol)."},
+  {"name": "partial", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}, "description": "As for POST: keep the valid observations of a batch."}],
+  "responses": {
+    "101": {"description": "Switching to WebSocket; at most 16 batches are in flight, further messages are not read until one is answered."},
+    "400": {"description": "Not a WebSocket request or a bad parameter."}}})"};
+  router.add_stream(
+      std::move(ws),
+      [&ctx](const HttpRequest& req, std::shared_ptr<StreamSink> sink) {
+        auto format = socket_format(req);
+        auto partial = partial_param(req);
+        return std::make_shared<IngestSocket>(ctx, req.principal,
+                                              format ? *format : std::nullopt,
+                                              partial ? *partial : false, std::move(sink));
+      },
+      [](const HttpRequest& req) -> std::optional<HttpResponse> {
+        if (requested_stream(req) != StreamTransport::websocket)
+          return error_response(400, "InvalidArgument",
+                                "GET /castor/v1/ingest is the WebSocket form of ingest: connect "
+                                "with a WebSocket upgrade, or POST batches");
+        if (auto f = socket_format(req); !f) return error_response(f.status());
+        if (auto p = partial_param(req); !p) return error_response(p.status());
+        return std::nullopt;
+      });
 }
 
 std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry,
@@ -262,7 +378,8 @@ std::string ingest_schemas() {
     "columns": {"type": "array", "items": {"type": "string"}, "description": "ts, then value or one column per aggregate."},
     "points": {"type": "array", "items": {"type": "array"}, "description": "Rows [ts (ns since 1970), value...]; aggregates over empty buckets are null."},
     "truncated": {"type": "boolean"}}},
-  "HistoryModelAnswer": {"type": "object", "properties": {"series": {"type": "array", "items": {"$ref": "#/components/schemas/HistorySeries"}}}}
+  "HistoryModelAnswer": {"type": "object", "properties": {"series": {"type": "array", "items": {"$ref": "#/components/schemas/HistorySeries"}}}},
+)" + history_export_schema() + R"(
 }}})";
 }
 

@@ -90,7 +90,7 @@ void Router::add(RouteSpec spec, Handler handler) {
   insert(std::move(route));
 }
 
-void Router::add_stream(RouteSpec spec, StreamHandler handler) {
+void Router::add_stream(RouteSpec spec, StreamHandler handler, StreamPrecheck check) {
   if (!handler) throw std::logic_error("stream route " + spec.path + " has no handler");
   if (spec.method != Method::get) {
     throw std::logic_error("stream route " + spec.path + " must use GET");
@@ -98,6 +98,7 @@ void Router::add_stream(RouteSpec spec, StreamHandler handler) {
   auto route = std::make_unique<Route>();
   route->spec = std::move(spec);
   route->stream = std::move(handler);
+  route->stream_check = std::move(check);
   insert(std::move(route));
 }
 

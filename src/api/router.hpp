@@ -57,6 +57,7 @@ struct Route {
   RouteSpec spec;
   Handler handler;                    // plain HTTP routes
   StreamHandler stream;               // stream routes (WebSocket / SSE)
+  StreamPrecheck stream_check;        // optional: refuses a stream request before the upgrade
   std::vector<std::string> segments;  // the template split at '/'
 };
 
@@ -80,7 +81,7 @@ class Router {
   // method + template (programming errors, found at start-up).
   void add(RouteSpec spec, Handler handler);
   // Registers a stream route (WebSocket and SSE, GET only) for /castor/v1/stream and the like.
-  void add_stream(RouteSpec spec, StreamHandler handler);
+  void add_stream(RouteSpec spec, StreamHandler handler, StreamPrecheck check = {});
 
   // Finds the route for `method` and decoded `segments`. Literal segments win over parameters;
   // HEAD falls back to GET. Parameters never match an empty segment.

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,13 @@ class StreamSink {
   virtual void close() = 0;
   virtual bool is_open() const noexcept = 0;
   virtual StreamTransport transport() const noexcept = 0;
+  // Messages queued and not yet written: a producer that coalesces keeps this low and holds
+  // back the rest until StreamListener::on_drain().
+  virtual std::size_t queued() const noexcept = 0;
+  // Stops reading the client's messages until resume_reading() (backpressure for WebSocket
+  // producers such as ingest). Idempotent; safe from any thread.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
 };
 
 // Receives what happens on the connection after the upgrade. Called on the connection's strand,
@@ -35,12 +43,17 @@ class StreamListener {
   virtual ~StreamListener() = default;
   virtual void on_message(std::string_view /*text*/) {}  // WebSocket text frames only
   virtual void on_close() {}                             // exactly once, when the stream ends
+  virtual void on_drain() {}  // the outbound queue has just become empty
 };
 
 // Called once per accepted stream with the authenticated request. May return nullptr when it
 // needs no callbacks.
 using StreamHandler =
     std::function<std::shared_ptr<StreamListener>(const HttpRequest&, std::shared_ptr<StreamSink>)>;
+
+// Checks a stream request before the upgrade: an error response refuses it (e.g. 400 for a bad
+// filter), nullopt lets it through.
+using StreamPrecheck = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 // WebSocket when the request asks to upgrade to it, SSE when it accepts text/event-stream.
 std::optional<StreamTransport> requested_stream(const HttpRequest& request);

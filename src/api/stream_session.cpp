@@ -114,6 +114,27 @@ class LiveStream final : public Connection,
     return kWebSocket ? StreamTransport::websocket : StreamTransport::sse;
   }
 
+  std::size_t queued() const noexcept override {
+    std::lock_guard lock(mu_);
+    return queue_.size() + (writing_ ? 1 : 0);
+  }
+
+  void pause_reading() override {
+    net::post(executor_, [self = this->shared_from_this()] { self->paused_ = true; });
+  }
+
+  void resume_reading() override {
+    net::post(executor_, [self = this->shared_from_this()] {
+      if (!self->paused_) return;
+      self->paused_ = false;
+      // A read parked while paused starts again now (one read is outstanding at most).
+      if (self->parked_ && !self->finished_) {
+        self->parked_ = false;
+        self->read();
+      }
+    });
+  }
+
   void shutdown() override { close(); }
   void force_close() override {
     net::post(executor_, [self = this->shared_from_this()] { self->finish(); });
@@ -159,12 +180,22 @@ class LiveStream final : public Connection,
   }
 
   void write_next() {
+    bool drained = false;
     {
       std::lock_guard lock(mu_);
       if (queue_.empty() || finished_) {
         writing_ = false;
-        return;
+        drained = !finished_;
       }
+    }
+    if (drained) {
+      // The listener may queue more (coalesced values); send() restarts the writer.
+      if (listener_) listener_->on_drain();
+      return;
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty() || finished_) return;
       current_ = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -193,6 +224,10 @@ class LiveStream final : public Connection,
               std::string_view(static_cast<const char*>(data.data()), data.size()));
         }
         self->buffer_.consume(self->buffer_.size());
+        if (self->paused_) {
+          self->parked_ = true;
+          return;
+        }
         self->read();
       });
     } else {
@@ -258,6 +293,8 @@ class LiveStream final : public Connection,
   bool open_ = true;
   bool writing_ = false;
   bool finished_ = false;  // written under mu_, on the strand
+  bool paused_ = false;    // on the strand: pause_reading() was called
+  bool parked_ = false;    // on the strand: a read is due once reading resumes
 };
 
 template <class Stream>

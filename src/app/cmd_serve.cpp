@@ -11,6 +11,7 @@
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
 #include "api/ingest_routes.hpp"
+#include "api/value_stream.hpp"
 #include "api/web_routes.hpp"
 #include "ingest/mqtt_connector.hpp"
 #include "history/series_store.hpp"
@@ -155,6 +156,9 @@ int run_serve(const ServeFlags& flags) {
     }
     mqtt.push_back(std::move(*connector));
   }
+  // Live values for dashboards (/castor/v1/stream); unsubscribes before the engine closes.
+  api::ValueStreamHub values((*engine)->events(), (*engine)->models());
+  auto value_probes = api::value_stream_metrics(registry, values);
   {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}, read_cache.get()};
@@ -164,6 +168,7 @@ int run_serve(const ServeFlags& flags) {
     api::register_event_route_routes(server.router(), adt, **routing);
     api::register_job_routes(server.router(), adt, **jobs);
     (*ingest)->register_routes(server.router());
+    api::register_value_stream_route(server.router(), values, (*engine)->models());
     api::register_web_routes(server.router(), config->web_root);  // the dashboard at /
     (void)server.openapi().merge_static(api::ingest_schemas());
     (void)server.openapi().merge_static(api::openapi::adt_schemas());

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "twin/twin.hpp"
@@ -38,6 +39,9 @@ struct ChangeEvent {
   std::string message_id;      // telemetry Message-Id
   Nanos source_time = 0;       // telemetry Telemetry-Source-Time
   std::string data;            // JSON: the twin, {"modelId","patch"}, the relationship, or telemetry
+  // Telemetry: values of a batch that a later value of the same name replaced in `data` before
+  // publishing (name, how many), so live streams can count what they never saw.
+  std::vector<std::pair<std::string, std::uint32_t>> superseded;
 };
 using EventPtr = std::shared_ptr<const ChangeEvent>;
 

@@ -149,6 +149,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     json::object data;
     Nanos source_time = 0;
     std::string_view message_id;
+    std::vector<std::pair<std::string, std::uint32_t>> superseded;  // see ChangeEvent
   };
   std::vector<Telemetry> telemetry;
   std::unordered_map<TwinPart, std::size_t, TwinPartHash> telemetry_index;
@@ -170,6 +171,12 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
         telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
     if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, {}, 0, o.message_id});
     Telemetry& t = telemetry[slot->second];
+    if (t.data.contains(o.name)) {
+      auto it = std::find_if(t.superseded.begin(), t.superseded.end(),
+                             [&](const auto& x) { return x.first == o.name; });
+      if (it == t.superseded.end()) t.superseded.emplace_back(o.name, 1);
+      else ++it->second;
+    }
     t.data[o.name] = o.value;
     t.source_time = std::max(t.source_time, o.ts);
   }
@@ -205,6 +212,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     e->source_time = t.source_time;
     e->message_id = std::string(t.message_id);
     e->data = json::serialize(t.data);
+    e->superseded = std::move(t.superseded);
     s.publish_after_commit(std::move(e));
   }
 }

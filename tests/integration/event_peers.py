@@ -321,6 +321,20 @@ class WebSocketReader:
             if b0 & 0x0F == 8:
                 raise ConnectionError("closed by the server")
 
+    def send(self, text):
+        """One masked text frame, as a client must send it."""
+        data = text.encode() if isinstance(text, str) else text
+        mask = os.urandom(4)
+        n = len(data)
+        head = bytes([0x81])
+        if n < 126:
+            head += bytes([0x80 | n])
+        elif n < 65536:
+            head += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            head += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        self.sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
     def close(self):
         try:
             self.sock.sendall(bytes([0x88, 0x80]) + os.urandom(4))

@@ -13,6 +13,7 @@ if(NOT RocksDB_FOUND)
   pkg_check_modules(ROCKSDB REQUIRED IMPORTED_TARGET rocksdb)
 endif()
 find_package(OpenSSL REQUIRED)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)  # castor export history --zstd
 find_package(simdjson CONFIG REQUIRED)  # import files (src/twin/jobs)
 if(CASTOR_BENCH)
   find_package(benchmark CONFIG REQUIRED)

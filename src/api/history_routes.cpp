@@ -298,6 +298,7 @@ void register_history_routes(Router& router, IngestContext& ctx) {
                                    resp.respond(render(*shared, *r, csv));
                                  });
              });
+  register_history_export_route(router, ctx);
 }
 
 }  // namespace castor::api

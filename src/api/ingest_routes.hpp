@@ -29,6 +29,9 @@ struct IngestContext {
 
 void register_ingest_routes(Router& router, IngestContext& ctx);
 void register_history_routes(Router& router, IngestContext& ctx);
+// GET /castor/v1/history/export (history_export_routes.cpp); register_history_routes adds it.
+void register_history_export_route(Router& router, IngestContext& ctx);
+std::string history_export_schema();  // its row schema, part of ingest_schemas()
 
 // Queue depths, accepted and rejected observations, waiting requests, for /metrics.
 std::vector<metrics::CallbackHandle> ingest_metrics(metrics::Registry& registry,

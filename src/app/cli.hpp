@@ -17,6 +17,8 @@ void add_serve_command(CLI::App& root, CliContext& ctx);   // cmd_serve.cpp
 void add_token_commands(CLI::App& root, CliContext& ctx);  // cmd_token.cpp
 void add_twins_commands(CLI::App& root, CliContext& ctx);  // cmd_twins.cpp
 void add_import_command(CLI::App& root, CliContext& ctx);  // cmd_import.cpp
+// castor export history, castor import history (after add_import_command): cmd_history.cpp
+void add_history_archive_commands(CLI::App& root, CliContext& ctx);
 void add_query_command(CLI::App& root, CliContext& ctx);   // cmd_query.cpp
 void add_sim_commands(CLI::App& root, CliContext& ctx);    // cmd_sim.cpp
 void add_demo_command(CLI::App& root, CliContext& ctx);    // cmd_demo.cpp

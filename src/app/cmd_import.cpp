@@ -335,7 +335,8 @@ void add_import_command(CLI::App& root, CliContext& ctx) {
       "sections) into a running server as an import job, and watch it to the end. The server "
       "reads only from its import folder: with --data (or --import-dir) the file is copied "
       "there; with --remote, FILE already is a path inside it.");
-  cmd->add_option("file", args->file, "The import file (.ndjson)")->required();
+  // Not ->required(): 'castor import history DIR' (cmd_history.cpp) has no FILE.
+  cmd->add_option("file", args->file, "The import file (.ndjson)");
   cmd->add_option("--import-dir", args->import_dir,
                   "The server's import folder on this machine, when not DATA/import");
   cmd->add_flag("--remote", args->remote,
@@ -345,8 +346,17 @@ void add_import_command(CLI::App& root, CliContext& ctx) {
   cmd->add_option("--poll", args->poll, "Seconds between status checks [default: 0.5]")
       ->check(CLI::PositiveNumber);
   add_client_options(*cmd, *options, "castor import plant.ndjson --data ./castor-data");
-  cmd->callback(client_callback(options, ctx, "castor import",
-                                [args](Session& s) { return run_import(s, *args); }));
+  auto run = client_callback(options, ctx, "castor import",
+                             [args](Session& s) { return run_import(s, *args); });
+  cmd->callback([cmd, args, run, &ctx] {
+    if (cmd->got_subcommand("history")) return;
+    if (args->file.empty()) {
+      std::cerr << "castor import: FILE is required (or 'castor import history DIR')\n";
+      ctx.exit_code = kExitUsage;
+      return;
+    }
+    run();
+  });
 }
 
 }  // namespace castor::app

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   castor::app::add_token_commands(root, ctx);
   castor::app::add_twins_commands(root, ctx);
   castor::app::add_import_command(root, ctx);
+  castor::app::add_history_archive_commands(root, ctx);
   castor::app::add_query_command(root, ctx);
   castor::app::add_sim_commands(root, ctx);
   castor::app::add_demo_command(root, ctx);

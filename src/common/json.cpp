@@ -65,17 +65,28 @@ class StrictHandler {
     st.push_string(s);
     return true;
   }
-  bool on_number_part(string_view, error_code&) { return true; }
+  bool on_number_part(string_view s, error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
   bool on_int64(std::int64_t i, string_view, error_code&) {
+    number_.clear();
     st.push_int64(i);
     return true;
   }
   bool on_uint64(std::uint64_t u, string_view, error_code&) {
+    number_.clear();
     st.push_uint64(u);
     return true;
   }
-  bool on_double(double d, string_view, error_code&) {
-    st.push_double(d);
+  // Boost.JSON 1.81 may be off by one ulp on long mantissas; std::from_chars rounds correctly,
+  // so a value printed shortest-round-trip reads back as the same double (history export/import).
+  bool on_double(double d, string_view s, error_code&) {
+    number_.append(s.data(), s.size());
+    double exact = 0;
+    auto r = std::from_chars(number_.data(), number_.data() + number_.size(), exact);
+    st.push_double(r.ec == std::errc() && r.ptr == number_.data() + number_.size() ? exact : d);
+    number_.clear();
     return true;
   }
   bool on_bool(bool b, error_code&) {
@@ -111,6 +122,7 @@ class StrictHandler {
   };
   std::vector<KeySet> keys_;
   std::string key_;
+  std::string number_;  // the text of a number split across buffers
 };
 
 void locate(std::string_view text, std::size_t offset, ParseError& e) {

@@ -75,11 +75,13 @@ class HistoryReader {
   void read(HistoryQuery q, std::function<void(Result<std::vector<SeriesResult>>)> done);
   // The last point of each series (one row; `has_latest` false when the series has none).
   void latest(HistoryQuery q, std::function<void(Result<std::vector<SeriesResult>>)> done);
+  // Runs `job` on the reader's thread, after the jobs already posted (history_export.cpp reads
+  // there too).
+  void post(std::function<void()> job);
 
  private:
   using Snapshots = std::vector<history::SeriesSnapshot>;
   void snapshot(const HistoryQuery& q, std::function<void(Result<Snapshots>)> done);
-  void post(std::function<void()> job);
   Result<SeriesResult> evaluate(const HistoryQuery& q, const history::SeriesSnapshot& snap) const;
 
   IngestPipeline& pipeline_;

@@ -68,6 +68,19 @@ TEST(JsonSerialize, PrintsShortestRoundTripNumbers) {
   EXPECT_EQ(serialize(inf), "null");
 }
 
+TEST(JsonParse, ReadsDoublesExactlySoPrintedValuesRoundTrip) {
+  // Boost.JSON 1.81 alone reads 93.33333333333333 as 93.33333333333331 (one ulp off).
+  for (double d : {280.0 / 3, 0.1 + 0.2, 2.2250738585072014e-308, 1.7976931348623157e308,
+                   -123456.78901234567, 5e-324}) {
+    std::string text;
+    append_double(text, d);
+    auto v = parse("[" + text + "]");
+    ASSERT_TRUE(v.is_ok()) << text;
+    EXPECT_EQ(v->get_array()[0].get_double(), d) << text;
+    EXPECT_EQ(serialize(v->get_array()[0]), text);
+  }
+}
+
 TEST(JsonNumbers, IntegerAndDoubleViews) {
   long long i = 0;
   double d = 0;

@@ -1,0 +1,422 @@
+// castor export history / castor import history: history to and from files for a data lake.
+// Export pages through GET /castor/v1/history/export of a running server into files per UTC day
+// and model (history_archive.hpp), manifest last; import verifies every file against the
+// manifest before sending anything, then posts the rows to POST /castor/v1/ingest?partial=true
+// in batches. Both talk to the server only over HTTP.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "app/cli.hpp"
+#include "app/cmd_client.hpp"
+#include "app/history_archive.hpp"
+#include "ingest/batch_parsers.hpp"
+#include "ingest/history_export.hpp"
+
+namespace castor::app {
+namespace {
+
+namespace fs = std::filesystem;
+using archive::FileEntry;
+using archive::FileFormat;
+using Clock = std::chrono::steady_clock;
+
+struct ExportArgs {
+  std::string from, to, out, format = "ndjson", model, twin;
+  bool zstd = false, force = false;
+  std::size_t page = 100'000;
+};
+
+struct ImportArgs {
+  std::string dir;
+  std::size_t batch = 5'000;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A one-line progress display on stderr, redrawn at most 10 times a second, only on a terminal.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  void show(const std::string& text, bool force = false) {
+    if (!enabled_) return;
+    auto now = Clock::now();
+    if (!force && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    std::cerr << "\r\033[K" << text << std::flush;
+    shown_ = true;
+  }
+  void done() {
+    if (shown_) std::cerr << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  Clock::time_point last_{};
+};
+
+std::string bar(double fraction) {
+  int full = static_cast<int>(fraction * 30 + 0.5);
+  return "[" + std::string(full, '#') + std::string(30 - full, ' ') + "]";
+}
+
+std::string rate(double n, double secs) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", secs > 0 ? n / secs : 0.0);
+  return buf;
+}
+
+// Non-empty DIR without --force, or DIR not writable: a usage error with what to do.
+Status prepare_out_dir(const fs::path& dir, bool force) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec))
+      return Status(Code::invalid_argument, dir.string() + " exists and is not a folder");
+    if (!fs::is_empty(dir, ec) && !force)
+      return Status(Code::invalid_argument,
+                    dir.string() +
+                        " is not empty: choose a new folder, or add --force to write into it "
+                        "(files of the same name are replaced)");
+    fs::remove(dir / "manifest.json", ec);  // a stale manifest must never describe new files
+  }
+  fs::create_directories(dir, ec);
+  if (ec)
+    return Status(Code::invalid_argument, "cannot create " + dir.string() + ": " + ec.message());
+  fs::path probe = dir / ".castor-write-test";
+  Status s = archive::write_atomically(probe, "ok");
+  if (!s.is_ok())
+    return Status(Code::invalid_argument, dir.string() + " is not writable: " + s.message());
+  fs::remove(probe, ec);
+  return Status::ok();
+}
+
+std::string now_rfc3339() {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return ingest::format_rfc3339_ns(ns);
+}
+
+int run_export(Session& s, const ExportArgs& a) {
+  archive::Manifest m;
+  if (!ingest::parse_timestamp(a.from, m.from))
+    return s.usage("--from must be an RFC 3339 date-time or integer nanoseconds since 1970");
+  if (!ingest::parse_timestamp(a.to, m.to))
+    return s.usage("--to must be an RFC 3339 date-time or integer nanoseconds since 1970");
+  if (m.to <= m.from) return s.usage("--to must be after --from");
+  std::vector<FileFormat> formats;
+  if (a.format == "ndjson" || a.format == "both") formats.push_back(FileFormat::ndjson);
+  if (a.format == "csv" || a.format == "both") formats.push_back(FileFormat::csv);
+  fs::path dir(a.out);
+  Status ready = prepare_out_dir(dir, a.force);
+  if (!ready.is_ok()) return s.usage(ready.message());
+  m.model = a.model;
+  m.twin = a.twin;
+  m.source = s.url().text();
+  m.created = now_rfc3339();
+
+  archive::ArchiveWriter writer(dir, formats, a.zstd);
+  std::string base = "castor/v1/history/export?from=" + std::to_string(m.from) +
+                     "&to=" + std::to_string(m.to) + "&limit=" + std::to_string(a.page);
+  if (!a.model.empty()) base += "&model=" + encode(a.model);
+  if (!a.twin.empty()) base += "&twin=" + encode(a.twin);
+  ProgressLine progress(!s.json() && isatty(fileno(stderr)));
+  auto start = Clock::now();
+  std::uint64_t points = 0, pages = 0;
+  std::string token;
+  do {
+    std::string path = base;
+    if (!token.empty()) path += "&continuationToken=" + encode(token);
+    auto r = s.call(api::Method::get, path);
+    if (!r || !r->ok()) {
+      progress.done();
+      writer.abandon();
+      if (r && r->status == 404 && r->error_code() == "NotFound")
+        std::cerr << s.command() << ": the server at " << s.url().text()
+                  << " has no history export (GET /castor/v1/history/export answered 404).\n";
+      return r ? s.fail(*r) : s.fail(r.status());
+    }
+    ++pages;
+    std::string_view body(r->body);
+    while (!body.empty()) {
+      std::size_t nl = body.find('\n');
+      std::string_view line = body.substr(0, nl);
+      body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+      if (line.empty()) continue;
+      auto row = archive::parse_ndjson_row(line);
+      Status st = row ? writer.add(*row) : row.status();
+      if (!st.is_ok()) {
+        progress.done();
+        writer.abandon();
+        std::cerr << s.command() << ": " << st.message() << "\n";
+        return kExitFailed;
+      }
+      ++points;
+    }
+    token = std::string(r->headers.get("Castor-Continuation-Token").value_or(""));
+    progress.show("exporting: " + std::to_string(points) + " points, " +
+                  rate(static_cast<double>(points), seconds_since(start)) + " points/s, " +
+                  std::to_string(writer.files()) + " files, page " + std::to_string(pages));
+  } while (!token.empty());
+  progress.show("writing " + std::to_string(writer.files()) + " files" +
+                    (a.zstd ? " (compressing)" : ""),
+                true);
+  auto files = writer.finish();
+  progress.done();
+  if (!files) {
+    std::cerr << s.command() << ": " << files.status().message() << "\n";
+    return kExitFailed;
+  }
+  m.files = std::move(*files);
+  std::string manifest = archive::manifest_json(m);
+  Status st = archive::write_atomically(dir / "manifest.json", manifest);
+  if (!st.is_ok()) {
+    std::cerr << s.command() << ": " << st.message() << "\n";
+    return kExitFailed;
+  }
+  double secs = seconds_since(start);
+  if (s.json()) {
+    std::cout << manifest;
+    return kExitOk;
+  }
+  std::uint64_t series = 0;
+  for (const auto& f : m.files)
+    if (f.format == formats.front()) series += f.series;
+  std::cout << "Exported " << points << " points (" << series << " series-days) into "
+            << m.files.size() << " files in " << dir.string() << " in " << rate(secs * 1000, 1)
+            << " ms (" << rate(static_cast<double>(points), secs) << " points/s); manifest: "
+            << (dir / "manifest.json").string() << "\n";
+  return kExitOk;
+}
+
+// ---- import ----
+
+struct ImportTally {
+  std::uint64_t sent = 0, accepted = 0, rejected = 0;
+  std::map<std::string, std::uint64_t> by_code;
+  std::vector<std::string> samples;  // the first few rejections, for people
+};
+
+// Records the rejections of one answer; `origin` maps a batch line to "file row N".
+void tally_rejections(const json::value& list, const std::vector<std::string>& origin,
+                      ImportTally& t) {
+  if (!list.is_array()) return;
+  for (const json::value& item : list.get_array()) {
+    if (!item.is_object()) continue;
+    const auto& o = item.get_object();
+    std::string code = o.contains("code") && o.at("code").is_string()
+                           ? std::string(json::sv(o.at("code").get_string()))
+                           : "Rejected";
+    long long line = 0;
+    if (o.contains("line")) json::as_int64(o.at("line"), line);
+    ++t.rejected;
+    ++t.by_code[code];
+    if (t.samples.size() < 10) {
+      std::string where = line >= 1 && static_cast<std::size_t>(line) <= origin.size()
+                              ? origin[static_cast<std::size_t>(line - 1)]
+                              : "a row";
+      std::string msg = o.contains("message") && o.at("message").is_string()
+                            ? std::string(json::sv(o.at("message").get_string()))
+                            : "";
+      t.samples.push_back(where + ": " + code + ": " + msg);
+    }
+  }
+}
+
+// Posts one batch (retrying while the server is overloaded); false after a failure was reported.
+bool post_batch(Session& s, std::string& body, std::vector<std::string>& origin, ImportTally& t,
+                int& exit_code) {
+  if (origin.empty()) return true;
+  for (int attempt = 0;; ++attempt) {
+    auto r = s.call(api::Method::post, "castor/v1/ingest?partial=true", body,
+                    "application/x-ndjson");
+    if (!r) {
+      exit_code = s.fail(r.status());
+      return false;
+    }
+    if (r->status == 503 && attempt < 60) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    if (r->status == 202 && r->json.is_object()) {
+      long long n = 0;
+      const auto& o = r->json.get_object();
+      if (o.contains("accepted")) json::as_int64(o.at("accepted"), n);
+      t.accepted += static_cast<std::uint64_t>(n);
+      if (o.contains("rejected")) tally_rejections(o.at("rejected"), origin, t);
+    } else if (r->status == 400 && r->error_code() == "InvalidObservations" &&
+               r->json.is_object()) {  // partial=true: none of the batch was valid
+      const auto& err = r->json.get_object().at("error").get_object();
+      if (err.contains("details")) tally_rejections(err.at("details"), origin, t);
+    } else {
+      exit_code = s.fail(*r);
+      return false;
+    }
+    t.sent += origin.size();
+    body.clear();
+    origin.clear();
+    return true;
+  }
+}
+
+// Per (day, model) one file: NDJSON when the export wrote both formats.
+std::vector<FileEntry> choose_files(const archive::Manifest& m) {
+  std::map<std::pair<std::string, std::string>, FileEntry> pick;
+  for (const auto& f : m.files) {
+    auto key = std::make_pair(f.day, f.model);
+    auto it = pick.find(key);
+    if (it == pick.end() || (it->second.format == FileFormat::csv && f.format == FileFormat::ndjson))
+      pick[key] = f;
+  }
+  std::vector<FileEntry> out;
+  for (auto& [k, f] : pick) out.push_back(std::move(f));  // day order: series stay in time order
+  return out;
+}
+
+int run_import_history(Session& s, const ImportArgs& a) {
+  fs::path dir(a.dir);
+  std::ifstream in(dir / "manifest.json", std::ios::binary);
+  if (!in)
+    return s.usage((dir / "manifest.json").string() +
+                   " is missing: give the folder castor export history wrote");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto m = archive::parse_manifest(text.str());
+  if (!m) return s.usage((dir / "manifest.json").string() + ": " + m.status().message());
+  auto files = choose_files(*m);
+  ProgressLine progress(!s.json() && isatty(fileno(stderr)));
+  std::uint64_t total = 0;
+  std::vector<std::string> bad;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    progress.show("verifying " + std::to_string(i + 1) + "/" + std::to_string(files.size()) +
+                  ": " + files[i].path);
+    auto rows = archive::verify_file(dir, files[i]);
+    if (!rows)
+      bad.push_back(rows.status().message());
+    else
+      total += *rows;
+  }
+  progress.done();
+  if (!bad.empty()) {
+    for (const auto& b : bad) std::cerr << s.command() << ": " << b << "\n";
+    std::cerr << s.command() << ": " << bad.size()
+              << " file(s) do not match manifest.json; nothing was sent. Export again, or "
+                 "restore the files.\n";
+    return kExitFailed;
+  }
+  ImportTally t;
+  int exit_code = kExitOk;
+  std::string body;
+  std::vector<std::string> origin;
+  auto start = Clock::now();
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const FileEntry& f = files[i];
+    std::uint64_t row_no = 0;
+    Status st = archive::for_each_row(dir, f, [&](const archive::Row& row) {
+      archive::append_ingest_line(body, row);
+      origin.push_back(f.path + " row " + std::to_string(++row_no));
+      if (origin.size() >= a.batch && !post_batch(s, body, origin, t, exit_code))
+        return Status(Code::aborted, "stopped");
+      double done = total ? static_cast<double>(t.sent) / static_cast<double>(total) : 1;
+      progress.show(bar(done) + " " + std::to_string(t.sent) + "/" + std::to_string(total) +
+                    " points, " + rate(static_cast<double>(t.sent), seconds_since(start)) +
+                    " points/s, file " + std::to_string(i + 1) + "/" +
+                    std::to_string(files.size()));
+      return Status::ok();
+    });
+    if (st.is_ok() && !post_batch(s, body, origin, t, exit_code))
+      st = Status(Code::aborted, "stopped");
+    if (!st.is_ok()) {
+      progress.done();
+      if (st.code() != Code::aborted) std::cerr << s.command() << ": " << st.message() << "\n";
+      std::cerr << s.command() << ": stopped after " << t.sent << " of " << total
+                << " points (" << t.accepted << " accepted)\n";
+      return exit_code == kExitOk ? kExitFailed : exit_code;
+    }
+  }
+  progress.done();
+  double secs = seconds_since(start);
+  if (s.json()) {
+    json::object codes;
+    for (const auto& [c, n] : t.by_code) codes[c] = n;
+    std::cout << json::serialize(json::object{{"files", files.size()},
+                                              {"points", total},
+                                              {"accepted", t.accepted},
+                                              {"rejected", t.rejected},
+                                              {"rejectedByCode", std::move(codes)},
+                                              {"seconds", secs}})
+              << "\n";
+  } else {
+    std::cout << "Imported " << files.size() << " files: " << t.accepted << " of " << total
+              << " points accepted, " << t.rejected << " rejected, in "
+              << rate(secs * 1000, 1) << " ms (" << rate(static_cast<double>(t.sent), secs)
+              << " points/s)\n";
+    for (const auto& [c, n] : t.by_code) {
+      std::cout << "  " << c << ": " << n;
+      if (c == "OutOfOrder")
+        std::cout << " (older than their series' last point; history keeps each series in time "
+                     "order, so these are not added)";
+      std::cout << "\n";
+    }
+    for (const auto& sample : t.samples) std::cout << "  " << sample << "\n";
+  }
+  return t.rejected == 0 ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void add_history_archive_commands(CLI::App& root, CliContext& ctx) {
+  CLI::App* exp = root.add_subcommand("export", "Export data from a running server to files");
+  exp->require_subcommand(1);
+  auto ea = std::make_shared<ExportArgs>();
+  auto eo = std::make_shared<ClientOptions>();
+  CLI::App* eh = exp->add_subcommand(
+      "history",
+      "Write every history point in [--from, --to) into DIR/<YYYY-MM-DD>/<model>.{ndjson,csv}"
+      "[.zst], one file per UTC day and model, with DIR/manifest.json (rows, series, bytes, "
+      "SHA-256 of each file) written last. Re-import with 'castor import history DIR'.");
+  eh->add_option("--from", ea->from, "Inclusive start: RFC 3339 or integer ns")->required();
+  eh->add_option("--to", ea->to, "Exclusive end: RFC 3339 or integer ns")->required();
+  eh->add_option("--out", ea->out, "Folder to write (new or empty, unless --force)")->required();
+  eh->add_option("--format", ea->format, "ndjson, csv or both [default: ndjson]")
+      ->check(CLI::IsMember({"ndjson", "csv", "both"}));
+  eh->add_flag("--zstd", ea->zstd, "Compress each file with zstd (.zst)");
+  eh->add_option("--model", ea->model, "Only twins of this model (or models extending it)");
+  eh->add_option("--twin", ea->twin, "Only this twin");
+  eh->add_flag("--force", ea->force, "Write into a non-empty --out folder");
+  eh->add_option("--page", ea->page, "Points per request [default: 100000]")
+      ->check(CLI::Range(1, 1'000'000));
+  add_client_options(*eh, *eo,
+                     "castor export history --from 2026-11-01T00:00:00Z --to "
+                     "2026-11-08T00:00:00Z --out ./lake --format both --zstd --data ./castor-data");
+  eh->callback(client_callback(eo, ctx, "castor export history",
+                               [ea](Session& s) { return run_export(s, *ea); }));
+
+  CLI::App* imp = root.get_subcommand("import");
+  auto ia = std::make_shared<ImportArgs>();
+  auto io = std::make_shared<ClientOptions>();
+  CLI::App* ih = imp->add_subcommand(
+      "history",
+      "Send the points of a 'castor export history' folder to a running server (POST "
+      "/castor/v1/ingest?partial=true, in batches). Every file is checked against manifest.json "
+      "first; if one is missing or changed, nothing is sent.");
+  ih->add_option("dir", ia->dir, "The export folder (holding manifest.json)")->required();
+  ih->add_option("--batch", ia->batch, "Points per request [default: 5000]")
+      ->check(CLI::Range(1, 100'000));
+  add_client_options(*ih, *io, "castor import history ./lake --data ./castor-data");
+  ih->callback(client_callback(io, ctx, "castor import history",
+                               [ia](Session& s) { return run_import_history(s, *ia); }));
+}
+
+}  // namespace castor::app

@@ -41,7 +41,7 @@ export class TwinCharts {
   private custom: { from: number; to: number } | null = null;
   private generation = 0;
   private refreshTimer: number | undefined;
-  loadedPoints = 0; // history points drawn by the last load (tests read it)
+  loadedPoints = 0; // non-null history values drawn by the last load (tests read it)
 
   constructor(private host: HTMLElement, private state: PlantState) {
     new ResizeObserver(() => this.resize()).observe(host);
@@ -132,7 +132,7 @@ export class TwinCharts {
           let row = xs.get(x);
           if (!row) xs.set(x, (row = rows.map(() => null)));
           row[k] = y;
-          points++;
+          if (y !== null) points++; // empty buckets of a stepped read are not points
         }
       });
       const sorted = [...xs.keys()].sort((a, b) => a - b);

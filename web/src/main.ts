@@ -32,6 +32,7 @@ interface Probe {
   selected: () => string | null;
   screenPosition: (id: string) => { x: number; y: number } | null;
   pixelStats?: () => { sampled: number; lit: number; colours: number };
+  health?: (id: string) => Health; // as the 3D view coloured it last
 }
 
 declare global {
@@ -184,6 +185,7 @@ async function boot(): Promise<void> {
   probe.screenPosition = (id) => scene.screenPosition(id);
   probe.debug = { scene };
   probe.pixelStats = () => scene.pixelStats();
+  probe.health = (id) => scene.healthOf(id);
 
   // One loop: live values since the last frame, then a frame; the panel a few times a second.
   let last = performance.now();

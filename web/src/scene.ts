@@ -236,6 +236,12 @@ export class PlantScene {
     this.dirtyColors = true;
   }
 
+  healthOf(id: string): Health {
+    const r = this.robots.find((x) => x.id === id);
+    if (r) return r.health;
+    return this.positions.has(id) ? genericHealth(this.state, id).health : 'unknown';
+  }
+
   // The health of every robot as last coloured.
   healthCounts(): Health[] {
     return this.robots.map((r) => r.health);

@@ -5,7 +5,7 @@
 // a chart shows history, the explorer lists the robots, a query answers; and the static-file
 // route's headers and errors. Screenshots go to $CASTOR_ARTIFACTS (default build/test-artifacts/web).
 // Run: CASTOR_BIN=build/bin/castor node tests/integration/web/dashboard_test.mjs
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -22,6 +22,7 @@ const castor = process.env.CASTOR_BIN ?? path.join(root, 'build/bin/castor');
 const browserPath = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => fs.existsSync(p));
 const artifacts = process.env.CASTOR_ARTIFACTS ?? path.join(root, 'build/test-artifacts/web');
 const ROBOTS = 100, LINES = 10;
+let dataDir = '';
 
 let failures = 0;
 function check(ok, what, detail = '') {
@@ -172,6 +173,19 @@ async function browserChecks(base) {
       check(rels.some((r) => /^line-/.test(r)) && rels.some((r) => /^conveyor-/.test(r)), 'the panel links the robot to its line and conveyor', rels.join(','));
       const commands = await page.$$eval('#panel .commands button', (bs) => bs.map((b) => b.disabled));
       check(commands.length === 4 && commands.every(Boolean), 'the robot commands are listed, disabled', String(commands.length));
+
+      // A collision (a fault the simulator injects on request) turns the robot red.
+      const port = /listener (\d+)/.exec(fs.readFileSync(path.join(dataDir, 'mosquitto.conf'), 'utf8'))[1];
+      const pub = spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-q', '1', '-t', 'plant/sim/faults', '-m', JSON.stringify({ twin: opened, fault: 'collision' })]);
+      check(pub.status === 0, 'a collision is injected through the simulator', String(pub.stderr));
+      const t1 = Date.now();
+      await page.waitForFunction((id) => window.castorDashboard.health(id) === 'alarm' && /1 alarm/.test(document.querySelector('#stats').textContent), opened, { timeout: 20000 }).catch(() => {});
+      const after = Date.now() - t1;
+      const badge = await page.textContent('#panel .badge');
+      const alarms = await page.textContent('#stats');
+      check(badge === 'alarm' && (await page.evaluate((id) => window.castorDashboard.health(id), opened)) === 'alarm' && /1 alarm/.test(alarms),
+        'the robot turns to alarm (panel badge, 3D colour, top bar count)', `${after} ms; ${badge}; ${alarms}`);
+      await page.screenshot({ path: path.join(artifacts, '2b-robot-alarm.png') });
     }
 
     await page.fill('#twin-search', 'robot-');
@@ -208,6 +222,7 @@ async function main() {
   if (!check(!!browserPath, 'chromium is installed (scripts/bootstrap.sh installs it)') || failures) process.exit(1);
   fs.mkdirSync(artifacts, { recursive: true });
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'castor-web-'));
+  dataDir = data;
   const demo = startDemo(await freePort(), data);
   try {
     const base = await demo.ready;

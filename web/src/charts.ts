@@ -11,6 +11,7 @@ export interface ChartSpec {
   name: string;
   unit: string;
   components: Array<string | undefined>; // undefined = the twin itself
+  stepped?: boolean; // booleans and counters: hold each value until the next
 }
 
 export type RangeKind = '1m' | '1h' | '1d' | 'custom';
@@ -56,7 +57,8 @@ export class TwinCharts {
       el.dataset.name = spec.name;
       this.host.appendChild(el);
       const series: uPlot.Series[] = [{}];
-      spec.components.forEach((c, i) => series.push({ label: c ?? spec.name, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: { show: false } }));
+      const stepped = spec.stepped ? uPlot.paths.stepped?.({ align: 1 }) : undefined;
+      spec.components.forEach((c, i) => series.push({ label: c ?? spec.name, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: { show: false }, ...(stepped ? { paths: stepped } : {}) }));
       const unit = unitSymbol(spec.unit);
       const opts: uPlot.Options = {
         title: `${spec.name}${unit ? ` (${unit})` : ''}`,

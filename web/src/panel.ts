@@ -115,7 +115,7 @@ export class TwinPanel {
     // Charts: numeric telemetry of the twin, then of its components (one chart per name).
     const specs: ChartSpec[] = [];
     const numeric = (c: Content) => c.kind === 'Telemetry' && ['double', 'float', 'integer', 'long', 'boolean'].includes(String(c.schema));
-    for (const c of own.filter(numeric)) specs.push({ name: c.name, unit: c.unit, components: [undefined] });
+    for (const c of own.filter(numeric)) specs.push({ name: c.name, unit: c.unit, components: [undefined], stepped: c.schema === 'boolean' });
     if (comps.length) {
       const cm = this.state.models.componentModel(model!.id, comps[0].name);
       for (const c of (cm?.contents ?? []).filter(numeric)) specs.push({ name: c.name, unit: c.unit, components: comps.map((x) => x.name) });

@@ -13,6 +13,7 @@ const F = 'dtmi:castor:factory:';
 const LINE_GAP = 9; // m between lines
 const ROBOT_PITCH = 2.4; // m between robots along a line, per side
 const DEG = Math.PI / 180;
+const ITEMS_PER_BELT = 64; // most items drawn on one conveyor
 const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 interface RobotSlot { id: string; x: number; z: number; yaw: number; q: Float32Array; target: Float32Array; health: Health }
@@ -202,7 +203,7 @@ export class PlantScene {
       m.makeScale(c.length, 1, 0.9).setPosition(c.length / 2, 0.32, c.z);
       legs.setMatrixAt(i, m);
     });
-    this.itemSlots = this.conveyors.length * 24;
+    this.itemSlots = this.conveyors.length * ITEMS_PER_BELT;
     this.items = new MergedParts([{ geometry: new THREE.BoxGeometry(0.3, 0.22, 0.3), color: 0xe8a33d }], this.itemSlots);
     this.scene.add(this.items.mesh);
     this.sensorMesh = this.instanced(new THREE.CylinderGeometry(0.09, 0.09, 1.2, 8), 0xffffff, this.sensors.length, this.sensors.map((p) => p.id));
@@ -350,7 +351,7 @@ export class PlantScene {
     for (const c of this.conveyors) {
       const speed = this.state.num(c.id, undefined, 'speed') ?? 0;
       const load = this.state.num(c.id, undefined, 'load') ?? 0;
-      const items = Math.min(24, Math.round(load / 2.5));
+      const items = Math.min(ITEMS_PER_BELT, Math.round(load / 2.5));
       c.phase = (c.phase + speed * dt) % c.length;
       for (let k = 0; k < items; k++) {
         const x = (c.phase + (k * c.length) / items) % c.length;

@@ -1,7 +1,8 @@
 // HistoryReader: range, aggregate and latest-value reads of history for one series or for one
 // name across every twin of a model. Takes consistent snapshots of the series on their shards
 // (head chunks included, so acknowledged points are visible at once), then reads sealed chunks
-// and aggregates on its own thread, never on a shard or an I/O thread. Read-only.
+// and aggregates on its own thread (a read of many series also on short-lived helpers, one per
+// further core), never on a shard or an I/O thread. Read-only.
 #pragma once
 
 #include <condition_variable>

@@ -320,6 +320,9 @@ std::string demo_config(int mqtt_port) {
 name = "plant"
 url = "mqtt://127.0.0.1:{}"
 client_id = "castor-demo"
+# Set-points written through the API (conveyor speedSetpoint, robot and controller mode) go back
+# to the machines; {{line}} is learned from each twin's telemetry topic.
+setpoint_topic = "plant/{{line}}/{{twinId}}/set/{{name}}"
 
   [[mqtt.subscriptions]]
   topic = "plant/{{line}}/{{twinId}}/telemetry"

@@ -149,7 +149,8 @@ int run_serve(const ServeFlags& flags) {
   }
   std::vector<std::unique_ptr<ingest::MqttConnector>> mqtt;  // [[mqtt]] tables (docs/mqtt.md)
   for (const auto& m : config->mqtt) {
-    auto connector = ingest::MqttConnector::create(m, *(*ingest)->pipeline, &registry);
+    auto connector = ingest::MqttConnector::create(m, *(*ingest)->pipeline, &registry,
+                                                   &(*engine)->events(), &(*engine)->models());
     if (!connector) {
       std::cerr << "castor serve: " << connector.status().message() << "\n";
       return 2;

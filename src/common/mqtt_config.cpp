@@ -184,6 +184,16 @@ Status read_connection_key(MqttConfig& c, std::string_view k, const toml::node& 
   if (k == "reconnect_initial") return read_millis(c.reconnect_initial, v, at);
   if (k == "reconnect_max") return read_millis(c.reconnect_max, v, at);
   if (k == "max_in_flight") return read_count(c.max_in_flight, v, at, 1, 65535);
+  if (k == "setpoint_topic") {
+    CASTOR_RETURN_IF_ERROR(read_string(c.setpoint_topic, v, at));
+    if (!c.setpoint_topic.empty() &&
+        (c.setpoint_topic.find_first_of("+#") != std::string::npos ||
+         c.setpoint_topic.find("{name}") == std::string::npos))
+      return invalid_argument(at + ": '" + c.setpoint_topic +
+                              "' must name the property with {name} and hold no + or # "
+                              "(e.g. \"plant/{line}/{twinId}/set/{name}\").");
+    return Status::ok();
+  }
   if (k == "max_packet") return read_count(c.max_packet, v, at, 1024, 256u << 20);
   if (k == "keep_alive") {
     milliseconds ms{};

@@ -59,6 +59,11 @@ struct MqttConfig {
   std::uint64_t max_in_flight = 1000;
   std::uint64_t max_packet = 1u << 20;  // max_packet: larger packets close the connection
   std::vector<MqttSubscriptionConfig> subscriptions;
+  // setpoint_topic: where a user's write of a writable property (an API PATCH, not a device's
+  // own report) is published, QoS 1, payload the JSON value. Placeholders: {twinId}, {name},
+  // {component}, and any placeholder of a subscription template, as last bound by a message of
+  // that twin. Example: "plant/{line}/{twinId}/set/{name}". "" = not forwarded.
+  std::string setpoint_topic;
 };
 
 }  // namespace castor

@@ -16,8 +16,10 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "common/log.hpp"
 #include "ingest/mqtt_codec.hpp"
@@ -75,6 +77,79 @@ struct Pending {
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::uint64_t kSinkLimitPerMessage = 64;  // observations in flight per allowed message
 constexpr auto kLogEvery = std::chrono::seconds(10);
+constexpr std::size_t kMaxSetpointsOutstanding = 10000;  // unacknowledged set-point PUBLISHes
+constexpr std::size_t kMaxLearnedTwins = 1000000;        // twins whose topic bindings are kept
+
+// A set-point to publish: a user's write of a writable property.
+struct Setpoint {
+  std::string twin, component, name, payload;  // payload: the JSON value
+};
+
+// The set-points a twin update carries: add/replace of writable properties of the twin or of
+// its components (a patch of a component's own endpoint names it in the event).
+std::vector<Setpoint> setpoints_of(const twin::ChangeEvent& e, const model::ModelRegistry& models) {
+  std::vector<Setpoint> out;
+  if (e.type != twin::EventType::twin_update || e.observed) return out;
+  auto model = models.interface(e.model_id);
+  if (!model) return out;
+  json::value data;
+  json::ParseError err;
+  if (!json::parse(e.data, data, err) || !data.is_object()) return out;
+  const json::value* patch = data.get_object().if_contains("patch");
+  if (!patch || !patch->is_array()) return out;
+  for (const auto& op_value : patch->get_array()) {
+    const json::object* op = op_value.if_object();
+    const json::value* path = op ? op->if_contains("path") : nullptr;
+    const json::value* verb = op ? op->if_contains("op") : nullptr;
+    const json::value* value = op ? op->if_contains("value") : nullptr;
+    if (!path || !path->is_string() || !verb || !value) continue;
+    std::string_view v = json::sv(verb->as_string());
+    if (v != "add" && v != "replace") continue;
+    std::string_view p = json::sv(path->get_string());
+    if (!p.starts_with('/')) continue;
+    p.remove_prefix(1);
+    std::string component = e.component;
+    const model::CompiledInterface* iface = model.get();
+    if (!component.empty()) {
+      auto c = model->components.find(component);
+      if (c == model->components.end()) continue;
+      iface = c->second.get();
+    } else if (auto slash = p.find('/'); slash != std::string_view::npos) {
+      auto c = model->components.find(std::string(p.substr(0, slash)));
+      if (c == model->components.end()) continue;  // a field of an object property
+      component = std::string(p.substr(0, slash));
+      iface = c->second.get();
+      p.remove_prefix(slash + 1);
+    }
+    if (p.find('/') != std::string_view::npos) continue;
+    const model::ContentDef* def = iface->property(p);
+    if (!def || !def->writable) continue;
+    out.push_back({e.twin_id, component, std::string(p), json::serialize(*value)});
+  }
+  return out;
+}
+
+// Expands "{x}" placeholders; empty when one has no value.
+std::string expand_topic(std::string_view tmpl, const std::vector<std::pair<std::string, std::string>>& vars) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < tmpl.size()) {
+    auto open = tmpl.find('{', at);
+    if (open == std::string_view::npos) {
+      out += tmpl.substr(at);
+      break;
+    }
+    out += tmpl.substr(at, open - at);
+    auto close = tmpl.find('}', open);
+    if (close == std::string_view::npos) return {};
+    auto key = tmpl.substr(open + 1, close - open - 1);
+    auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == vars.end() || it->second.empty()) return {};
+    out += it->second;
+    at = close + 1;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -142,6 +217,12 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       handles_.push_back(registry->callback_gauge(name, help, labels,
                                                   [&v] { return static_cast<double>(v.load()); }));
     };
+    counter("castor_mqtt_setpoints_sent_total",
+            "Set-points (users' writes of writable properties) published and acknowledged.",
+            setpoints_acked_);
+    counter("castor_mqtt_setpoints_unroutable_total",
+            "Set-points not published: a placeholder of setpoint_topic was never bound for the twin.",
+            setpoints_unroutable_);
     gauge("castor_mqtt_in_flight", "MQTT messages received and not yet acknowledged.", in_flight_);
     gauge("castor_mqtt_connected", "1 while the MQTT session is up.", connected_);
   }
@@ -172,8 +253,20 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   MqttConnectorStats stats() const {
-    return {messages_.load(), observations_.load(), invalid_.load(),  rejected_.load(),
-            acked_.load(),    reconnects_.load(),   connected_.load()};
+    return {messages_.load(),         observations_.load(), invalid_.load(),
+            rejected_.load(),         acked_.load(),        reconnects_.load(),
+            connected_.load(),        setpoints_acked_.load(), setpoints_unroutable_.load()};
+  }
+
+  // On the committing thread: picks the set-points out of an event and hands them to the io
+  // thread. Never blocks.
+  void on_event(const twin::EventPtr& e, const model::ModelRegistry& models) {
+    if (config_.setpoint_topic.empty()) return;
+    auto points = setpoints_of(*e, models);
+    if (points.empty()) return;
+    asio::post(io_, [self = shared_from_this(), points = std::move(points)]() mutable {
+      for (auto& p : points) self->publish_setpoint(std::move(p));
+    });
   }
 
  private:
@@ -253,6 +346,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     std::string out;
     mqtt::encode_subscribe(out, 1, mapper_.filters(), config_.protocol_version);
     send(std::move(out));
+    resend_setpoints();  // QoS 1: what the broker did not acknowledge goes again, marked DUP
     log::info("mqtt connected", {{"connection", config_.name},
                                  {"url", config_.url},
                                  {"session_present", ack->session_present}});
@@ -319,6 +413,81 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     out_.clear();
     pending_.clear();
     in_flight_ = 0;
+  }
+
+  // --- set-points (io thread) ---
+
+  void learn(const std::string& twin, const Bindings& bindings) {
+    if (config_.setpoint_topic.empty() || twin.empty()) return;
+    auto it = learned_.find(twin);
+    if (it == learned_.end()) {
+      if (learned_.size() >= kMaxLearnedTwins) return;
+      it = learned_.emplace(twin, std::vector<std::pair<std::string, std::string>>{}).first;
+    }
+    auto& vars = it->second;
+    if (vars.size() == bindings.size() &&
+        std::equal(vars.begin(), vars.end(), bindings.begin(), [](const auto& a, const auto& b) {
+          return a.first == b.first && a.second == b.second;
+        }))
+      return;
+    vars.clear();
+    for (const auto& [k, v] : bindings) vars.emplace_back(std::string(k), std::string(v));
+  }
+
+  void publish_setpoint(Setpoint p) {
+    if (stopped_) return;
+    std::vector<std::pair<std::string, std::string>> vars;
+    if (auto it = learned_.find(p.twin); it != learned_.end()) vars = it->second;
+    bool has_component = config_.setpoint_topic.find("{component}") != std::string::npos;
+    std::string name = !has_component && !p.component.empty() ? p.component + "/" + p.name : p.name;
+    vars.insert(vars.begin(), {{"twinId", p.twin}, {"name", name}, {"component", p.component}});
+    std::string topic = expand_topic(config_.setpoint_topic, vars);
+    if (topic.empty()) {
+      ++setpoints_unroutable_;
+      log::warn("mqtt set-point not published: setpoint_topic needs a placeholder that no "
+                "message of this twin has bound yet",
+                {{"connection", config_.name}, {"twin", p.twin}, {"property", name},
+                 {"setpoint_topic", config_.setpoint_topic}});
+      return;
+    }
+    if (outstanding_.size() >= kMaxSetpointsOutstanding) {
+      ++setpoints_unroutable_;
+      log::error("mqtt set-point not published: too many are waiting for the broker",
+                 {{"connection", config_.name}, {"twin", p.twin}, {"property", name}});
+      return;
+    }
+    std::uint16_t id = next_publish_id();
+    auto& slot = outstanding_[id];
+    slot = {std::move(topic), std::move(p.payload)};
+    log::info("mqtt set-point", {{"connection", config_.name}, {"topic", slot.first},
+                                 {"value", slot.second}});
+    if (connected_) {
+      std::string out;
+      mqtt::encode_publish(out, slot.first, slot.second, 1, id);
+      send(std::move(out));
+    }  // else sent after the next CONNACK
+  }
+
+  std::uint16_t next_publish_id() {
+    // Ids 1 and 2 are the SUBSCRIBE's; publishes use the rest, skipping those still in flight.
+    do {
+      publish_id_ = publish_id_ >= 65535 ? 3 : publish_id_ + 1;
+    } while (outstanding_.count(publish_id_));
+    return publish_id_;
+  }
+
+  void resend_setpoints() {
+    std::string out;
+    for (const auto& [id, msg] : outstanding_)
+      mqtt::encode_publish(out, msg.first, msg.second, 1, id, true);
+    if (!out.empty()) send(std::move(out));
+  }
+
+  void on_puback(const mqtt::Frame& frame) {
+    if (frame.body.size() < 2) return lost("protocol error: PUBACK without a packet id");
+    auto id = static_cast<std::uint16_t>((static_cast<std::uint8_t>(frame.body[0]) << 8) |
+                                         static_cast<std::uint8_t>(frame.body[1]));
+    if (outstanding_.erase(id)) ++setpoints_acked_;
   }
 
   // --- keep-alive ---
@@ -439,6 +608,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
       case mqtt::PacketType::connack: return on_connack(frame);
       case mqtt::PacketType::suback: return on_suback(frame);
       case mqtt::PacketType::pingresp: return;
+      case mqtt::PacketType::puback: return on_puback(frame);
       case mqtt::PacketType::publish: return on_publish(frame, batch);
       case mqtt::PacketType::disconnect:  // MQTT 5: the broker says why it closes
         return lost(
@@ -454,7 +624,10 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
     if (!p) return lost("protocol error: " + p.status().message());
     ++messages_;
     std::size_t before = batch.size();
-    Status mapped = mapper_.map(p->topic, p->payload, batch);
+    Bindings bindings;
+    Status mapped = mapper_.map(p->topic, p->payload, batch,
+                                config_.setpoint_topic.empty() ? nullptr : &bindings);
+    if (mapped && batch.size() > before) learn(batch[before].twin, bindings);
     if (!mapped) {
       batch.resize(before);
       ++invalid_;
@@ -560,16 +733,22 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
   std::chrono::milliseconds backoff_;
   Clock::time_point last_rx_{}, last_tx_{}, last_invalid_log_{};
   std::uint64_t suppressed_ = 0;
+  std::unordered_map<std::string, std::vector<std::pair<std::string, std::string>>> learned_;
+  std::map<std::uint16_t, std::pair<std::string, std::string>> outstanding_;  // id -> topic, payload
+  std::uint16_t publish_id_ = 2;
 
   // Read by stats() and /metrics from other threads.
   std::atomic<std::uint64_t> messages_{0}, observations_{0}, invalid_{0}, rejected_{0}, acked_{0},
-      reconnects_{0}, pauses_{0}, in_flight_{0}, connected_{0};
+      reconnects_{0}, pauses_{0}, in_flight_{0}, connected_{0}, setpoints_acked_{0},
+      setpoints_unroutable_{0};
   std::vector<metrics::CallbackHandle> handles_;
 };
 
 Result<std::unique_ptr<MqttConnector>> MqttConnector::create(const MqttConfig& config,
                                                              ObservationSink& sink,
-                                                             metrics::Registry* metrics) {
+                                                             metrics::Registry* metrics,
+                                                             twin::EventBus* events,
+                                                             const model::ModelRegistry* models) {
   auto where = "mqtt '" + config.name + "'";
   auto url = parse_url(config.url);
   if (!url) return invalid_argument(where + ": " + url.status().message());
@@ -581,11 +760,20 @@ Result<std::unique_ptr<MqttConnector>> MqttConnector::create(const MqttConfig& c
   auto impl = std::make_shared<Impl>(config, std::move(*mapper), std::move(*url), sink);
   CASTOR_RETURN_IF_ERROR(impl->init_tls());
   impl->register_metrics(metrics);
-  return std::unique_ptr<MqttConnector>(new MqttConnector(std::move(impl)));
+  auto connector = std::unique_ptr<MqttConnector>(new MqttConnector(std::move(impl)));
+  if (events && models && !config.setpoint_topic.empty()) {
+    connector->events_ = events;
+    std::weak_ptr<Impl> weak = connector->impl_;
+    connector->subscription_ = events->subscribe([weak, models](const twin::EventPtr& e) {
+      if (auto self = weak.lock()) self->on_event(e, *models);
+    });
+  }
+  return connector;
 }
 
 MqttConnector::MqttConnector(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 MqttConnector::~MqttConnector() {
+  if (events_) events_->unsubscribe(subscription_);
   stop();
 }
 void MqttConnector::start() {

@@ -11,6 +11,8 @@
 #include "common/mqtt_config.hpp"
 #include "common/status.hpp"
 #include "ingest/observation.hpp"
+#include "model/registry.hpp"
+#include "twin/events.hpp"
 
 namespace castor::ingest {
 
@@ -22,15 +24,21 @@ struct MqttConnectorStats {
   std::uint64_t acknowledged = 0;  // PUBACKs sent
   std::uint64_t reconnects = 0;    // connection attempts after the first
   std::uint64_t connected = 0;     // 1 while a session is up
+  std::uint64_t setpoints_sent = 0;         // set-point PUBLISHes the broker acknowledged
+  std::uint64_t setpoints_unroutable = 0;   // set-points whose topic placeholders were unknown
 };
 
 class MqttConnector {
  public:
   // Validates the templates; starts connecting in the background on start(). `sink` and
   // `metrics` (may be null) must outlive the connector.
+  // With `events` and `models` (and a setpoint_topic in the config), users' writes of writable
+  // properties are published to the devices; both must outlive the connector.
   static Result<std::unique_ptr<MqttConnector>> create(const MqttConfig& config,
                                                        ObservationSink& sink,
-                                                       metrics::Registry* metrics);
+                                                       metrics::Registry* metrics,
+                                                       twin::EventBus* events = nullptr,
+                                                       const model::ModelRegistry* models = nullptr);
   ~MqttConnector();
   MqttConnector(const MqttConnector&) = delete;
   MqttConnector& operator=(const MqttConnector&) = delete;
@@ -44,6 +52,8 @@ class MqttConnector {
   class Impl;
   explicit MqttConnector(std::shared_ptr<Impl> impl);
   std::shared_ptr<Impl> impl_;
+  twin::EventBus* events_ = nullptr;
+  twin::EventBus::Id subscription_ = 0;
 };
 
 }  // namespace castor::ingest

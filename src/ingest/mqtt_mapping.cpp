@@ -327,10 +327,14 @@ std::vector<std::pair<std::string, std::uint8_t>> MessageMapper::filters() const
 }
 
 Status MessageMapper::map(std::string_view topic, std::string_view payload,
-                          std::vector<Observation>& out) const {
+                          std::vector<Observation>& out, Bindings* matched) const {
   Bindings bindings;
-  for (const auto& s : subscriptions_)
-    if (s.matches(topic, bindings)) return s.map(bindings, payload, out);
+  for (const auto& s : subscriptions_) {
+    if (!s.matches(topic, bindings)) continue;
+    Status st = s.map(bindings, payload, out);
+    if (matched) *matched = std::move(bindings);
+    return st;
+  }
   return invalid_argument("no subscription template matches the topic");
 }
 

@@ -85,7 +85,9 @@ class MessageMapper {
   static Result<MessageMapper> compile(const std::vector<MqttSubscriptionConfig>& subscriptions);
   // (filter, QoS) per subscription, for SUBSCRIBE.
   std::vector<std::pair<std::string, std::uint8_t>> filters() const;
-  Status map(std::string_view topic, std::string_view payload, std::vector<Observation>& out) const;
+  // `matched`, when given, receives the bindings of the subscription that took the message.
+  Status map(std::string_view topic, std::string_view payload, std::vector<Observation>& out,
+             Bindings* matched = nullptr) const;
 
  private:
   std::vector<SubscriptionMapping> subscriptions_;

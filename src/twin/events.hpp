@@ -42,6 +42,9 @@ struct ChangeEvent {
   // Telemetry: values of a batch that a later value of the same name replaced in `data` before
   // publishing (name, how many), so live streams can count what they never saw.
   std::vector<std::pair<std::string, std::uint32_t>> superseded;
+  // Twin updates: the patch records observations (a device's reports through ingest), not a
+  // user's write. Connectors forward only users' writes of set-points to devices.
+  bool observed = false;
 };
 using EventPtr = std::shared_ptr<const ChangeEvent>;
 

@@ -194,6 +194,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     s.batch().put(s.context().twins_cf, p.twin->id, bytes);
     auto e = std::make_shared<ChangeEvent>();
     e->type = EventType::twin_update;
+    e->observed = true;
     e->time = now;
     e->twin_id = p.twin->id;
     e->model_id = p.twin->model->id;

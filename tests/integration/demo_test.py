@@ -102,6 +102,52 @@ class Demo(unittest.TestCase):
         finally:
             self.stop(proc)
 
+    def latest(self, base, twin, name):
+        body = self.get(f"{base}/castor/v1/history/latest?twin={twin}&name={name}")
+        points = body.get("points") or []
+        return points[-1] if points else None
+
+    def test_a_set_point_reaches_the_simulator_and_its_report_converges_within_2_s(self):
+        # A user writes the conveyor's writable speedSetpoint through the ADT API; the connector
+        # publishes it to plant/<line>/conveyor-01/set/speedSetpoint, the simulator obeys, and
+        # what it reports over MQTT (its set-point and the belt speed) converges.
+        proc, base = self.start("--fresh")
+        try:
+            self.assertTrue(wait_until(lambda: self.latest(base, "conveyor-01", "speed") is not None,
+                                       timeout=60), self.err())
+            before = self.latest(base, "conveyor-01", "speed")[1]
+            target = 0.35 if before > 0.6 else 1.1
+            req = urllib.request.Request(
+                f"{base}/digitaltwins/conveyor-01?{API}", method="PATCH",
+                data=json.dumps([{"op": "replace", "path": "/speedSetpoint", "value": target}]).encode(),
+                headers={"Content-Type": "application/json-patch+json"})
+            t0 = time.monotonic()
+            patched_ns = time.time_ns()
+            with urllib.request.urlopen(req, timeout=10) as r:
+                self.assertEqual(r.status, 204)
+            reported = converged = None
+            while time.monotonic() - t0 < 2.0:
+                sp = self.latest(base, "conveyor-01", "speedSetpoint")
+                if reported is None and sp and sp[1] == target:
+                    reported = time.monotonic() - t0
+                sp_speed = self.latest(base, "conveyor-01", "speed")
+                if reported is not None and sp_speed and abs(sp_speed[1] - target) < 0.05 * target:
+                    converged = time.monotonic() - t0
+                    break
+                time.sleep(0.05)
+            self.assertIsNotNone(reported, f"the simulator never reported speedSetpoint={target}")
+            self.assertIsNotNone(converged, f"belt speed {self.latest(base, 'conveyor-01', 'speed')} "
+                                            f"did not reach {target} within 2 s")
+            print(f"\nset-point reported after {reported:.3f} s, belt speed converged after {converged:.3f} s",
+                  file=sys.stderr)
+            metrics = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
+            self.assertRegex(metrics, r'castor_mqtt_setpoints_sent_total\{connection="plant"\} [1-9]')
+            # The device's own report of the set-point is not sent back to it (no loop).
+            self.assertRegex(metrics, r'castor_mqtt_setpoints_sent_total\{connection="plant"\} 1\b')
+            self.assertGreater(patched_ns, 0)
+        finally:
+            self.stop(proc)
+
     def test_busy_port_is_a_clear_error(self):
         import socket
         s = socket.socket()

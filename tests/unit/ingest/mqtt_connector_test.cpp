@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/json.hpp"
 #include "mosquitto.hpp"
 
@@ -285,6 +287,60 @@ TEST_F(MqttBroker, BadConfigurationIsRefusedAtCreate) {
   r = MqttConnector::create(c, sink, nullptr);
   ASSERT_FALSE(r);
   EXPECT_NE(r.status().message().find("ca_file"), std::string::npos);
+}
+
+// Set-points: a user's write of a writable property goes to the machine on the topic learned
+// from its telemetry; a device's own report (observed) and read-only properties do not; a twin
+// that never sent anything has no {line} yet and is counted as unroutable.
+TEST_F(MqttBroker, UsersSetPointsArePublishedOnTheTwinsLearnedTopic) {
+  Mosquitto broker(dir_);
+  model::ModelRegistry models;
+  auto defs = json::parse(R"([{"@id": "dtmi:t:Conveyor;1", "@type": "Interface",
+      "@context": "dtmi:dtdl:context;3", "contents": [
+      {"@type": "Property", "name": "speedSetpoint", "schema": "double", "writable": true},
+      {"@type": "Property", "name": "serial", "schema": "string"}]}])").value();
+  ASSERT_TRUE(models.add(std::span<const json::value>(defs.get_array().data(), 1)).status.is_ok());
+  twin::EventBus bus;
+  RecordingSink sink;
+  MqttConfig c = connection(broker.port(), "castor-setpoints");
+  c.setpoint_topic = "plant/{line}/{twinId}/set/{name}";
+  auto connector = MqttConnector::create(c, sink, nullptr, &bus, &models);
+  ASSERT_TRUE(connector) << connector.status().message();
+  (*connector)->start();
+  ASSERT_TRUE(eventually([&] { return (*connector)->stats().connected == 1; }));
+  std::this_thread::sleep_for(100ms);
+  publish(broker.port(), "plant/line-7/conveyor-1/telemetry", R"({"speed": 0.5, "ts": "2024-05-01T12:00:00Z"})");
+  ASSERT_TRUE(sink.wait_received(1));
+
+  std::string out_path = (dir_ / "sub.txt").string();
+  std::string cmd = "mosquitto_sub -h 127.0.0.1 -p " + std::to_string(broker.port()) +
+                    " -q 1 -v -C 1 -W 10 -t 'plant/+/+/set/#' > " + out_path;
+  FILE* sub = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(sub, nullptr);
+  std::this_thread::sleep_for(300ms);  // subscribed
+
+  auto update = [&](std::string twin, std::string patch, bool observed) {
+    auto e = std::make_shared<twin::ChangeEvent>();
+    e->type = twin::EventType::twin_update;
+    e->twin_id = std::move(twin);
+    e->model_id = "dtmi:t:Conveyor;1";
+    e->observed = observed;
+    e->data = R"({"modelId":"dtmi:t:Conveyor;1","patch":)" + patch + "}";
+    bus.publish(std::move(e));
+  };
+  update("conveyor-1", R"([{"op":"replace","path":"/speedSetpoint","value":9.9}])", true);
+  update("conveyor-1", R"([{"op":"replace","path":"/serial","value":"x"}])", false);
+  update("conveyor-1", R"([{"op":"replace","path":"/speedSetpoint","value":0.8}])", false);
+  ASSERT_EQ(::pclose(sub), 0);
+  std::ifstream in(out_path);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "plant/line-7/conveyor-1/set/speedSetpoint 0.8");
+  ASSERT_TRUE(eventually([&] { return (*connector)->stats().setpoints_sent == 1; }));
+
+  update("conveyor-2", R"([{"op":"add","path":"/speedSetpoint","value":1}])", false);
+  ASSERT_TRUE(eventually([&] { return (*connector)->stats().setpoints_unroutable == 1; }));
+  EXPECT_EQ((*connector)->stats().setpoints_sent, 1u);
 }
 
 }  // namespace

@@ -178,6 +178,7 @@ password = "secret"
 keep_alive = "10s"
 max_in_flight = 500
 protocol = "5"
+setpoint_topic = "plant/{line}/{twinId}/set/{name}"
   [[mqtt.subscriptions]]
   topic = "plant/{line}/{robot}/telemetry"
   twin = "robot-{robot}"
@@ -198,6 +199,7 @@ protocol = "5"
   EXPECT_EQ(m.keep_alive, std::chrono::seconds(10));
   EXPECT_EQ(m.max_in_flight, 500u);
   EXPECT_EQ(m.protocol_version, 5);
+  EXPECT_EQ(m.setpoint_topic, "plant/{line}/{twinId}/set/{name}");
   ASSERT_EQ(m.subscriptions.size(), 2u);
   EXPECT_EQ(m.subscriptions[0].fields.at("temp_mc").name, "temperature");
   EXPECT_DOUBLE_EQ(m.subscriptions[0].fields.at("temp_mc").scale, 0.001);
@@ -228,6 +230,10 @@ TEST(MqttConfigTables, MistakesNameTheKeyAndTheFix) {
                "timestamp_unit");
   expect_error(head + "url = \"mqtt://h\"\n" + sub + head + "url = \"mqtt://h\"\n" + sub,
                "already named");
+  expect_error(head + "url = \"mqtt://h\"\nsetpoint_topic = \"set/{twinId}\"\n" + sub,
+               "must name the property with {name}");
+  expect_error(head + "url = \"mqtt://h\"\nsetpoint_topic = \"set/+/{name}\"\n" + sub,
+               "no + or #");
 }
 
 }  // namespace

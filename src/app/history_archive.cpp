@@ -437,12 +437,25 @@ ArchiveWriter::ArchiveWriter(fs::path dir, std::vector<FileFormat> formats, bool
     : dir_(std::move(dir)), formats_(std::move(formats)), zstd_(zstd) {}
 
 Status ArchiveWriter::add(const Row& row) {
-  std::string day = utc_day(row.ts_ns);
   key_ = row.twin;
   key_.push_back('\0');
   key_ += row.component;
   key_.push_back('\0');
   key_ += row.name;
+  // Rows come series by series in time order: most rows go to the files of the row before.
+  std::int64_t day_index = row.ts_ns / kNanosPerDay - (row.ts_ns % kNanosPerDay < 0 ? 1 : 0);
+  if (day_index != last_day_ || row.model != last_model_ || last_files_.empty()) {
+    CASTOR_RETURN_IF_ERROR(open_files(row));
+    last_day_ = day_index;
+    last_model_ = row.model;
+  }
+  for (Open* f : last_files_) CASTOR_RETURN_IF_ERROR(append(*f, row));
+  return Status::ok();
+}
+
+Status ArchiveWriter::open_files(const Row& row) {
+  std::string day = utc_day(row.ts_ns);
+  last_files_.clear();
   for (FileFormat format : formats_) {
     std::string rel = day + "/" + file_safe(row.model) + "." + std::string(format_name(format));
     if (zstd_) rel += ".zst";
@@ -464,18 +477,22 @@ Status ArchiveWriter::add(const Row& row) {
       if (!truncate) return Status(Code::internal, "cannot write " + slot->tmp.string());
       if (format == FileFormat::csv) slot->buffer = std::string(kCsvHeader) + "\n";
     }
-    Open& f = *slot;
-    if (format == FileFormat::csv)
-      append_csv_row(f.buffer, row);
-    else
-      append_ndjson_row(f.buffer, row);
-    ++f.entry.rows;
-    if (f.last_series != key_) {  // rows come series by series: a new run is a new series
-      ++f.entry.series;
-      f.last_series = key_;
-    }
-    if (f.buffer.size() >= (64u << 10)) CASTOR_RETURN_IF_ERROR(flush(f));
+    last_files_.push_back(slot.get());
   }
+  return Status::ok();
+}
+
+Status ArchiveWriter::append(Open& f, const Row& row) {
+  if (f.entry.format == FileFormat::csv)
+    append_csv_row(f.buffer, row);
+  else
+    append_ndjson_row(f.buffer, row);
+  ++f.entry.rows;
+  if (f.last_series != key_) {  // rows come series by series: a new run is a new series
+    ++f.entry.series;
+    f.last_series = key_;
+  }
+  if (f.buffer.size() >= (64u << 10)) return flush(f);
   return Status::ok();
 }
 
@@ -568,6 +585,7 @@ Result<std::vector<FileEntry>> ArchiveWriter::finish() {
     return std::tie(a.day, a.model, a.path) < std::tie(b.day, b.model, b.path);
   });
   open_.clear();
+  last_files_.clear();
   return out;
 }
 
@@ -579,6 +597,7 @@ void ArchiveWriter::abandon() {
     fs::remove(raw, ec);
   }
   open_.clear();
+  last_files_.clear();
 }
 
 // ---- reading ----

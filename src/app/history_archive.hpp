@@ -99,14 +99,20 @@ class ArchiveWriter {
     std::string buffer;
     std::string last_series;
   };
+  Status open_files(const Row& row);  // the files of the row's day and model, into last_files_
+  Status append(Open& f, const Row& row);
   Status flush(Open& f);
   Status seal(Open& f);
+  static constexpr std::int64_t kNanosPerDay = 86'400'000'000'000;
 
   std::filesystem::path dir_;
   std::vector<FileFormat> formats_;
   bool zstd_;
   std::map<std::string, std::unique_ptr<Open>> open_;  // by relative path
   std::string key_;
+  std::int64_t last_day_ = 0;  // day index (ts / 1 day) and model of last_files_
+  std::string last_model_;
+  std::vector<Open*> last_files_;
 };
 
 // Writes `text` to path.tmp, fsyncs and renames it to path.

@@ -107,7 +107,9 @@ int rate(const Options& o, const FactoryWorkload& w, Target t) {
   auto next = std::chrono::steady_clock::now();
   const int ticks = static_cast<int>(std::ceil(o.seconds / tick));
   for (int i = 0; i < ticks; ++i) {
-    const auto bodies = w.render(t, now_ns(), tick, hz, o.connections, o.batch);
+    // The tick's points carry the times of the second (or period) that just ended.
+    const std::int64_t t0 = now_ns() - static_cast<std::int64_t>(tick * 1e9);
+    const auto bodies = w.render(t, t0, tick, hz, o.connections, o.batch);
     const SendResult r = send_bodies(o.port, t, bodies);
     sent += r.points;
     failures += r.failures;

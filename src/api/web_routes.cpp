@@ -71,12 +71,12 @@ HttpResponse file_response(const HttpRequest& req, std::string body, std::string
 }
 
 HttpResponse not_built(const std::string& web_root) {
-  std::string where = web_root.empty()
-                          ? "No web root is configured: start castor serve with --web-root DIR "
-                            "(or CASTOR_WEB_ROOT, or web_root in the config file), DIR being the "
-                            "web/dist folder of the Castor sources."
-                          : "The web root " + web_root +
-                                " has no index.html: the dashboard is not built.";
+  std::string where =
+      web_root.empty()
+          ? "No web root is configured: start castor serve with --web-root DIR "
+            "(or CASTOR_WEB_ROOT, or web_root in the config file), DIR being the "
+            "web/dist folder of the Castor sources."
+          : "The web root " + web_root + " has no index.html: the dashboard is not built.";
   std::string page = R"(<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Castor: the dashboard is not built</title>
 <style>body{background:#0f1318;color:#d8dee6;font:15px/1.5 system-ui,sans-serif;max-width:44em;margin:4em auto;padding:0 1em}

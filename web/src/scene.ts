@@ -20,9 +20,6 @@ interface RobotSlot { id: string; x: number; z: number; yaw: number; q: Float32A
 interface ConveyorSlot { id: string; x: number; z: number; length: number; phase: number; items: number; speed: number }
 interface Placed { id: string; x: number; z: number }
 
-// Where a twin is drawn, and which instanced mesh and instance it is.
-export interface Pick { twin: string }
-
 export class PlantScene {
   readonly renderer: THREE.WebGLRenderer;
   readonly scene = new THREE.Scene();
@@ -246,10 +243,6 @@ export class PlantScene {
   // The health of every robot as last coloured.
   healthCounts(): Health[] {
     return this.robots.map((r) => r.health);
-  }
-
-  get robotCount(): number {
-    return this.robots.length;
   }
 
   private recolor(): void {

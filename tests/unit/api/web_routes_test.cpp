@@ -36,7 +36,8 @@ class WebRoutesTest : public ::testing::Test {
     if (!hit) return HttpResponse::empty(0);  // no route at all
     req.params = hit->params;
     HttpResponse out;
-    hit->route->handler(std::move(req), Responder([&out](HttpResponse&& r) { out = std::move(r); }));
+    hit->route->handler(std::move(req),
+                        Responder([&out](HttpResponse&& r) { out = std::move(r); }));
     return out;
   }
 
@@ -76,13 +77,15 @@ TEST_F(WebRoutesTest, HashedAssetsAreImmutableOthersRevalidate) {
 
 TEST_F(WebRoutesTest, MissingAndEscapingNamesAreNotFoundInTheAdtShape) {
   register_web_routes(router, root.string());
-  for (const char* target : {"/assets/nope.js", "/assets/..%2F..%2Fsecret.txt", "/assets/..%2Findex.html",
-                             "/assets/.hidden", "/assets/%2Fetc%2Fpasswd", "/assets/a%5C..%5Cb"}) {
+  for (const char* target :
+       {"/assets/nope.js", "/assets/..%2F..%2Fsecret.txt", "/assets/..%2Findex.html",
+        "/assets/.hidden", "/assets/%2Fetc%2Fpasswd", "/assets/a%5C..%5Cb"}) {
     auto r = get(target);
     EXPECT_EQ(r.status, 404) << target;
     auto doc = json::parse(r.body);
     ASSERT_TRUE(doc) << r.body;
-    EXPECT_EQ(json::sv(doc->as_object().at("error").as_object().at("code").as_string()), "FileNotFound");
+    EXPECT_EQ(json::sv(doc->as_object().at("error").as_object().at("code").as_string()),
+              "FileNotFound");
     EXPECT_EQ(r.body.find("secret"), std::string::npos);
   }
   EXPECT_EQ(get("/assets").status, 0) << "only files inside assets/ are routes";
@@ -101,7 +104,8 @@ TEST_F(WebRoutesTest, UnbuiltOrUnconfiguredSaysHowToBuild) {
   ASSERT_TRUE(parse_target("/", req).is_ok());
   auto m = none.match(Method::get, req.segments);
   HttpResponse out;
-  std::get<RouteMatch>(m).route->handler(std::move(req), Responder([&out](HttpResponse&& x) { out = std::move(x); }));
+  std::get<RouteMatch>(m).route->handler(
+      std::move(req), Responder([&out](HttpResponse&& x) { out = std::move(x); }));
   EXPECT_EQ(out.status, 503);
   EXPECT_NE(out.body.find("--web-root"), std::string::npos);
 }

@@ -178,9 +178,19 @@ std::string fmt_rate(double v) {
 int run(const Options& o) {
   char tmpl[] = "/tmp/castor-ivvm-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  const fs::path root = tmpl;
+  // Declared before the servers, so it removes the folders after they stopped, on errors too.
+  struct TempRoot {
+    fs::path path;
+    bool keep;
+    ~TempRoot() {
+      std::error_code ec;
+      if (!keep) fs::remove_all(path, ec);
+    }
+  } temp{tmpl, o.keep};
+  const fs::path& root = temp.path;
   const std::string castor_data = root / "castor", vm_data = root / "victoria";
   std::printf("data folders under %s; machine: %d CPUs\n", root.c_str(), static_cast<int>(std::thread::hardware_concurrency()));
+  std::fflush(stdout);
   auto victoria = std::make_unique<VictoriaServer>(vm_data);
   const std::vector<std::string> castor_args{"--durability", o.durability};
   auto castor = std::make_unique<CastorServer>(o.castor, castor_data, castor_args);
@@ -290,7 +300,6 @@ int run(const Options& o) {
               agree2 ? "agree" : "DIFFER");
   castor->stop();
   victoria->stop();
-  if (!o.keep) fs::remove_all(root);
   if (!agree1 || !agree2) return 1;
   if (o.smoke) return 0;
   return mc >= mv && mc >= 2e6 && qc1 <= 0.5 * qv1 && qc2 <= 0.5 * qv2 ? 0 : 3;

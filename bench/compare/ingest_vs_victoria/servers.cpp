@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -51,7 +52,8 @@ void ChildProcess::start(const std::vector<std::string>& argv, const std::string
   if (pipe_stdout) close(fds[1]);
   if (rc != 0) {
     if (pipe_stdout) close(fds[0]);
-    throw std::runtime_error("cannot start " + argv[0] + " (is it installed? scripts/bootstrap.sh installs it)");
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc) +
+                             " (castor: build it or pass --castor PATH; victoria-metrics: scripts/bootstrap.sh installs it)");
   }
   pid_ = pid;
   out_ = pipe_stdout ? fds[0] : -1;

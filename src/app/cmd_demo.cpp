@@ -399,8 +399,20 @@ int run(const DemoArgs& a) {
               data / "logs/serve.log", true);
   std::string ready = serve.first_line(120s);
   if (!ready.starts_with("Castor listening on ")) {
-    std::cerr << "castor demo: castor serve did not start (is port " << a.port
-              << " free? pass --port N); see " << (data / "logs/serve.log").string() << "\n";
+    // Say why, from the server's own last words; never remove data to make it start.
+    std::string reason;
+    {
+      std::ifstream log(data / "logs/serve.log");
+      for (std::string line; std::getline(log, line);)
+        if (line.starts_with("castor serve: ")) reason = line.substr(14);
+    }
+    if (reason.empty()) reason = fmt::format("is port {} free? pass --port N", a.port);
+    std::cerr << "castor demo: castor serve did not start: " << reason << "\n";
+    if (reason.find("corrupt") != std::string::npos)
+      std::cerr << "castor demo: the data directory " << (data / "castor").string()
+                << " is damaged and was left as it is. Move it aside (or restore a backup) and "
+                   "run again, or pass --fresh to delete " << data.string() << " and start empty.\n";
+    std::cerr << "castor demo: see " << (data / "logs/serve.log").string() << "\n";
     return 1;
   }
   std::string url = ready.substr(std::string("Castor listening on ").size());

@@ -32,6 +32,7 @@ struct SimArgs {
   double rate = 1.0;   // reports per simulated second, per twin
   double speed = 1.0;  // simulated seconds per wall second
   double duration = 0;  // simulated seconds; 0 = until stopped
+  double connect_timeout = 60;  // seconds to keep retrying the first connection
   double bench = 0;     // simulated seconds to run as fast as possible, without a broker
   std::uint64_t seed = 1;
   std::string faults, ground_truth;
@@ -222,15 +223,28 @@ int run(const SimArgs& a) {
     std::lock_guard l(inbox->mu);
     inbox->messages.emplace_back(m->get_topic(), m->to_string());
   });
-  try {
-    if (!client.connect(opts.finalize())->wait_for(std::chrono::seconds(10))) {
-      std::cerr << "castor sim factory: the broker " << a.broker << " did not answer within 10 s\n";
+  // A broker that is not up yet (or restarting) is retried with backoff, saying so each time,
+  // until --connect-timeout; a machine would keep trying too.
+  auto connect_opts = opts.finalize();
+  auto give_up = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(static_cast<std::int64_t>(a.connect_timeout * 1000));
+  for (auto backoff = std::chrono::milliseconds(500);; backoff = std::min(backoff * 2, std::chrono::milliseconds(5000))) {
+    std::string why;
+    try {
+      if (client.connect(connect_opts)->wait_for(std::chrono::seconds(10))) break;
+      why = "no answer within 10 s";
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (stop.stop || std::chrono::steady_clock::now() + backoff > give_up) {
+      std::cerr << "castor sim factory: cannot connect to " << a.broker << ": " << why
+                << " (start a broker, or pass --broker mqtt://HOST:PORT; gave up after "
+                << a.connect_timeout << " s, see --connect-timeout)\n";
       return 1;
     }
-  } catch (const std::exception& e) {
-    std::cerr << "castor sim factory: cannot connect to " << a.broker << ": " << e.what()
-              << " (start a broker, or pass --broker mqtt://HOST:PORT)\n";
-    return 1;
+    std::cerr << "castor sim factory: cannot connect to " << a.broker << ": " << why << "; retrying in "
+              << backoff.count() << " ms (is the broker running?)\n";
+    std::this_thread::sleep_for(backoff);
   }
   std::cerr << fmt::format("castor sim: {} robots on {} lines ({} twins), reports at {} Hz, {}x real time, "
                            "publishing to {} under {}/\n",
@@ -322,6 +336,10 @@ void add_sim_commands(CLI::App& root, CliContext& ctx) {
       ->capture_default_str();
   f->add_option("--duration", args->duration, "stop after this many simulated seconds (default: run until stopped)");
   f->add_option("--seed", args->seed, "random seed (noise, robot timing)")->capture_default_str();
+  f->add_option("--connect-timeout", args->connect_timeout,
+                "seconds to keep retrying when the broker is not reachable at start (then exit 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   f->add_option("--faults", args->faults,
                 "fault schedule: a JSON array or NDJSON of {\"at\": SECONDS, \"twin\": ID, \"fault\": KIND, "
                 "\"severity\": 0..1, \"joint\": 1..6}");

@@ -148,6 +148,21 @@ class Demo(unittest.TestCase):
         finally:
             self.stop(proc)
 
+    def test_a_corrupt_data_directory_is_refused_with_instructions_and_kept(self):
+        proc, _ = self.start("--fresh")
+        self.stop(proc)
+        store = os.path.join(self.data, "castor", "store")
+        with open(os.path.join(store, "CURRENT"), "w") as f:
+            f.write("garbage\n")
+        before = sorted(os.listdir(store))
+        r = subprocess.run([CASTOR, "demo", "--port", str(free_port()), "--data", self.data, "--robots", "2",
+                            "--lines", "1"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("corrupted", r.stderr)
+        self.assertIn("was left as it is", r.stderr)
+        self.assertIn("--fresh", r.stderr)
+        self.assertEqual(sorted(os.listdir(store)), before)  # nothing wiped
+
     def test_busy_port_is_a_clear_error(self):
         import socket
         s = socket.socket()

@@ -156,10 +156,40 @@ class SimFactory(unittest.TestCase):
         r = subprocess.run([CASTOR, "sim", "factory", "--faults", bad], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("unknown fault 'melting'", r.stderr)
-        r = subprocess.run([CASTOR, "sim", "factory", "--broker", f"mqtt://127.0.0.1:{free_port()}"],
-                           capture_output=True, text=True, timeout=60)
+        r = subprocess.run([CASTOR, "sim", "factory", "--broker", f"mqtt://127.0.0.1:{free_port()}",
+                            "--connect-timeout", "2"], capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertIn("cannot connect", r.stderr)
+        self.assertIn("retrying in", r.stderr)
+        self.assertIn("gave up after 2 s", r.stderr)
+
+    def test_a_broker_that_starts_late_is_waited_for(self):
+        port = free_port()
+        err_path = os.path.join(self.root, "late.err")
+        with open(err_path, "w") as err:
+            sim = subprocess.Popen([CASTOR, "sim", "factory", "--broker", f"mqtt://127.0.0.1:{port}", "--robots", "2",
+                                    "--lines", "1", "--speed", "5"], stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            self.assertTrue(wait_until(lambda: "retrying in" in open(err_path).read(), timeout=20))
+            conf = os.path.join(self.root, "late.conf")
+            with open(conf, "w") as f:
+                f.write(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+            broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self.assertTrue(wait_until(lambda: "publishing to" in open(err_path).read(), timeout=30),
+                                open(err_path).read())
+                sub = Subscriber(port, self.root)
+                try:
+                    self.assertTrue(wait_until(lambda: len(sub.messages()) > 0, timeout=20))
+                finally:
+                    sub.stop()
+            finally:
+                sim.send_signal(signal.SIGTERM)
+                self.assertEqual(sim.wait(timeout=10), 0)
+                broker.terminate()
+                broker.wait(timeout=10)
+        finally:
+            if sim.poll() is None:
+                sim.kill()
 
     def test_bench_runs_without_a_broker(self):
         r = subprocess.run([CASTOR, "sim", "factory", "--bench", "20", "--robots", "10", "--lines", "1"],

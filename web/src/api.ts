@@ -14,6 +14,16 @@ export class ApiError extends Error {
   }
 }
 
+// A bearer token for servers that require one (not --insecure-local), kept for the browser tab.
+const TOKEN_KEY = 'castor-token';
+export function token(): string | null {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+export function setToken(t: string | null): void {
+  if (t) sessionStorage.setItem(TOKEN_KEY, t);
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
 function withVersion(path: string): string {
   if (path.startsWith('/castor/')) return path;
   return path + (path.includes('?') ? '&' : '?') + 'api-version=' + API_VERSION;
@@ -21,6 +31,8 @@ function withVersion(path: string): string {
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; headers: Headers }> {
   const init: RequestInit = { method, headers: { Accept: 'application/json' } };
+  const t = token();
+  if (t) (init.headers as Record<string, string>).Authorization = `Bearer ${t}`;
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)['Content-Type'] = 'application/json';

@@ -2,7 +2,7 @@
 // explorer, the query box and the twin panel, and runs one animation loop that applies the live
 // values received since the last frame, then draws. Exposes window.castorDashboard for tests.
 import './style.css';
-import { queryAll, type Relationship, type Twin } from './api';
+import { ApiError, queryAll, setToken, token, type Relationship, type Twin } from './api';
 import { HEALTH_COLORS, type Health } from './health';
 import { LiveFeed, type FeedMode, type PollSeries } from './live';
 import { ModelRegistry } from './models';
@@ -226,7 +226,32 @@ async function boot(): Promise<void> {
   if (fromHash && state.twins.has(decodeURIComponent(fromHash[1]))) probe.select(decodeURIComponent(fromHash[1]));
 }
 
+// The server wants a token (it is not --insecure-local): ask for one, keep it for this tab.
+function askForToken(rejected: boolean): void {
+  const input = el('input', { type: 'password', id: 'token-input', placeholder: 'Castor token', autocomplete: 'off' });
+  const go = el('button', { class: 'primary', id: 'token-submit' }, 'Open');
+  const submit = () => {
+    setToken(input.value.trim() || null);
+    location.reload();
+  };
+  go.onclick = submit;
+  input.onkeydown = (ev) => ev.key === 'Enter' && submit();
+  $('loading').replaceChildren(el('div', { class: 'login' },
+    el('h2', {}, 'This Castor server needs a token'),
+    el('p', { class: 'muted' }, 'Paste a token with the viewer role or above (castor token create --data DATA --role viewer). It is kept for this browser tab only. Live values are polled: browsers cannot send a token on a WebSocket.'),
+    rejected ? el('p', { class: 'error' }, 'The token was refused.') : '',
+    el('div', { class: 'row' }, input, go)));
+  input.focus();
+}
+
 boot().catch((e: unknown) => {
+  if (e instanceof ApiError && e.status === 401) {
+    const rejected = token() !== null;
+    setToken(null);
+    askForToken(rejected);
+    if (window.castorDashboard) window.castorDashboard.error = 'Unauthorized';
+    return;
+  }
   const msg = e instanceof Error ? e.message : String(e);
   $('loading-text').textContent = `Cannot load the plant: ${msg}`;
   $('loading-text').classList.add('error');

@@ -217,6 +217,50 @@ async function browserChecks(base) {
   }
 }
 
+// castor serve with TLS and tokens (no --insecure-local): the page asks for a token, refuses a
+// wrong one, and with a viewer token loads the (empty) plant, polling for live values.
+async function securedServer() {
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'castor-web-tls-'));
+  const made = spawnSync(castor, ['token', 'create', '--data', data, '--role', 'viewer', '--name', 'dashboard'], { encoding: 'utf8' });
+  const viewer = made.stdout.trim();
+  if (!check(made.status === 0 && viewer.length > 10, 'a viewer token is created', made.stderr)) return;
+  const server = spawn(castor, ['serve', '--data', data, '--listen', '127.0.0.1:0', '--web-root', path.join(root, 'web/dist')], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const browser = await chromium.launch({ executablePath: browserPath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+  try {
+    const base = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error('castor serve (TLS) not ready within 60 s')), 60000);
+      server.stdout.on('data', (d) => {
+        out += d;
+        const m = /Castor listening on (\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
+      });
+    });
+    const page = await (await browser.newContext({ ignoreHTTPSErrors: true })).newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(base);
+    await page.waitForSelector('#token-input', { timeout: 20000 });
+    check(true, 'a server that needs a token makes the page ask for one');
+    await page.fill('#token-input', 'not-a-token');
+    await page.click('#token-submit');
+    await page.waitForSelector('#token-input', { timeout: 20000 });
+    check(/refused/.test(await page.textContent('#loading')), 'a wrong token is refused with a message');
+    await page.fill('#token-input', viewer);
+    await page.click('#token-submit');
+    await page.waitForFunction(() => window.castorDashboard?.ready || window.castorDashboard?.error, null, { timeout: 30000 });
+    await page.waitForFunction(() => window.castorDashboard.mode() !== 'connecting', null, { timeout: 10000 }).catch(() => {});
+    const state = await page.evaluate(() => ({ ready: window.castorDashboard.ready, error: window.castorDashboard.error, twins: window.castorDashboard.twins, mode: window.castorDashboard.mode() }));
+    check(state.ready && !state.error && state.mode === 'polling', 'with a viewer token the plant loads and live values are polled', JSON.stringify(state));
+    await page.screenshot({ path: path.join(artifacts, '5-token.png') });
+  } finally {
+    await browser.close();
+    await stopByPid(server);
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   check(fs.existsSync(path.join(root, 'web/dist/index.html')), 'web/dist is built (scripts/bootstrap.sh, or cd web && npm ci && npm run build)');
   if (!check(!!browserPath, 'chromium is installed (scripts/bootstrap.sh installs it)') || failures) process.exit(1);
@@ -228,6 +272,7 @@ async function main() {
     const base = await demo.ready;
     await staticRoute(base);
     await browserChecks(base);
+    await securedServer();
   } catch (e) {
     check(false, 'the test ran to the end', String(e?.stack ?? e));
   } finally {

@@ -218,6 +218,9 @@ async function boot(): Promise<void> {
   scene.frame(0);
   probe.loadMs = Math.round(performance.now());
   $('loading').classList.add('hidden');
+  if (!twins.length) {
+    $('viewport').append(el('div', { class: 'empty-plant' }, el('div', {}, 'This Castor has no twins yet. Load a plant (castor import, the ADT API) or try castor demo.')));
+  }
   stats();
   probe.ready = true;
   requestAnimationFrame(loop);

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -108,6 +109,23 @@ std::string now_rfc3339() {
   return ingest::format_rfc3339_ns(ns);
 }
 
+// Every row of one page of the export endpoint into the writer.
+Status write_page(std::string_view body, archive::ArchiveWriter& writer, std::uint64_t& points) {
+  while (!body.empty()) {
+    std::size_t nl = body.find('\n');
+    std::string_view line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
+    if (line.empty()) continue;
+    auto row = archive::parse_ndjson_row(line);
+    if (!row) return Status(Code::internal, "the server sent a row this castor cannot read (" +
+                                                row.status().message() + "): " +
+                                                std::string(line.substr(0, 200)));
+    CASTOR_RETURN_IF_ERROR(writer.add(*row));
+    ++points;
+  }
+  return Status::ok();
+}
+
 int run_export(Session& s, const ExportArgs& a) {
   archive::Manifest m;
   if (!ingest::parse_timestamp(a.from, m.from))
@@ -134,11 +152,15 @@ int run_export(Session& s, const ExportArgs& a) {
   ProgressLine progress(!s.json() && isatty(fileno(stderr)));
   auto start = Clock::now();
   std::uint64_t points = 0, pages = 0;
-  std::string token;
-  do {
+  // The next page is fetched while this one is written: server and client work at once.
+  auto fetch = [&s, &base](std::string token) {
     std::string path = base;
     if (!token.empty()) path += "&continuationToken=" + encode(token);
-    auto r = s.call(api::Method::get, path);
+    return s.call(api::Method::get, path);
+  };
+  auto pending = std::async(std::launch::async, fetch, std::string());
+  while (true) {
+    auto r = pending.get();
     if (!r || !r->ok()) {
       progress.done();
       writer.abandon();
@@ -148,27 +170,21 @@ int run_export(Session& s, const ExportArgs& a) {
       return r ? s.fail(*r) : s.fail(r.status());
     }
     ++pages;
-    std::string_view body(r->body);
-    while (!body.empty()) {
-      std::size_t nl = body.find('\n');
-      std::string_view line = body.substr(0, nl);
-      body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
-      if (line.empty()) continue;
-      auto row = archive::parse_ndjson_row(line);
-      Status st = row ? writer.add(*row) : row.status();
-      if (!st.is_ok()) {
-        progress.done();
-        writer.abandon();
-        std::cerr << s.command() << ": " << st.message() << "\n";
-        return kExitFailed;
-      }
-      ++points;
+    std::string token(r->headers.get("Castor-Continuation-Token").value_or(""));
+    if (!token.empty()) pending = std::async(std::launch::async, fetch, token);
+    Status st = write_page(r->body, writer, points);
+    if (!st.is_ok()) {
+      if (pending.valid()) pending.wait();
+      progress.done();
+      writer.abandon();
+      std::cerr << s.command() << ": " << st.message() << "\n";
+      return kExitFailed;
     }
-    token = std::string(r->headers.get("Castor-Continuation-Token").value_or(""));
     progress.show("exporting: " + std::to_string(points) + " points, " +
                   rate(static_cast<double>(points), seconds_since(start)) + " points/s, " +
                   std::to_string(writer.files()) + " files, page " + std::to_string(pages));
-  } while (!token.empty());
+    if (token.empty()) break;
+  }
   progress.show("writing " + std::to_string(writer.files()) + " files" +
                     (a.zstd ? " (compressing)" : ""),
                 true);
@@ -270,6 +286,37 @@ bool post_batch(Session& s, std::string& body, std::vector<std::string>& origin,
   }
 }
 
+// Posts batches one at a time, in order, while the caller reads the next one: the client's
+// parsing overlaps the server's durable commit.
+class BatchSender {
+ public:
+  BatchSender(Session& s, ImportTally& t, int& exit_code) : s_(s), t_(t), exit_code_(exit_code) {}
+  ~BatchSender() { wait(); }
+  // Waits for the batch before, then sends `body` (taken, left empty); false once one failed.
+  bool send(std::string& body, std::vector<std::string>& origin) {
+    if (!wait()) return false;
+    if (origin.empty()) return true;
+    inflight_ = std::async(std::launch::async,
+                           [this, b = std::move(body), o = std::move(origin)]() mutable {
+                             return post_batch(s_, b, o, t_, exit_code_);
+                           });
+    body.clear();
+    origin.clear();
+    return true;
+  }
+  bool wait() {
+    if (inflight_.valid()) ok_ = inflight_.get() && ok_;
+    return ok_;
+  }
+
+ private:
+  Session& s_;
+  ImportTally& t_;
+  int& exit_code_;
+  std::future<bool> inflight_;
+  bool ok_ = true;
+};
+
 // Per (day, model) one file: NDJSON when the export wrote both formats.
 std::vector<FileEntry> choose_files(const archive::Manifest& m) {
   std::map<std::pair<std::string, std::string>, FileEntry> pick;
@@ -317,8 +364,10 @@ int run_import_history(Session& s, const ImportArgs& a) {
   }
   ImportTally t;
   int exit_code = kExitOk;
+  BatchSender sender(s, t, exit_code);
   std::string body;
   std::vector<std::string> origin;
+  std::uint64_t read = 0;
   auto start = Clock::now();
   for (std::size_t i = 0; i < files.size(); ++i) {
     const FileEntry& f = files[i];
@@ -326,18 +375,21 @@ int run_import_history(Session& s, const ImportArgs& a) {
     Status st = archive::for_each_row(dir, f, [&](const archive::Row& row) {
       archive::append_ingest_line(body, row);
       origin.push_back(f.path + " row " + std::to_string(++row_no));
-      if (origin.size() >= a.batch && !post_batch(s, body, origin, t, exit_code))
+      ++read;
+      if (origin.size() >= a.batch && !sender.send(body, origin))
         return Status(Code::aborted, "stopped");
-      double done = total ? static_cast<double>(t.sent) / static_cast<double>(total) : 1;
-      progress.show(bar(done) + " " + std::to_string(t.sent) + "/" + std::to_string(total) +
-                    " points, " + rate(static_cast<double>(t.sent), seconds_since(start)) +
+      double done = total ? static_cast<double>(read) / static_cast<double>(total) : 1;
+      progress.show(bar(done) + " " + std::to_string(read) + "/" + std::to_string(total) +
+                    " points, " + rate(static_cast<double>(read), seconds_since(start)) +
                     " points/s, file " + std::to_string(i + 1) + "/" +
                     std::to_string(files.size()));
       return Status::ok();
     });
-    if (st.is_ok() && !post_batch(s, body, origin, t, exit_code))
+    if (st.is_ok() && !sender.send(body, origin)) st = Status(Code::aborted, "stopped");
+    if (st.is_ok() && i + 1 == files.size() && !sender.wait())
       st = Status(Code::aborted, "stopped");
     if (!st.is_ok()) {
+      sender.wait();
       progress.done();
       if (st.code() != Code::aborted) std::cerr << s.command() << ": " << st.message() << "\n";
       std::cerr << s.command() << ": stopped after " << t.sent << " of " << total
@@ -345,6 +397,7 @@ int run_import_history(Session& s, const ImportArgs& a) {
       return exit_code == kExitOk ? kExitFailed : exit_code;
     }
   }
+  sender.wait();
   progress.done();
   double secs = seconds_since(start);
   if (s.json()) {

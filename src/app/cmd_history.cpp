@@ -17,7 +17,10 @@
 
 #include "app/cli.hpp"
 #include "app/cmd_client.hpp"
+#include "api/ingest_routes.hpp"
 #include "app/history_archive.hpp"
+#include "common/config.hpp"
+#include "history/series_store.hpp"
 #include "ingest/batch_parsers.hpp"
 #include "ingest/history_export.hpp"
 
@@ -31,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 struct ExportArgs {
   std::string from, to, out, format = "ndjson", model, twin;
+  std::string offline;  // --offline DATA: read DATA's store in this process (no server running)
   bool zstd = false, force = false;
   std::size_t page = 100'000;
 };
@@ -109,6 +113,71 @@ std::string now_rfc3339() {
   return ingest::format_rfc3339_ns(ns);
 }
 
+// The store of a stopped server, opened in this process as castor serve opens it (history
+// recovered), to export without a running server. RocksDB admits one process: while a server
+// runs on DATA, opening fails and the user is told to use --url.
+class OfflineStore {
+ public:
+  static Result<std::unique_ptr<OfflineStore>> open(const std::string& data) {
+    ConfigSources sources;
+    sources.flags["data"] = data;
+    sources.env = [](const std::string& name) -> std::optional<std::string> {
+      const char* v = std::getenv(name.c_str());
+      return v ? std::optional<std::string>(v) : std::nullopt;
+    };
+    auto config = load_config(sources);
+    if (!config) return config.status();
+    if (!fs::exists(fs::path(data) / "store"))
+      return Status(Code::invalid_argument, data + " holds no castor store (no " + data +
+                                                "/store): give the data directory of castor serve");
+    std::unique_ptr<OfflineStore> o(new OfflineStore());
+    twin::EngineOptions options;
+    options.data_dir = config->data_dir;
+    options.extra_column_families = history::history_column_families();
+    options.shards = config->shards;
+    auto engine = twin::Engine::open(std::move(options));
+    if (!engine)
+      return Status(Code::unavailable,
+                    "cannot open the store in " + data + " (" + engine.status().message() +
+                        "); if castor serve is running on it, export with --url instead");
+    o->engine_ = std::move(*engine);
+    auto ingest = api::open_ingest(*o->engine_, *config, o->registry_);
+    if (!ingest) return ingest.status();
+    o->ingest_ = std::move(*ingest);
+    return o;
+  }
+  ~OfflineStore() {
+    if (ingest_) ingest_->close();
+    ingest_.reset();
+    if (engine_) engine_->close();
+  }
+  // One page, shaped like the endpoint's answer (body, continuation token header).
+  Result<AdtResponse> page(ingest::ExportQuery q, const std::string& token) {
+    if (!token.empty()) {
+      auto c = ingest::decode_cursor(token);
+      if (!c) return c.status();
+      q.cursor = std::move(*c);
+    }
+    std::promise<Result<ingest::ExportPage>> promise;
+    auto answer = promise.get_future();
+    ingest::export_page(*ingest_->pipeline, *ingest_->reader, std::move(q),
+                        [&promise](Result<ingest::ExportPage> p) { promise.set_value(std::move(p)); });
+    auto p = answer.get();
+    if (!p) return p.status();
+    AdtResponse r;
+    r.status = 200;
+    r.body = std::move(p->ndjson);
+    if (p->next) r.headers.set("Castor-Continuation-Token", ingest::encode_cursor(*p->next));
+    return r;
+  }
+
+ private:
+  OfflineStore() = default;
+  metrics::Registry registry_;
+  std::unique_ptr<twin::Engine> engine_;
+  std::unique_ptr<api::IngestService> ingest_;
+};
+
 // Every row of one page of the export endpoint into the writer.
 Status write_page(std::string_view body, archive::ArchiveWriter& writer, std::uint64_t& points) {
   while (!body.empty()) {
@@ -137,13 +206,29 @@ int run_export(Session& s, const ExportArgs& a) {
   if (a.format == "ndjson" || a.format == "both") formats.push_back(FileFormat::ndjson);
   if (a.format == "csv" || a.format == "both") formats.push_back(FileFormat::csv);
   fs::path dir(a.out);
-  Status ready = prepare_out_dir(dir, a.force);
-  if (!ready.is_ok()) return s.usage(ready.message());
   m.model = a.model;
   m.twin = a.twin;
   m.source = s.url().text();
   m.created = now_rfc3339();
 
+  std::unique_ptr<OfflineStore> offline;
+  if (!a.offline.empty()) {
+    auto o = OfflineStore::open(a.offline);
+    if (!o) {
+      std::cerr << s.command() << ": " << o.status().message() << "\n";
+      return o.status().code() == Code::invalid_argument ? kExitUsage : kExitFailed;
+    }
+    offline = std::move(*o);
+    m.source = "offline:" + fs::absolute(a.offline).string();
+  }
+  Status ready = prepare_out_dir(dir, a.force);
+  if (!ready.is_ok()) return s.usage(ready.message());
+  ingest::ExportQuery local;
+  local.from = m.from;
+  local.to = m.to;
+  local.model = a.model;
+  local.twin = a.twin;
+  local.limit = a.page;
   archive::ArchiveWriter writer(dir, formats, a.zstd);
   std::string base = "castor/v1/history/export?from=" + std::to_string(m.from) +
                      "&to=" + std::to_string(m.to) + "&limit=" + std::to_string(a.page);
@@ -153,7 +238,8 @@ int run_export(Session& s, const ExportArgs& a) {
   auto start = Clock::now();
   std::uint64_t points = 0, pages = 0;
   // The next page is fetched while this one is written: server and client work at once.
-  auto fetch = [&s, &base](std::string token) {
+  auto fetch = [&s, &base, &offline, &local](std::string token) -> Result<AdtResponse> {
+    if (offline) return offline->page(local, token);
     std::string path = base;
     if (!token.empty()) path += "&continuationToken=" + encode(token);
     return s.call(api::Method::get, path);
@@ -447,6 +533,9 @@ void add_history_archive_commands(CLI::App& root, CliContext& ctx) {
   eh->add_flag("--zstd", ea->zstd, "Compress each file with zstd (.zst)");
   eh->add_option("--model", ea->model, "Only twins of this model (or models extending it)");
   eh->add_option("--twin", ea->twin, "Only this twin");
+  eh->add_option("--offline", ea->offline,
+                 "Read the data directory of a stopped server in this process instead of asking "
+                 "a running one (--url)");
   eh->add_flag("--force", ea->force, "Write into a non-empty --out folder");
   eh->add_option("--page", ea->page, "Points per request [default: 100000]")
       ->check(CLI::Range(1, 1'000'000));

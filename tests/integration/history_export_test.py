@@ -5,7 +5,8 @@ RoundTrip: points of every type (strings that need CSV quoting, JSON objects, co
 three UTC days are exported in small pages as NDJSON and CSV, zstd-compressed; the manifest's
 hashes and counts match the files; a fresh server with the same models and twins gets them back
 with `castor import history`, and exporting it again gives the very same rows. Importing again
-after a newer point reports OutOfOrder rows and lands the rest.
+after a newer point reports OutOfOrder rows and lands the rest. --offline reads a stopped server's
+data directory and writes the same files.
 BadInput: bad ranges, unwritable and non-empty folders, tampered and missing files (nothing sent),
 bad endpoint parameters with the ADT error shape.
 Usage: CASTOR_BIN=... history_export_test.py [-v] [RoundTrip|BadInput]"""
@@ -242,6 +243,26 @@ class RoundTrip(ServerCase):
         finally:
             newer.stop_cleanly(self)
             newer_tmp.cleanup()
+
+    def test_offline_export_of_a_stopped_server_gives_the_same_files(self):
+        obs = observations(100)
+        ingest(self.server, obs)
+        online = self.out("online")
+        self.export(online, "--format", "both")
+        rng = ["--from", str(T0 - DAY), "--to", str(T0 + 3 * DAY)]
+        p = run("export", "history", "--offline", self.tmp.data, *rng, "--out", self.out("locked"), check_rc=1)
+        self.assertIn("export with --url instead", p.stderr)
+        self.assertFalse(os.path.exists(self.out("locked")))
+        rc, _ = self.server.terminate()
+        self.assertEqual(rc, 0)
+        offline = self.out("offline")
+        p = run("export", "history", "--offline", self.tmp.data, *rng, "--out", offline,
+                "--format", "both", check_rc=0)
+        self.assertIn(f"Exported {len(obs)} points", p.stdout)
+        self.assertEqual(ndjson_rows(offline), ndjson_rows(online))
+        files = lambda d: sorted((f["path"], f["rows"], f["series"], f["sha256"])
+                                 for f in load_json(os.path.join(d, "manifest.json"))["files"])
+        self.assertEqual(files(offline), files(online))
 
     def test_filters_and_paging_of_the_endpoint(self):
         obs = observations(50)

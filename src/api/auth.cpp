@@ -57,10 +57,17 @@ std::optional<HttpResponse> Authenticator::authorize(HttpRequest& request,
   }
   auto header = request.header("Authorization");
   std::string_view token = header ? bearer_token(*header) : std::string_view{};
+  if (token.empty() && route.token_in_query)
+    token = request.query_param("access_token").value_or(std::string_view{});
   if (token.empty()) {
     return unauthorized(
-        "This request needs a bearer token: send the header 'Authorization: Bearer <token>'. "
-        "An administrator creates tokens with 'castor token create --data DIR --role ROLE'.",
+        route.token_in_query
+            ? "This stream needs a bearer token: send the header 'Authorization: Bearer <token>' "
+              "or, from a browser, the query parameter access_token=<token>. An administrator "
+              "creates tokens with 'castor token create --data DIR --role ROLE'."
+            : "This request needs a bearer token: send the header 'Authorization: Bearer "
+              "<token>'. An administrator creates tokens with 'castor token create --data DIR "
+              "--role ROLE'.",
         false);
   }
   auto principal = tokens_->authenticate(token);

@@ -96,6 +96,7 @@ void Router::add_stream(RouteSpec spec, StreamHandler handler, StreamPrecheck ch
     throw std::logic_error("stream route " + spec.path + " must use GET");
   }
   auto route = std::make_unique<Route>();
+  spec.token_in_query = true;
   route->spec = std::move(spec);
   route->stream = std::move(handler);
   route->stream_check = std::move(check);

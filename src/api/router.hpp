@@ -50,6 +50,9 @@ struct RouteSpec {
   std::string twin_param;
   // A non-GET request that changes nothing (e.g. POST /query) may opt out of the audit log.
   bool read_only = false;
+  // Stream routes (set by add_stream): the token may also come as ?access_token= (RFC 6750
+  // 2.3), because browsers cannot send headers on a WebSocket or an EventSource.
+  bool token_in_query = false;
   OpenApiOperation openapi;
 };
 

@@ -2,7 +2,7 @@
 // animated names, and everything of the selected twin). Messages are coalesced per series and
 // handed over once per animation frame by drain(). When the stream route is missing (an older
 // server) it falls back to polling /castor/v1/history/latest and says so.
-import { latestOfModel, latestOfTwin } from './api';
+import { latestOfModel, latestOfTwin, token } from './api';
 import type { ModelRegistry } from './models';
 import type { Update } from './state';
 import { valueKey } from './state';
@@ -20,6 +20,10 @@ function streamUrl(f: Filter): string {
   if (f.twins?.length) p.set('twins', f.twins.join(','));
   if (f.models?.length) p.set('models', f.models.join(','));
   if (f.names?.length) p.set('names', f.names.join(','));
+  // Browsers cannot send an Authorization header on a WebSocket: the stream takes the token as
+  // ?access_token= instead (docs/security.md).
+  const t = token();
+  if (t) p.set('access_token', t);
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${proto}//${location.host}/castor/v1/stream?${p.toString()}`;
 }

@@ -241,7 +241,7 @@ function askForToken(rejected: boolean): void {
   input.onkeydown = (ev) => ev.key === 'Enter' && submit();
   $('loading').replaceChildren(el('div', { class: 'login' },
     el('h2', {}, 'This Castor server needs a token'),
-    el('p', { class: 'muted' }, 'Paste a token with the viewer role or above (castor token create --data DATA --role viewer). It is kept for this browser tab only. Live values are polled: browsers cannot send a token on a WebSocket.'),
+    el('p', { class: 'muted' }, 'Paste a token with the viewer role or above (castor token create --data DATA --role viewer). It is kept for this browser tab only.'),
     rejected ? el('p', { class: 'error' }, 'The token was refused.') : '',
     el('div', { class: 'row' }, input, go)));
   input.focus();

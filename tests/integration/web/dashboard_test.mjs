@@ -218,7 +218,8 @@ async function browserChecks(base) {
 }
 
 // castor serve with TLS and tokens (no --insecure-local): the page asks for a token, refuses a
-// wrong one, and with a viewer token loads the (empty) plant, polling for live values.
+// wrong one, and with a viewer token loads the (empty) plant with live values streamed (the
+// WebSocket carries the token as ?access_token=).
 async function securedServer() {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'castor-web-tls-'));
   const made = spawnSync(castor, ['token', 'create', '--data', data, '--role', 'viewer', '--name', 'dashboard'], { encoding: 'utf8' });
@@ -252,7 +253,7 @@ async function securedServer() {
     await page.waitForFunction(() => window.castorDashboard?.ready || window.castorDashboard?.error, null, { timeout: 30000 });
     await page.waitForFunction(() => window.castorDashboard.mode() !== 'connecting', null, { timeout: 10000 }).catch(() => {});
     const state = await page.evaluate(() => ({ ready: window.castorDashboard.ready, error: window.castorDashboard.error, twins: window.castorDashboard.twins, mode: window.castorDashboard.mode() }));
-    check(state.ready && !state.error && state.mode === 'polling', 'with a viewer token the plant loads and live values are polled', JSON.stringify(state));
+    check(state.ready && !state.error && state.mode === 'stream', 'with a viewer token the plant loads and live values stream over an authenticated WebSocket', JSON.stringify(state));
     await page.screenshot({ path: path.join(artifacts, '5-token.png') });
   } finally {
     await browser.close();

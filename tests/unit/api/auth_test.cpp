@@ -148,6 +148,26 @@ TEST_F(AuthenticatorTest, MissingOrBadTokenIs401WithChallenge) {
   EXPECT_NE(denied->headers.get("WWW-Authenticate")->find("invalid_token"), std::string::npos);
 }
 
+TEST_F(AuthenticatorTest, StreamRoutesAlsoTakeTheTokenAsAQueryParameter) {
+  Authenticator auth(store.get());
+  RouteSpec stream{.access = Access::viewer, .token_in_query = true};
+  HttpRequest r;
+  r.query.add("access_token", viewer);
+  EXPECT_FALSE(auth.authorize(r, stream).has_value());
+  EXPECT_EQ(r.principal->name, "viewer");
+  HttpRequest bad;
+  bad.query.add("access_token", "castor_nope");
+  EXPECT_EQ(auth.authorize(bad, stream)->status, 401);
+  // Other routes never read tokens from URLs (they end up in logs and browser history).
+  HttpRequest plain;
+  plain.query.add("access_token", viewer);
+  auto denied = auth.authorize(plain, RouteSpec{.access = Access::viewer});
+  ASSERT_TRUE(denied.has_value());
+  EXPECT_EQ(denied->status, 401);
+  HttpRequest none;
+  EXPECT_NE(auth.authorize(none, stream)->body.find("access_token"), std::string::npos);
+}
+
 TEST_F(AuthenticatorTest, WrongRoleIs403AndRightRolePasses) {
   Authenticator auth(store.get());
   auto r = request(viewer);

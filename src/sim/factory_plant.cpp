@@ -128,6 +128,7 @@ FactoryPlant::FactoryPlant(const PlantOptions& options) : options_(options), rng
     Conveyor c;
     c.id = id2("conveyor", li);
     c.line = line;
+    c.motor_temp = options.ambient_c;
     conveyors_.push_back(c);
     Controller ctl;
     ctl.id = id2("controller", li);
@@ -163,6 +164,8 @@ FactoryPlant::FactoryPlant(const PlantOptions& options) : options_(options), rng
       r.place = {60 + 5 * u(rng_), 25, -50, 0, 45, 90};
       r.base_x = conveyors_[static_cast<std::size_t>(li - 1)].length * (ri - 0.5) / n * 1000.0;
       r.base_y = (ri % 2 ? 1.0 : -1.0) * 1200.0;
+      r.cabinet = options.ambient_c;
+      controllers_[static_cast<std::size_t>(li - 1)].nominal_per_minute += 60.0 / r.cycle_time;
       for (std::size_t j = 0; j < 6; ++j) {
         r.joints[j].q = r.pick[j];
         r.joints[j].temp = options.ambient_c;
@@ -180,6 +183,31 @@ void FactoryPlant::step(double dt) {
   for (auto& r : robots_) step_robot(r, dt);
   for (std::size_t i = 0; i < conveyors_.size(); ++i) step_conveyor(conveyors_[i], i, dt);
   step_sensors(dt);
+  step_lines(dt);
+}
+
+// Per line: energy (robots' power plus the conveyor drive at 48 V) and OEE = availability
+// (share of the line's robots running in auto) x performance (throughput against the robots'
+// nominal rate) x quality (1.5 % rejects), averaged over 5 minutes.
+void FactoryPlant::step_lines(double dt) {
+  double a = std::min(1.0, dt / 300.0);
+  for (std::size_t i = 0; i < controllers_.size(); ++i) {
+    Controller& ctl = controllers_[i];
+    const Conveyor& c = conveyors_[i];
+    double watts = 48.0 * c.current;
+    int robots = 0, running = 0;
+    for (const auto& r : robots_) {
+      if (r.line != ctl.line) continue;
+      watts += r.power;
+      ++robots;
+      if (r.status == "running" && r.mode == "auto" && t_ >= r.hold_until) ++running;
+    }
+    ctl.energy_kwh += watts * dt / 3.6e6;
+    double avail = robots ? static_cast<double>(running) / robots : 0.0;
+    ctl.availability += (avail - ctl.availability) * a;
+    double perf = ctl.nominal_per_minute > 0 ? std::min(1.0, ctl.throughput / ctl.nominal_per_minute) : 0.0;
+    ctl.performance += (perf - ctl.performance) * a;
+  }
 }
 
 void FactoryPlant::step_robot(Robot& r, double dt) {
@@ -254,6 +282,11 @@ void FactoryPlant::step_robot(Robot& r, double dt) {
     power += std::abs(jt.torque * qd) / 0.85 + heat;
   }
   r.power = power;
+  // The gripper's supply pressure builds while it holds a part and bleeds off on release.
+  double grip = r.carrying ? 6.0 : 0.3;
+  r.gripper += (grip - r.gripper) * std::min(1.0, dt / 0.15);
+  // Cabinet air: warmed by the drives' losses (about 2 % of the power), cooled by its fan.
+  r.cabinet += (options_.ambient_c + 0.02 * power - r.cabinet) * std::min(1.0, dt / 600.0);
   double motion = std::abs(r.joints[0].qd) + std::abs(r.joints[1].qd) + std::abs(r.joints[2].qd);
   r.vibration = 0.25 + 0.004 * motion * (1.0 + 4.0 * max_wear) + 2.5 * max_wear + (collided ? 14.0 : 0.0);
   double q1 = r.joints[0].q * kDeg, q2 = r.joints[1].q * kDeg, q3 = r.joints[2].q * kDeg;
@@ -269,6 +302,9 @@ void FactoryPlant::step_conveyor(Conveyor& c, std::size_t line_index, double dt)
   c.slip = 0.01 + 0.0004 * c.load + c.slip_fault;
   c.belt = c.drive * (1.0 - std::min(0.9, c.slip));
   c.current = 1.2 + 0.035 * c.load + 2.2 * c.drive + 3.0 * c.slip_fault * c.drive;
+  // Drive motor: I²R heating (0.5 Ω) against cooling to ambient (0.5 K/W, 600 J/K: 5 min).
+  c.motor_temp += dt * (0.5 * c.current * c.current - (c.motor_temp - options_.ambient_c) / 0.5) / 600.0;
+  c.vibration = 0.15 + 0.5 * c.drive + 6.0 * c.slip_fault * c.drive + 0.004 * c.load;
   long delivered = 0;
   for (auto& x : c.items) x += c.belt * dt;
   std::erase_if(c.items, [&](double x) {
@@ -322,25 +358,27 @@ void FactoryPlant::report(std::int64_t ts_ns, std::vector<Report>& out) {
   for (auto& r : robots_) {
     std::string base = r.line + "/" + r.id;
     out.push_back({base, fmt::format(
-        R"({{"ts":{},"cycleTime":{:.3f},"vibrationRms":{:.4f},"power":{:.1f},"tcpPosition":{{"x":{:.1f},"y":{:.1f},"z":{:.1f}}},"cycleCount":{},"status":"{}","mode":"{}","program":"{}"}})",
+        R"({{"ts":{},"cycleTime":{:.3f},"vibrationRms":{:.4f},"power":{:.1f},"tcpPosition":{{"x":{:.1f},"y":{:.1f},"z":{:.1f}}},"cycleCount":{},"status":"{}","mode":"{}","program":"{}","gripperPressure":{:.3f},"cabinetTemperature":{:.2f}}})",
         ts_ns, r.last_cycle_time + noise(0.01), std::max(0.0, r.vibration + noise(0.03)), r.power + noise(5.0),
         r.tcp[0] + noise(0.2), r.tcp[1] + noise(0.2), r.tcp[2] + noise(0.2), r.cycles, r.status, r.mode,
-        r.program)});
+        r.program, std::max(0.0, r.gripper + noise(0.03)), r.cabinet + noise(0.1))});
     for (std::size_t j = 0; j < 6; ++j) {
       Joint& jt = r.joints[j];
       if (jt.dropout) continue;
       double temp = jt.stuck ? jt.stuck_temp : jt.temp + noise(0.1);
       out.push_back({fmt::format("{}/joint{}", base, j + 1),
-                     fmt::format(R"({{"ts":{},"angle":{:.3f},"motorCurrent":{:.3f},"temperature":{:.2f}}})", ts_ns,
-                                 jt.q + jt.drift + noise(0.02), std::max(0.0, jt.current + noise(0.03)), temp)});
+                     fmt::format(R"({{"ts":{},"angle":{:.3f},"motorCurrent":{:.3f},"temperature":{:.2f},"torque":{:.3f}}})",
+                                 ts_ns, jt.q + jt.drift + noise(0.02), std::max(0.0, jt.current + noise(0.03)), temp,
+                                 jt.torque + noise(0.05))});
     }
   }
   for (auto& c : conveyors_) {
     out.push_back({c.line + "/" + c.id,
-                   fmt::format(R"({{"ts":{},"speed":{:.4f},"load":{:.2f},"motorCurrent":{:.3f},"slip":{:.4f},"itemsPerMinute":{:.2f},"speedSetpoint":{:.3f},"status":"{}"}})",
+                   fmt::format(R"({{"ts":{},"speed":{:.4f},"load":{:.2f},"motorCurrent":{:.3f},"slip":{:.4f},"itemsPerMinute":{:.2f},"speedSetpoint":{:.3f},"status":"{}","motorTemperature":{:.2f},"vibrationRms":{:.4f}}})",
                                ts_ns, std::max(0.0, c.belt + noise(0.004)), std::max(0.0, c.load + noise(0.2)),
                                std::max(0.0, c.current + noise(0.05)), std::max(0.0, c.slip + noise(0.002)),
-                               c.items_per_minute, c.setpoint, c.running ? "running" : "stopped")});
+                               c.items_per_minute, c.setpoint, c.running ? "running" : "stopped",
+                               c.motor_temp + noise(0.1), std::max(0.0, c.vibration + noise(0.02)))});
   }
   for (auto& s : sensors_) {
     if (s.dropout) continue;
@@ -358,10 +396,16 @@ void FactoryPlant::report(std::int64_t ts_ns, std::vector<Report>& out) {
                                        ts_ns, v, s.frequency, status)});
     }
   }
+  std::int64_t day = ts_ns / 86'400'000'000'000;
   for (auto& ctl : controllers_) {
+    if (ctl.energy_day != day) {  // "since midnight" (UTC) of the reported time
+      if (ctl.energy_day >= 0) ctl.energy_kwh = 0;
+      ctl.energy_day = day;
+    }
+    double oee = ctl.availability * ctl.performance * 0.985;
     out.push_back({ctl.line + "/" + ctl.id,
-                   fmt::format(R"({{"ts":{},"throughput":{:.2f},"producedCount":{},"status":"{}","mode":"{}"}})", ts_ns,
-                               ctl.throughput, ctl.produced, ctl.status, ctl.mode)});
+                   fmt::format(R"({{"ts":{},"throughput":{:.2f},"producedCount":{},"status":"{}","mode":"{}","energy":{:.4f},"oee":{:.4f}}})",
+                               ts_ns, ctl.throughput, ctl.produced, ctl.status, ctl.mode, ctl.energy_kwh, oee)});
   }
 }
 

@@ -104,6 +104,8 @@ class FactoryPlant {
     double hold_until = -1;  // cool-down pause end
     double collision_until = -1;
     double vibration = 0, power = 0;
+    double gripper = 0.3;   // pneumatic supply pressure at the gripper (bar)
+    double cabinet = 22;    // control cabinet air (°C)
     std::array<double, 3> tcp{};
     double base_x = 0, base_y = 0;
   };
@@ -111,6 +113,7 @@ class FactoryPlant {
     std::string id, line;
     double length = 24, setpoint = 0.5, drive = 0, belt = 0, slip = 0.01, slip_fault = 0;
     double current = 0, load = 0, items_per_minute = 0;
+    double motor_temp = 22, vibration = 0;  // drive motor winding (°C), drive bearing (m/s²)
     bool running = true;
     std::vector<double> items;  // positions of items on the belt (m)
     long delivered = 0;
@@ -128,6 +131,10 @@ class FactoryPlant {
     std::string id, line, mode = "auto", status = "running";
     long produced = 0;
     double throughput = 0;
+    double energy_kwh = 0;          // drawn by the line's robots and conveyor since midnight
+    std::int64_t energy_day = -1;   // the (UTC) day energy_kwh counts
+    double availability = 1, performance = 0;  // 5-minute averages for OEE
+    double nominal_per_minute = 0;  // items/min the line's robots make at their nominal cycles
   };
 
   const std::vector<Robot>& robots() const noexcept { return robots_; }
@@ -138,6 +145,7 @@ class FactoryPlant {
   void step_robot(Robot& r, double dt);
   void step_conveyor(Conveyor& c, std::size_t line_index, double dt);
   void step_sensors(double dt);
+  void step_lines(double dt);
   double noise(double sigma);
   Robot* find_robot(std::string_view id);
   Conveyor* find_conveyor(std::string_view id);

@@ -65,6 +65,49 @@ TEST(FactoryPlant, RobotsCycleAndItemsReachTheEndOfTheLine) {
   EXPECT_NEAR(conv.at("speed").as_double(), 0.5 * (1 - conv.at("slip").as_double()), 0.03);
 }
 
+TEST(FactoryPlant, AuxiliarySignalsFollowTheirPhysics) {
+  FactoryPlant p({.lines = 1, .robots = 10});
+  run(p, 600);
+  // The gripper holds pressure while carrying and not otherwise (on average: it takes 0.15 s
+  // to build and bleed); cabinets and the drive motor warm up.
+  double carrying = 0, idle = 0;
+  int n_carrying = 0, n_idle = 0;
+  for (int i = 0; i < 1000; ++i) {
+    p.step(0.01);
+    for (const auto& r : p.robots()) {
+      if (r.carrying) {
+        carrying += r.gripper;
+        ++n_carrying;
+      } else {
+        idle += r.gripper;
+        ++n_idle;
+      }
+    }
+  }
+  ASSERT_GT(n_carrying, 0);
+  ASSERT_GT(n_idle, 0);
+  EXPECT_GT(carrying / n_carrying, 4.5);
+  EXPECT_LT(idle / n_idle, 2.0);
+  for (const auto& r : p.robots()) EXPECT_GT(r.cabinet, 22.5) << r.id;
+  auto conv = report_of(p, "line-01/conveyor-01");
+  EXPECT_GT(conv.at("motorTemperature").as_double(), 23.0);
+  EXPECT_GT(conv.at("vibrationRms").as_double(), 0.2);
+  auto joint = report_of(p, "line-01/robot-01-01/joint2");
+  EXPECT_GT(std::abs(joint.at("torque").as_double()), 1.0);  // the shoulder holds the arm up
+  // The line: energy of 10 robots (~200 W each) and the drive over 10 minutes, and an OEE
+  // below 1 but well above 0 for a healthy line.
+  auto ctl = report_of(p, "line-01/controller-01");
+  EXPECT_GT(ctl.at("energy").as_double(), 0.2);
+  EXPECT_LT(ctl.at("energy").as_double(), 1.0);
+  double oee = ctl.at("oee").as_double();
+  EXPECT_GT(oee, 0.4);
+  EXPECT_LT(oee, 1.0);
+  // Stopping the robots takes availability, and so OEE, down.
+  for (const auto& r : p.robots()) ASSERT_TRUE(p.command(r.id, "stop", json::value()).is_ok());
+  run(p, 600);
+  EXPECT_LT(report_of(p, "line-01/controller-01").at("oee").as_double(), oee / 2);
+}
+
 TEST(FactoryPlant, CoolingFailureHeatsTheJointMotor) {
   FactoryPlant p({.lines = 1, .robots = 2});
   ASSERT_TRUE(p.inject({.twin = "robot-01-01", .kind = FaultKind::cooling_failure, .severity = 1.0, .joint = 2}));

@@ -9,7 +9,9 @@
 namespace castor::api {
 namespace {
 
-Status bad(std::string m) { return Status(Code::invalid_argument, std::move(m), "InvalidArgument"); }
+Status bad(std::string m) {
+  return Status(Code::invalid_argument, std::move(m), "InvalidArgument");
+}
 
 Result<ingest::ExportQuery> parse_export(const HttpRequest& req) {
   ingest::ExportQuery q;
@@ -71,17 +73,15 @@ void register_history_export_route(Router& router, IngestContext& ctx) {
   router.add(std::move(s), [&ctx](HttpRequest req, Responder resp) {
     auto q = parse_export(req);
     if (!q) return fail(resp, q.status());
-    ingest::export_page(ctx.pipeline, ctx.reader, std::move(*q),
-                        [resp](Result<ingest::ExportPage> page) {
-                          if (!page) return fail(resp, page.status());
-                          HttpResponse r = HttpResponse::text(200, std::move(page->ndjson),
-                                                              "application/x-ndjson");
-                          r.headers.set("Castor-Export-Rows", std::to_string(page->rows));
-                          if (page->next)
-                            r.headers.set("Castor-Continuation-Token",
-                                          ingest::encode_cursor(*page->next));
-                          resp.respond(std::move(r));
-                        });
+    ingest::export_page(
+        ctx.pipeline, ctx.reader, std::move(*q), [resp](Result<ingest::ExportPage> page) {
+          if (!page) return fail(resp, page.status());
+          HttpResponse r = HttpResponse::text(200, std::move(page->ndjson), "application/x-ndjson");
+          r.headers.set("Castor-Export-Rows", std::to_string(page->rows));
+          if (page->next)
+            r.headers.set("Castor-Continuation-Token", ingest::encode_cursor(*page->next));
+          resp.respond(std::move(r));
+        });
   });
 }
 

@@ -2,22 +2,25 @@
 // Export pages through GET /castor/v1/history/export of a running server into files per UTC day
 // and model (history_archive.hpp), manifest last; import verifies every file against the
 // manifest before sending anything, then posts the rows to POST /castor/v1/ingest?partial=true
-// in batches. Both talk to the server only over HTTP.
+// in batches. Both talk to the server over HTTP; export --offline reads a stopped server's store
+// in-process instead.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "api/ingest_routes.hpp"
 #include "app/cli.hpp"
 #include "app/cmd_client.hpp"
-#include "api/ingest_routes.hpp"
 #include "app/history_archive.hpp"
 #include "common/config.hpp"
 #include "history/series_store.hpp"
@@ -160,8 +163,9 @@ class OfflineStore {
     }
     std::promise<Result<ingest::ExportPage>> promise;
     auto answer = promise.get_future();
-    ingest::export_page(*ingest_->pipeline, *ingest_->reader, std::move(q),
-                        [&promise](Result<ingest::ExportPage> p) { promise.set_value(std::move(p)); });
+    ingest::export_page(
+        *ingest_->pipeline, *ingest_->reader, std::move(q),
+        [&promise](Result<ingest::ExportPage> p) { promise.set_value(std::move(p)); });
     auto p = answer.get();
     if (!p) return p.status();
     AdtResponse r;
@@ -186,70 +190,30 @@ Status write_page(std::string_view body, archive::ArchiveWriter& writer, std::ui
     body = nl == std::string_view::npos ? std::string_view() : body.substr(nl + 1);
     if (line.empty()) continue;
     auto row = archive::parse_ndjson_row(line);
-    if (!row) return Status(Code::internal, "the server sent a row this castor cannot read (" +
-                                                row.status().message() + "): " +
-                                                std::string(line.substr(0, 200)));
+    if (!row)
+      return Status(Code::internal, "the server sent a row this castor cannot read (" +
+                                        row.status().message() +
+                                        "): " + std::string(line.substr(0, 200)));
     CASTOR_RETURN_IF_ERROR(writer.add(*row));
     ++points;
   }
   return Status::ok();
 }
 
-int run_export(Session& s, const ExportArgs& a) {
-  archive::Manifest m;
-  if (!ingest::parse_timestamp(a.from, m.from))
-    return s.usage("--from must be an RFC 3339 date-time or integer nanoseconds since 1970");
-  if (!ingest::parse_timestamp(a.to, m.to))
-    return s.usage("--to must be an RFC 3339 date-time or integer nanoseconds since 1970");
-  if (m.to <= m.from) return s.usage("--to must be after --from");
-  std::vector<FileFormat> formats;
-  if (a.format == "ndjson" || a.format == "both") formats.push_back(FileFormat::ndjson);
-  if (a.format == "csv" || a.format == "both") formats.push_back(FileFormat::csv);
-  fs::path dir(a.out);
-  m.model = a.model;
-  m.twin = a.twin;
-  m.source = s.url().text();
-  m.created = now_rfc3339();
+using FetchPage = std::function<Result<AdtResponse>(std::string token)>;
 
-  std::unique_ptr<OfflineStore> offline;
-  if (!a.offline.empty()) {
-    auto o = OfflineStore::open(a.offline);
-    if (!o) {
-      std::cerr << s.command() << ": " << o.status().message() << "\n";
-      return o.status().code() == Code::invalid_argument ? kExitUsage : kExitFailed;
-    }
-    offline = std::move(*o);
-    m.source = "offline:" + fs::absolute(a.offline).string();
-  }
-  Status ready = prepare_out_dir(dir, a.force);
-  if (!ready.is_ok()) return s.usage(ready.message());
-  ingest::ExportQuery local;
-  local.from = m.from;
-  local.to = m.to;
-  local.model = a.model;
-  local.twin = a.twin;
-  local.limit = a.page;
-  archive::ArchiveWriter writer(dir, formats, a.zstd);
-  std::string base = "castor/v1/history/export?from=" + std::to_string(m.from) +
-                     "&to=" + std::to_string(m.to) + "&limit=" + std::to_string(a.page);
-  if (!a.model.empty()) base += "&model=" + encode(a.model);
-  if (!a.twin.empty()) base += "&twin=" + encode(a.twin);
+// Every page into the writer, the next one fetched while this one is written (server and client
+// work at once). Returns kExitOk, or the exit code of a failure it has reported.
+int export_pages(Session& s, const FetchPage& fetch, archive::ArchiveWriter& writer,
+                 std::uint64_t& points) {
   ProgressLine progress(!s.json() && isatty(fileno(stderr)));
   auto start = Clock::now();
-  std::uint64_t points = 0, pages = 0;
-  // The next page is fetched while this one is written: server and client work at once.
-  auto fetch = [&s, &base, &offline, &local](std::string token) -> Result<AdtResponse> {
-    if (offline) return offline->page(local, token);
-    std::string path = base;
-    if (!token.empty()) path += "&continuationToken=" + encode(token);
-    return s.call(api::Method::get, path);
-  };
+  std::uint64_t pages = 0;
   auto pending = std::async(std::launch::async, fetch, std::string());
   while (true) {
     auto r = pending.get();
     if (!r || !r->ok()) {
       progress.done();
-      writer.abandon();
       if (r && r->status == 404 && r->error_code() == "NotFound")
         std::cerr << s.command() << ": the server at " << s.url().text()
                   << " has no history export (GET /castor/v1/history/export answered 404).\n";
@@ -262,7 +226,6 @@ int run_export(Session& s, const ExportArgs& a) {
     if (!st.is_ok()) {
       if (pending.valid()) pending.wait();
       progress.done();
-      writer.abandon();
       std::cerr << s.command() << ": " << st.message() << "\n";
       return kExitFailed;
     }
@@ -271,11 +234,14 @@ int run_export(Session& s, const ExportArgs& a) {
                   std::to_string(writer.files()) + " files, page " + std::to_string(pages));
     if (token.empty()) break;
   }
-  progress.show("writing " + std::to_string(writer.files()) + " files" +
-                    (a.zstd ? " (compressing)" : ""),
-                true);
-  auto files = writer.finish();
   progress.done();
+  return kExitOk;
+}
+
+// Seals the files, writes the manifest last and prints the summary.
+int finish_export(Session& s, archive::ArchiveWriter& writer, archive::Manifest& m,
+                  const fs::path& dir, std::uint64_t points, Clock::time_point start) {
+  auto files = writer.finish();
   if (!files) {
     std::cerr << s.command() << ": " << files.status().message() << "\n";
     return kExitFailed;
@@ -294,12 +260,66 @@ int run_export(Session& s, const ExportArgs& a) {
   }
   std::uint64_t series = 0;
   for (const auto& f : m.files)
-    if (f.format == formats.front()) series += f.series;
+    if (f.format == m.files.front().format) series += f.series;
   std::cout << "Exported " << points << " points (" << series << " series-days) into "
             << m.files.size() << " files in " << dir.string() << " in " << rate(secs * 1000, 1)
-            << " ms (" << rate(static_cast<double>(points), secs) << " points/s); manifest: "
-            << (dir / "manifest.json").string() << "\n";
+            << " ms (" << rate(static_cast<double>(points), secs)
+            << " points/s); manifest: " << (dir / "manifest.json").string() << "\n";
   return kExitOk;
+}
+
+int run_export(Session& s, const ExportArgs& a) {
+  archive::Manifest m;
+  if (!ingest::parse_timestamp(a.from, m.from))
+    return s.usage("--from must be an RFC 3339 date-time or integer nanoseconds since 1970");
+  if (!ingest::parse_timestamp(a.to, m.to))
+    return s.usage("--to must be an RFC 3339 date-time or integer nanoseconds since 1970");
+  if (m.to <= m.from) return s.usage("--to must be after --from");
+  std::vector<FileFormat> formats;
+  if (a.format == "ndjson" || a.format == "both") formats.push_back(FileFormat::ndjson);
+  if (a.format == "csv" || a.format == "both") formats.push_back(FileFormat::csv);
+  m.model = a.model;
+  m.twin = a.twin;
+  m.source = s.url().text();
+  m.created = now_rfc3339();
+  std::shared_ptr<OfflineStore> offline;
+  if (!a.offline.empty()) {
+    auto o = OfflineStore::open(a.offline);
+    if (!o) {
+      std::cerr << s.command() << ": " << o.status().message() << "\n";
+      return o.status().code() == Code::invalid_argument ? kExitUsage : kExitFailed;
+    }
+    offline = std::move(*o);
+    m.source = "offline:" + fs::absolute(a.offline).string();
+  }
+  fs::path dir(a.out);
+  Status ready = prepare_out_dir(dir, a.force);
+  if (!ready.is_ok()) return s.usage(ready.message());
+  ingest::ExportQuery local;
+  local.from = m.from;
+  local.to = m.to;
+  local.model = a.model;
+  local.twin = a.twin;
+  local.limit = a.page;
+  std::string base = "castor/v1/history/export?from=" + std::to_string(m.from) +
+                     "&to=" + std::to_string(m.to) + "&limit=" + std::to_string(a.page);
+  if (!a.model.empty()) base += "&model=" + encode(a.model);
+  if (!a.twin.empty()) base += "&twin=" + encode(a.twin);
+  FetchPage fetch = [&s, base, offline, local](std::string token) -> Result<AdtResponse> {
+    if (offline) return offline->page(local, token);
+    std::string path = base;
+    if (!token.empty()) path += "&continuationToken=" + encode(token);
+    return s.call(api::Method::get, path);
+  };
+  archive::ArchiveWriter writer(dir, formats, a.zstd);
+  auto start = Clock::now();
+  std::uint64_t points = 0;
+  int code = export_pages(s, fetch, writer, points);
+  if (code != kExitOk) {
+    writer.abandon();
+    return code;
+  }
+  return finish_export(s, writer, m, dir, points, start);
 }
 
 // ---- import ----
@@ -341,8 +361,8 @@ bool post_batch(Session& s, std::string& body, std::vector<std::string>& origin,
                 int& exit_code) {
   if (origin.empty()) return true;
   for (int attempt = 0;; ++attempt) {
-    auto r = s.call(api::Method::post, "castor/v1/ingest?partial=true", body,
-                    "application/x-ndjson");
+    auto r =
+        s.call(api::Method::post, "castor/v1/ingest?partial=true", body, "application/x-ndjson");
     if (!r) {
       exit_code = s.fail(r.status());
       return false;
@@ -409,12 +429,65 @@ std::vector<FileEntry> choose_files(const archive::Manifest& m) {
   for (const auto& f : m.files) {
     auto key = std::make_pair(f.day, f.model);
     auto it = pick.find(key);
-    if (it == pick.end() || (it->second.format == FileFormat::csv && f.format == FileFormat::ndjson))
+    if (it == pick.end() ||
+        (it->second.format == FileFormat::csv && f.format == FileFormat::ndjson))
       pick[key] = f;
   }
   std::vector<FileEntry> out;
   for (auto& [k, f] : pick) out.push_back(std::move(f));  // day order: series stay in time order
   return out;
+}
+
+// Every file against the manifest before anything is sent; each bad one is reported. Returns the
+// rows to send, or nothing when a file is bad.
+std::optional<std::uint64_t> verify_all(Session& s, const fs::path& dir,
+                                        const std::vector<FileEntry>& files,
+                                        ProgressLine& progress) {
+  std::uint64_t total = 0;
+  std::vector<std::string> bad;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    progress.show("verifying " + std::to_string(i + 1) + "/" + std::to_string(files.size()) + ": " +
+                  files[i].path);
+    auto rows = archive::verify_file(dir, files[i]);
+    if (!rows)
+      bad.push_back(rows.status().message());
+    else
+      total += *rows;
+  }
+  progress.done();
+  if (bad.empty()) return total;
+  for (const auto& b : bad) std::cerr << s.command() << ": " << b << "\n";
+  std::cerr << s.command() << ": " << bad.size()
+            << " file(s) do not match manifest.json; nothing was sent. Export again, or restore "
+               "the files.\n";
+  return std::nullopt;
+}
+
+void print_import_summary(const Session& s, const ImportTally& t, std::size_t files,
+                          std::uint64_t total, double secs) {
+  if (s.json()) {
+    json::object codes;
+    for (const auto& [c, n] : t.by_code) codes[c] = n;
+    std::cout << json::serialize(json::object{{"files", files},
+                                              {"points", total},
+                                              {"accepted", t.accepted},
+                                              {"rejected", t.rejected},
+                                              {"rejectedByCode", std::move(codes)},
+                                              {"seconds", secs}})
+              << "\n";
+    return;
+  }
+  std::cout << "Imported " << files << " files: " << t.accepted << " of " << total
+            << " points accepted, " << t.rejected << " rejected, in " << rate(secs * 1000, 1)
+            << " ms (" << rate(static_cast<double>(t.sent), secs) << " points/s)\n";
+  for (const auto& [c, n] : t.by_code) {
+    std::cout << "  " << c << ": " << n;
+    if (c == "OutOfOrder")
+      std::cout << " (older than their series' last point; history keeps each series in time "
+                   "order, so these are not added)";
+    std::cout << "\n";
+  }
+  for (const auto& sample : t.samples) std::cout << "  " << sample << "\n";
 }
 
 int run_import_history(Session& s, const ImportArgs& a) {
@@ -429,25 +502,8 @@ int run_import_history(Session& s, const ImportArgs& a) {
   if (!m) return s.usage((dir / "manifest.json").string() + ": " + m.status().message());
   auto files = choose_files(*m);
   ProgressLine progress(!s.json() && isatty(fileno(stderr)));
-  std::uint64_t total = 0;
-  std::vector<std::string> bad;
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    progress.show("verifying " + std::to_string(i + 1) + "/" + std::to_string(files.size()) +
-                  ": " + files[i].path);
-    auto rows = archive::verify_file(dir, files[i]);
-    if (!rows)
-      bad.push_back(rows.status().message());
-    else
-      total += *rows;
-  }
-  progress.done();
-  if (!bad.empty()) {
-    for (const auto& b : bad) std::cerr << s.command() << ": " << b << "\n";
-    std::cerr << s.command() << ": " << bad.size()
-              << " file(s) do not match manifest.json; nothing was sent. Export again, or "
-                 "restore the files.\n";
-    return kExitFailed;
-  }
+  auto total = verify_all(s, dir, files, progress);
+  if (!total) return kExitFailed;
   ImportTally t;
   int exit_code = kExitOk;
   BatchSender sender(s, t, exit_code);
@@ -464,8 +520,8 @@ int run_import_history(Session& s, const ImportArgs& a) {
       ++read;
       if (origin.size() >= a.batch && !sender.send(body, origin))
         return Status(Code::aborted, "stopped");
-      double done = total ? static_cast<double>(read) / static_cast<double>(total) : 1;
-      progress.show(bar(done) + " " + std::to_string(read) + "/" + std::to_string(total) +
+      double done = *total ? static_cast<double>(read) / static_cast<double>(*total) : 1;
+      progress.show(bar(done) + " " + std::to_string(read) + "/" + std::to_string(*total) +
                     " points, " + rate(static_cast<double>(read), seconds_since(start)) +
                     " points/s, file " + std::to_string(i + 1) + "/" +
                     std::to_string(files.size()));
@@ -478,38 +534,14 @@ int run_import_history(Session& s, const ImportArgs& a) {
       sender.wait();
       progress.done();
       if (st.code() != Code::aborted) std::cerr << s.command() << ": " << st.message() << "\n";
-      std::cerr << s.command() << ": stopped after " << t.sent << " of " << total
-                << " points (" << t.accepted << " accepted)\n";
+      std::cerr << s.command() << ": stopped after " << t.sent << " of " << *total << " points ("
+                << t.accepted << " accepted)\n";
       return exit_code == kExitOk ? kExitFailed : exit_code;
     }
   }
   sender.wait();
   progress.done();
-  double secs = seconds_since(start);
-  if (s.json()) {
-    json::object codes;
-    for (const auto& [c, n] : t.by_code) codes[c] = n;
-    std::cout << json::serialize(json::object{{"files", files.size()},
-                                              {"points", total},
-                                              {"accepted", t.accepted},
-                                              {"rejected", t.rejected},
-                                              {"rejectedByCode", std::move(codes)},
-                                              {"seconds", secs}})
-              << "\n";
-  } else {
-    std::cout << "Imported " << files.size() << " files: " << t.accepted << " of " << total
-              << " points accepted, " << t.rejected << " rejected, in "
-              << rate(secs * 1000, 1) << " ms (" << rate(static_cast<double>(t.sent), secs)
-              << " points/s)\n";
-    for (const auto& [c, n] : t.by_code) {
-      std::cout << "  " << c << ": " << n;
-      if (c == "OutOfOrder")
-        std::cout << " (older than their series' last point; history keeps each series in time "
-                     "order, so these are not added)";
-      std::cout << "\n";
-    }
-    for (const auto& sample : t.samples) std::cout << "  " << sample << "\n";
-  }
+  print_import_summary(s, t, files.size(), *total, seconds_since(start));
   return t.rejected == 0 ? kExitOk : kExitFailed;
 }
 

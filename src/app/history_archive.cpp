@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Status invalid(std::string m) { return Status(Code::invalid_argument, std::move(m)); }
+Status invalid(std::string m) {
+  return Status(Code::invalid_argument, std::move(m));
+}
 
 std::string hex(const unsigned char* p, std::size_t n) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -115,11 +117,16 @@ std::string_view format_name(FileFormat f) noexcept {
 Result<Row> parse_ndjson_row(std::string_view line) {
   json::value doc;
   json::ParseError e;
-  if (!json::parse(line, doc, e) || !doc.is_object()) return invalid("the row is not a JSON object");
+  if (!json::parse(line, doc, e) || !doc.is_object())
+    return invalid("the row is not a JSON object");
   const json::object& o = doc.get_object();
   Row r;
-  for (auto [field, required] : {std::pair{"twin", true}, {"component", false}, {"name", true},
-                                 {"model", true}, {"ts", false}, {"type", true}}) {
+  for (auto [field, required] : {std::pair{"twin", true},
+                                 {"component", false},
+                                 {"name", true},
+                                 {"model", true},
+                                 {"ts", false},
+                                 {"type", true}}) {
     auto s = string_member(o, field, required);
     if (!s) return s.status();
     std::string_view f(field);
@@ -160,9 +167,9 @@ void append_ndjson_row(std::string& out, const Row& row) {
 }
 
 void append_csv_row(std::string& out, const Row& row) {
-  for (std::string_view f : {std::string_view(row.twin), std::string_view(row.component),
-                             std::string_view(row.name), std::string_view(row.model),
-                             std::string_view(row.ts)}) {
+  for (std::string_view f :
+       {std::string_view(row.twin), std::string_view(row.component), std::string_view(row.name),
+        std::string_view(row.model), std::string_view(row.ts)}) {
     append_csv_field(out, f);
     out.push_back(',');
   }
@@ -366,8 +373,10 @@ Result<Manifest> parse_manifest(std::string_view text) {
     return invalid("manifest.json needs integer \"from\" and \"to\" (ns)");
   m.from = from;
   m.to = to;
-  for (auto [name, slot] : {std::pair{"created", &m.created}, {"source", &m.source},
-                            {"model", &m.model}, {"twin", &m.twin}}) {
+  for (auto [name, slot] : {std::pair{"created", &m.created},
+                            {"source", &m.source},
+                            {"model", &m.model},
+                            {"twin", &m.twin}}) {
     auto s = string_member(o, name, false);
     if (!s) return invalid("manifest.json: " + s.status().message());
     *slot = std::move(*s);
@@ -378,7 +387,9 @@ Result<Manifest> parse_manifest(std::string_view text) {
     if (!item.is_object()) return invalid("manifest.json: an entry of \"files\" is not an object");
     const json::object& fo = item.get_object();
     FileEntry f;
-    for (auto [name, slot] : {std::pair{"path", &f.path}, {"model", &f.model}, {"day", &f.day},
+    for (auto [name, slot] : {std::pair{"path", &f.path},
+                              {"model", &f.model},
+                              {"day", &f.day},
                               {"sha256", &f.sha256}}) {
       auto s = string_member(fo, name, true);
       if (!s) return invalid("manifest.json, a file entry: " + s.status().message());
@@ -413,7 +424,8 @@ Status write_atomically(const fs::path& path, std::string_view text) {
   fs::path tmp = path;
   tmp += ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status(Code::internal, "cannot write " + tmp.string() + ": " + strerror(errno));
+  if (fd < 0)
+    return Status(Code::internal, "cannot write " + tmp.string() + ": " + strerror(errno));
   std::size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -667,7 +679,9 @@ Result<bool> ArchiveReader::read(std::string& out) {
   }
 }
 
-std::string ArchiveReader::sha256() { return state_->sha.hex_digest(); }
+std::string ArchiveReader::sha256() {
+  return state_->sha.hex_digest();
+}
 
 Status for_each_row(const fs::path& dir, const FileEntry& e,
                     const std::function<Status(const Row&)>& fn) {
@@ -701,8 +715,9 @@ Status for_each_row(const fs::path& dir, const FileEntry& e,
       }
     } else {
       auto recs = split_csv(buf, !more);
-      if (!recs) return invalid(e.path + " after line " + std::to_string(line) + ": " +
-                                recs.status().message());
+      if (!recs)
+        return invalid(e.path + " after line " + std::to_string(line) + ": " +
+                       recs.status().message());
       consumed = recs->consumed;
       for (const auto& rec : recs->records) {
         ++line;

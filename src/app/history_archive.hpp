@@ -71,7 +71,7 @@ struct FileEntry {
 
 struct Manifest {
   std::int64_t from = 0, to = 0;
-  std::string created;  // RFC 3339
+  std::string created;      // RFC 3339
   std::string model, twin;  // the export's filters ("" none)
   std::string source;       // the server's URL
   std::vector<FileEntry> files;

@@ -67,8 +67,8 @@ std::string_view type_name(const Planned& p) {
 Result<bool> read_series(IngestPipeline& pipeline, const ExportQuery& q, const Planned& p,
                          std::int64_t start, ExportPage& page) {
   const auto& snap = p.snap;
-  auto chunks = history::load_chunks(pipeline.engine().store(), pipeline.history().families(),
-                                     snap, start, q.to);
+  auto chunks = history::load_chunks(pipeline.engine().store(), pipeline.history().families(), snap,
+                                     start, q.to);
   if (!chunks) return chunks.status();
   std::vector<history::RangeScan::ChunkBytes> spans(chunks->begin(), chunks->end());
   auto scan = history::RangeScan::open(snap.type, spans, start, q.to);
@@ -211,8 +211,8 @@ void export_page(IngestPipeline& pipeline, HistoryReader& reader, ExportQuery qu
                  std::function<void(Result<ExportPage>)> done) {
   twin::Engine& engine = pipeline.engine();
   if (!query.model.empty() && !engine.models().get(query.model))
-    return done(Status(Code::not_found, "model " + query.model + " does not exist",
-                       "ModelNotFound"));
+    return done(
+        Status(Code::not_found, "model " + query.model + " does not exist", "ModelNotFound"));
   auto q = std::make_shared<ExportQuery>(std::move(query));
   auto g = std::make_shared<Gather>();
   HistoryHook& hook = pipeline.history();

@@ -25,17 +25,17 @@ struct ExportCursor {
 struct ExportQuery {
   std::int64_t from = 0;                                       // inclusive, ns
   std::int64_t to = std::numeric_limits<std::int64_t>::max();  // exclusive, ns
-  std::string model;  // only twins whose model is (or extends) this one; "" all
-  std::string twin;   // only this twin; "" all
-  std::size_t limit = 100'000;                                 // points per page
-  std::size_t max_bytes = std::size_t{16} << 20;               // page body, roughly
-  std::optional<ExportCursor> cursor;                          // none: the first page
+  std::string model;            // only twins whose model is (or extends) this one; "" all
+  std::string twin;             // only this twin; "" all
+  std::size_t limit = 100'000;  // points per page
+  std::size_t max_bytes = std::size_t{16} << 20;  // page body, roughly
+  std::optional<ExportCursor> cursor;             // none: the first page
 };
 
 struct ExportPage {
   std::string ndjson;  // one row per line (see append_export_row)
   std::size_t rows = 0;
-  std::size_t series = 0;           // series with at least one row on this page
+  std::size_t series = 0;            // series with at least one row on this page
   std::optional<ExportCursor> next;  // none: this was the last page
 };
 

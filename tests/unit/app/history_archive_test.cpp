@@ -49,9 +49,8 @@ Row row(std::string twin, std::string name, std::int64_t ts, std::string type, s
 }
 
 bool same(const Row& a, const Row& b) {
-  return a.twin == b.twin && a.component == b.component && a.name == b.name &&
-         a.model == b.model && a.ts == b.ts && a.ts_ns == b.ts_ns && a.type == b.type &&
-         a.value == b.value;
+  return a.twin == b.twin && a.component == b.component && a.name == b.name && a.model == b.model &&
+         a.ts == b.ts && a.ts_ns == b.ts_ns && a.type == b.type && a.value == b.value;
 }
 
 // Rows that need every quoting rule: commas, quotes, newlines, spaces, JSON values.
@@ -201,11 +200,13 @@ TEST_P(WriterTest, WritesOneFilePerDayModelAndFormatThatVerifyAndReadBack) {
   for (const auto& f : *files)
     if (f.day == "2026-11-24" && f.format == FileFormat::csv) robot24 = &f;
   ASSERT_NE(robot24, nullptr);
-  EXPECT_EQ(robot24->path, std::string("2026-11-24/dtmi.factory.Robot@1.csv") + (zstd ? ".zst" : ""));
+  EXPECT_EQ(robot24->path,
+            std::string("2026-11-24/dtmi.factory.Robot@1.csv") + (zstd ? ".zst" : ""));
   EXPECT_EQ(robot24->series, 4u);  // "robot, the first" temp; robot-2 label and arm count; bulk v
   std::vector<Row> expected;
   for (const auto& r : rows)
-    if (utc_day(r.ts_ns) == "2026-11-24" && r.model == "dtmi:factory:Robot;1") expected.push_back(r);
+    if (utc_day(r.ts_ns) == "2026-11-24" && r.model == "dtmi:factory:Robot;1")
+      expected.push_back(r);
   for (const auto& f : *files) {
     if (f.day != "2026-11-24" || f.model != "dtmi:factory:Robot;1") continue;
     auto back = read_all(dir.path(), f);

@@ -102,7 +102,9 @@ Status recover_partitions(store::Store& store,
   CASTOR_RETURN_IF_ERROR(commit_if_big(store, batch, true));
   // Every point of the WAL is now in a head checkpoint or a sealed chunk: empty the log.
   batch.erase_range(cf->wal, std::string(), std::string(16, '\xff'));
-  return commit_if_big(store, batch, true);
+  CASTOR_RETURN_IF_ERROR(commit_if_big(store, batch, true));
+  // ... and give its bytes back now: after a crash the log can be large.
+  return compact_wal(store, *cf);
 }
 
 }  // namespace castor::history

@@ -355,6 +355,10 @@ void SeriesPartition::append_recovered(Series& s, const PointIn& p, store::Write
   push(s, p, batch);
 }
 
+Status compact_wal(store::Store& store, const SeriesPartition::Families& cf) {
+  return store.compact_range(cf.wal, std::string(), std::string(16, '\xff'));
+}
+
 Result<std::vector<Bytes>> load_chunks(const store::Store& store,
                                        const SeriesPartition::Families& cf,
                                        const SeriesSnapshot& snap, std::int64_t from,

@@ -192,6 +192,11 @@ Result<std::vector<Bytes>> load_chunks(const store::Store& store,
                                        const SeriesSnapshot& snap, std::int64_t from,
                                        std::int64_t to);
 
+// Compacts the history WAL's column family so that records a checkpoint deleted (with a range
+// tombstone) leave the disk now instead of at RocksDB's next compaction of those files. Blocks;
+// for shutdown and recovery.
+Status compact_wal(store::Store& store, const SeriesPartition::Families& cf);
+
 // Rebuilds the partitions from the store after a restart or crash: series, sealed-chunk marks,
 // checkpointed heads and the WAL replayed on top; then writes a fresh checkpoint of everything
 // and empties the WAL (synchronously), so the next run starts from a clean log. `partition_of`

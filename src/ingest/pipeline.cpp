@@ -2,6 +2,10 @@
 
 #include <pthread.h>
 
+#include <future>
+
+#include "common/log.hpp"
+
 namespace castor::ingest {
 
 Result<std::unique_ptr<IngestPipeline>> IngestPipeline::open(twin::Engine& engine,
@@ -22,10 +26,40 @@ IngestPipeline::~IngestPipeline() {
 void IngestPipeline::close() {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return;
     stopping_ = true;
   }
   cv_.notify_all();
   if (upkeep_.joinable()) upkeep_.join();
+  // A clean stop leaves heads in checkpoints and an empty, compacted WAL: the data folder then
+  // holds chunks rather than replay records, and the next start replays nothing.
+  if (!checkpoint_all()) return;
+  if (Status s = history::compact_wal(engine_.store(), hook_->families()); !s.is_ok())
+    log::warn("history: compacting the WAL at shutdown failed", {{"error", s.message()}});
+}
+
+bool IngestPipeline::checkpoint_all() {
+  for (std::size_t i = 0; i < engine_.shard_count(); ++i) {
+    bool complete = false;
+    for (int tries = 0; !complete && tries < 10000; ++tries) {
+      auto answer = std::make_shared<std::promise<bool>>();
+      auto future = answer->get_future();
+      bool posted = engine_.run_on_shard(i, [this, answer](twin::Shard& s) {
+        bool done = hook_->partition(s.index()).checkpoint(s.batch());
+        s.after_commit([answer, done](const Status& st) { answer->set_value(done && st.is_ok()); });
+      });
+      if (!posted) {
+        const twin::Shard& shard = engine_.shard(i);
+        if (shard.queue_depth() < shard.context().queue_limit) return false;  // stopped
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // full: wait for room
+        continue;
+      }
+      complete = future.get();
+      if (!complete && engine_.shard(i).failed()) return false;
+    }
+    if (!complete) return false;
+  }
+  return true;
 }
 
 namespace {

@@ -35,7 +35,8 @@ class IngestPipeline final : public ObservationSink {
   static Result<std::unique_ptr<IngestPipeline>> open(twin::Engine& engine,
                                                       PipelineOptions options);
   ~IngestPipeline() override;
-  // Stops upkeep; call before the engine closes.
+  // Stops upkeep, checkpoints every head and compacts the emptied WAL (a clean stop leaves no
+  // replay work); call before the engine closes. Idempotent.
   void close();
 
   void submit(std::vector<Observation> batch, Partial mode,
@@ -70,6 +71,9 @@ class IngestPipeline final : public ObservationSink {
   IngestPipeline(twin::Engine& engine, PipelineOptions options)
       : engine_(engine), options_(std::move(options)) {}
   void upkeep();
+  // Checkpoints every partition to the end (WAL trimmed), waiting for each commit; false when a
+  // shard could not take the work (stopped or failed).
+  bool checkpoint_all();
 
   twin::Engine& engine_;
   PipelineOptions options_;

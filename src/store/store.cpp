@@ -185,6 +185,16 @@ std::vector<std::string> Store::column_family_names() const {
   return families_ ? families_->names : std::vector<std::string>{};
 }
 
+Status Store::compact_range(ColumnFamily cf, std::string_view begin, std::string_view end) {
+  CASTOR_RETURN_IF_ERROR(check_open(cf));
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  const rocksdb::Slice b = slice(begin), e = slice(end);
+  const rocksdb::Status s = db_->CompactRange(options, Access::handle(cf), &b, &e);
+  if (!s.ok()) return impl::to_status(s, "compacting a key range", path_.string());
+  return Status::ok();
+}
+
 Lsn Store::last_committed_lsn() const noexcept {
   return committer_ ? committer_->last_committed() : closed_at_;
 }

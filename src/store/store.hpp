@@ -78,6 +78,11 @@ class Store {
   Status put(ColumnFamily cf, std::string_view key, std::string_view value);
   Status erase(ColumnFamily cf, std::string_view key);
 
+  // Compacts the keys in [begin, end) of `cf` down to the last level, so that deleted keys and
+  // range tombstones there give their disk space back now rather than when RocksDB gets to them.
+  // Blocks (seconds for large ranges): for shutdown and maintenance, not for hot paths.
+  Status compact_range(ColumnFamily cf, std::string_view begin, std::string_view end);
+
   // LSN of the last acknowledged commit (after open: of the recovered state). Never decreases.
   Lsn last_committed_lsn() const noexcept;
   const StoreProbe& probe() const noexcept { return probe_; }

@@ -2,6 +2,7 @@
 // stops without a checkpoint (WAL replay), ordering rules and retention.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "../store/temp_dir.hpp"
@@ -178,6 +179,39 @@ TEST_F(SeriesStoreTest, CheckpointInStepsKeepsTheWalUntilEveryHeadIsWritten) {
   EXPECT_EQ(wal_records(), 0u);
   crash_and_reopen(2);
   for (int t = 0; t < 50; ++t) EXPECT_EQ(read("twin-" + std::to_string(t), "x"), ramp(100, 20));
+}
+
+// Bytes of RocksDB's table files in the store's folder (the store is closed: memtables flushed).
+std::uintmax_t table_bytes(const std::filesystem::path& dir) {
+  std::uintmax_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".sst") n += e.file_size();
+  return n;
+}
+
+TEST_F(SeriesStoreTest, RecoveryGivesTheWalsDiskSpaceBack) {
+  open(1);
+  std::vector<Point> all;
+  for (int step = 0; step < 300; ++step) {  // 300 WAL records of 30 barely compressible points
+    std::vector<Point> pts;
+    for (int i = 0; i < 30; ++i) {
+      std::int64_t ts = 1000 + (step * 30 + i) * 7;
+      pts.push_back({ts, static_cast<double>(ts % 9973) * 1.0001 + step * 0.37});
+    }
+    write("t", "x", pts);
+    all.insert(all.end(), pts.begin(), pts.end());
+  }
+  parts_.clear();
+  store_->close();  // the WAL records reach table files
+  const std::uintmax_t with_wal = table_bytes(dir_.path());
+  open(1);  // replays, checkpoints the head, deletes and compacts the WAL
+  EXPECT_EQ(read("t", "x"), all);
+  parts_.clear();
+  store_->close();
+  const std::uintmax_t after = table_bytes(dir_.path());
+  EXPECT_LT(after, with_wal / 2) << "the WAL's table files must be compacted away";
+  open(1);
+  EXPECT_EQ(read("t", "x"), all);
 }
 
 TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {

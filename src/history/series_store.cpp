@@ -108,7 +108,12 @@ void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict
   why.assign(points.size(), Status::ok());
   for (std::size_t i = 0; i < points.size(); ++i) {
     const PointIn& p = points[i];
-    Series* s = lookup(p.twin, p.component, p.name);
+    Series* s = nullptr;
+    if (p.hint && p.hint->name == p.name && p.hint->twin == p.twin &&
+        p.hint->component == p.component)
+      s = p.hint;
+    else
+      s = lookup(p.twin, p.component, p.name);
     if (!s) {
       auto it = fresh_.find(std::string_view(scratch_));
       if (it == fresh_.end()) {

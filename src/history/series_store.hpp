@@ -47,6 +47,8 @@ constexpr std::int64_t kNoTime = std::numeric_limits<std::int64_t>::min();
 // 64 MiB bound on pending bytes).
 constexpr std::size_t kCheckpointBudget = std::size_t{8} << 20;
 
+struct Series;
+
 // One point to append, with the identity of its series.
 struct PointIn {
   std::string_view twin, component, name, model;
@@ -55,6 +57,9 @@ struct PointIn {
   double f = 0;        // float64
   std::int64_t i = 0;  // int64; boolean as 0/1
   std::string_view s;  // string
+  // Optional: the series the caller believes this point belongs to (from its own cache); check()
+  // uses it when its twin, component and name match, and looks the series up by key otherwise.
+  Series* hint = nullptr;
 };
 
 // What check() decided for each point.
@@ -129,6 +134,11 @@ class SeriesPartition {
   // the store's bounds), and once none is left trims this partition's WAL; returns whether it
   // got that far. append() calls it while the WAL is over checkpoint_wal_bytes.
   bool checkpoint(store::WriteBatch& batch, std::size_t budget_bytes = kCheckpointBudget);
+  // After append(): the series point `i` went to, for each point it appended (for the caller's
+  // cache of hints; the series lives as long as the partition). Null for points not appended.
+  Series* appended_to(std::size_t i, std::span<const Verdict> verdicts) const {
+    return verdicts[i] == Verdict::append && i < plan_.size() ? plan_[i] : nullptr;
+  }
   // Drops sealed chunks wholly older than each series' retention at `now`; returns chunks dropped.
   std::size_t enforce_retention(std::int64_t now, store::WriteBatch& batch);
 

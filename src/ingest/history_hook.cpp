@@ -59,6 +59,9 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
     p.name = o.name;
     p.model = obs[i].twin->model->id;
     p.ts = o.ts;
+    if (auto it = sc.series.find({obs[i].twin, obs[i].content, o.component});
+        it != sc.series.end())
+      p.hint = it->second;
     p.type = history_type(*obs[i].content->schema, o.value);
     const json::value& v = o.value;
     switch (p.type) {
@@ -97,7 +100,15 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
 void HistoryHook::apply(twin::Shard& s, std::span<const twin::CheckedObservation> obs) {
   Scratch& sc = scratch_[s.index()];
   if (sc.points.size() != obs.size()) return;  // apply() without its check(): a bug; write nothing
-  partitions_[s.index()]->append(sc.points, sc.verdicts, s.batch());
+  history::SeriesPartition& part = *partitions_[s.index()];
+  part.append(sc.points, sc.verdicts, s.batch());
+  // Remember where each point went; entries of deleted twins are dropped now and then.
+  if (sc.series.size() > 2 * part.series_count() + 1024) sc.series.clear();
+  for (std::size_t i = 0; i < obs.size(); ++i) {
+    history::Series* series = part.appended_to(i, sc.verdicts);
+    if (!series || series == sc.points[i].hint) continue;
+    sc.series.insert_or_assign(SeriesSlot{obs[i].twin, obs[i].content, series->component}, series);
+  }
 }
 
 }  // namespace castor::ingest

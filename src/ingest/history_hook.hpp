@@ -7,6 +7,8 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "history/series_store.hpp"
@@ -37,11 +39,29 @@ class HistoryHook final : public twin::ObservationHook {
   const history::HistoryOptions& options() const noexcept { return options_; }
 
  private:
+  // The series of a (twin, component, content), found by pointers instead of hashing the
+  // series' string key for every point. Only a hint: the partition checks that the series' key
+  // matches (a twin deleted and another made at the same address misses, and is looked up).
+  struct SeriesSlot {
+    const void* twin;
+    const void* content;
+    std::string_view component;  // views the cached series' own component name
+    bool operator==(const SeriesSlot&) const = default;
+  };
+  struct SeriesSlotHash {
+    std::size_t operator()(const SeriesSlot& k) const noexcept {
+      std::size_t h = reinterpret_cast<std::uintptr_t>(k.twin) * 0x9E3779B97F4A7C15ull;
+      h ^= reinterpret_cast<std::uintptr_t>(k.content) + (h << 6) + (h >> 2);
+      for (char c : k.component) h = h * 31 + static_cast<unsigned char>(c);
+      return h;
+    }
+  };
   struct Scratch {
     std::vector<history::PointIn> points;
     std::vector<history::Verdict> verdicts;
     std::vector<Status> why;
     std::deque<std::string> texts;  // string values rendered for this step
+    std::unordered_map<SeriesSlot, history::Series*, SeriesSlotHash> series;
   };
   explicit HistoryHook(history::HistoryOptions options) : options_(std::move(options)) {}
 

@@ -27,17 +27,32 @@ struct ObservationWriter::Call {
 
 namespace {
 
-Status check_observation(Shard& s, const Observation& o, CheckedObservation& out) {
+// The twin and interface of the previous observation: a batch holds runs of observations of one
+// (twin, component) (a line-protocol line, an MQTT payload), found once per run, not per point.
+struct LastTarget {
+  std::string_view twin, component;
+  const Twin* t = nullptr;
+  const model::CompiledInterface* iface = nullptr;
+};
+
+Status check_observation(Shard& s, const Observation& o, CheckedObservation& out,
+                         LastTarget& last) {
   if (o.twin.empty()) return errors::invalid("an observation needs a twin id");
   if (o.name.empty())
     return errors::invalid("an observation needs a name (a telemetry or property of the model)");
-  const Twin* t = s.find(o.twin);
-  if (!t) return errors::twin_not_found(o.twin);
-  const model::CompiledInterface* iface = t->model.get();
-  if (!o.component.empty()) {
-    auto it = iface->components.find(o.component);
-    if (it == iface->components.end()) return errors::component_not_found(o.twin, o.component);
-    iface = it->second.get();
+  const Twin* t = last.t;
+  const model::CompiledInterface* iface = last.iface;
+  if (!t || o.twin != last.twin || o.component != last.component) {
+    last.t = nullptr;  // set again below once both are found
+    t = s.find(o.twin);
+    if (!t) return errors::twin_not_found(o.twin);
+    iface = t->model.get();
+    if (!o.component.empty()) {
+      auto it = iface->components.find(o.component);
+      if (it == iface->components.end()) return errors::component_not_found(o.twin, o.component);
+      iface = it->second.get();
+    }
+    last = LastTarget{o.twin, o.component, t, iface};
   }
   const model::ContentDef* c = iface->find(o.name);
   if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
@@ -224,10 +239,11 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
   std::vector<CheckedObservation> checked;
   checked.reserve(indices.size());
   std::vector<ObservationRejection> rejected;
+  LastTarget last;  // only within this step: no twin is added or removed meanwhile
   for (std::size_t i : indices) {
     CheckedObservation c;
     c.index = i;
-    if (Status st = check_observation(s, call->batch[i], c); !st.is_ok())
+    if (Status st = check_observation(s, call->batch[i], c, last); !st.is_ok())
       rejected.push_back({i, st.reason(), st.message()});
     else
       checked.push_back(c);

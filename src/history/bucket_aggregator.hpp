@@ -72,6 +72,10 @@ class BucketAggregator {
   // Adds points; timestamps must not decrease, within a call and across calls
   // (failed_precondition otherwise). Points outside [from, to) are ignored.
   Status add(std::span<const std::int64_t> ts, std::span<const double> values);
+  // add() for slices whose order was verified already (RangeScan's: the chunk decoder checks
+  // that timestamps increase strictly): only the order against the previous call is checked,
+  // which saves a pass over every point of a range read.
+  Status add_sorted(std::span<const std::int64_t> ts, std::span<const double> values);
 
   // Closes the last bucket and hands over the result.
   AggregateResult finish() &&;
@@ -94,6 +98,7 @@ class BucketAggregator {
   void open_bucket(std::int64_t ts);
   void close_bucket();
   Status accumulate(std::span<const std::int64_t> ts, std::span<const double> values);
+  Status add_runs(std::span<const std::int64_t> ts, std::span<const double> values);
 
   AggregateQuery query_;
   AggregateResult result_;

@@ -17,7 +17,7 @@ Result<AggregateResult> aggregate_range(ValueType type,
     Result<bool> more = scan->next();
     if (!more.is_ok()) return more.status();
     if (!*more) break;
-    CASTOR_RETURN_IF_ERROR(agg->add(scan->timestamps(), scan->numeric()));
+    CASTOR_RETURN_IF_ERROR(agg->add_sorted(scan->timestamps(), scan->numeric()));
   }
   return std::move(agg).value().finish();
 }

@@ -209,7 +209,7 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
       if (!*more) break;
       auto ts = scan->timestamps();
       if (agg) {
-        CASTOR_RETURN_IF_ERROR(agg->add(ts, scan->numeric()));
+        CASTOR_RETURN_IF_ERROR(agg->add_sorted(ts, scan->numeric()));
         continue;
       }
       std::size_t take = std::min(ts.size(), q.limit - out.ts.size());

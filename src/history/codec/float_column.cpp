@@ -142,6 +142,34 @@ void write_float_column(std::span<const double> values, FloatChain& chain, Bytes
 
 namespace {
 
+// out[i] = m[i] / divisor, exactly as the plain conversion and division would give. Mantissas
+// below 2^51 in magnitude (all the encoder writes) are converted by adding them to the bits of
+// 1.5 * 2^52, which is exact and, unlike int64 -> double, vectorises without AVX-512; the loops
+// run over whole groups of 8 so that -O2 vectorises them. Anything else converts one by one.
+void to_decimals(std::span<const std::int64_t> m, double divisor, std::span<double> out) noexcept {
+  constexpr std::size_t kGroup = 8;
+  constexpr std::uint64_t kMagicBits = std::bit_cast<std::uint64_t>(0x1.8p52);
+  const std::size_t whole = out.size() / kGroup * kGroup;
+  std::uint64_t out_of_range = 0;
+  for (std::size_t g = 0; g < whole; g += kGroup) {
+    for (std::size_t j = 0; j < kGroup; ++j) {
+      out_of_range |= (static_cast<std::uint64_t>(m[g + j]) + (std::uint64_t{1} << 51)) >> 52;
+    }
+  }
+  if (out_of_range != 0) {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(m[i]) / divisor;
+    return;
+  }
+  for (std::size_t g = 0; g < whole; g += kGroup) {
+    for (std::size_t j = 0; j < kGroup; ++j) {
+      const double v =
+          std::bit_cast<double>(kMagicBits + static_cast<std::uint64_t>(m[g + j])) - 0x1.8p52;
+      out[g + j] = v / divisor;
+    }
+  }
+  for (std::size_t i = whole; i < out.size(); ++i) out[i] = static_cast<double>(m[i]) / divisor;
+}
+
 bool read_decimal(ByteReader& in, std::uint8_t kind, FloatChain& chain,
                   std::span<double> out) noexcept {
   const int e = (kind & ~kExceptionFlag) - 1;
@@ -154,8 +182,7 @@ bool read_decimal(ByteReader& in, std::uint8_t kind, FloatChain& chain,
   continue_or_restart(chain, e);
   std::array<std::int64_t, kBlockSize> mantissas;
   if (!read_int_column(in, chain.mantissas, {mantissas.data(), out.size()})) return false;
-  const double divisor = kPow10[e];
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(mantissas[i]) / divisor;
+  to_decimals({mantissas.data(), out.size()}, kPow10[e], out);
   int last = -1;
   for (unsigned k = 0; k < exceptions; ++k) {
     std::uint8_t index;

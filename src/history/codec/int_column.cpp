@@ -113,6 +113,46 @@ IntTransform choose_transform(std::span<const std::int64_t> x, unsigned allowed,
   return best;
 }
 
+// The inverse of scale_and_zigzag and apply_transform, fused: one loop per transform (none
+// branches per value) and no multiply unless the block was scaled.
+template <bool Scaled>
+void undo_transform(IntTransform t, const u64* lanes, std::size_t n, u64 factor,
+                    const IntChain& chain, std::int64_t* out) noexcept {
+  const auto value = [factor](u64 lane) {
+    return Scaled ? unzigzag(lane) * factor : unzigzag(lane);
+  };
+  u64 prev = static_cast<u64>(chain.prev);
+  u64 delta = static_cast<u64>(chain.delta);
+  switch (t) {
+    case IntTransform::raw:
+      for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::int64_t>(value(lanes[i]));
+      return;
+    case IntTransform::delta:
+      for (std::size_t i = 0; i < n; ++i) {
+        prev += value(lanes[i]);
+        out[i] = static_cast<std::int64_t>(prev);
+      }
+      return;
+    case IntTransform::delta_of_delta:
+      for (std::size_t i = 0; i < n; ++i) {
+        delta += value(lanes[i]);
+        prev += delta;
+        out[i] = static_cast<std::int64_t>(prev);
+      }
+      return;
+  }
+}
+
+// The same for a block whose lanes are all zero (packed width 0, no exceptions): a constant, or
+// for delta of delta a perfectly regular clock, with no dependency from one value to the next.
+void undo_zero_transform(IntTransform t, std::size_t n, const IntChain& chain,
+                         std::int64_t* out) noexcept {
+  const u64 prev = static_cast<u64>(chain.prev);
+  const u64 delta = t == IntTransform::delta_of_delta ? static_cast<u64>(chain.delta) : 0;
+  const u64 base = t == IntTransform::raw ? 0 : prev;
+  for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<std::int64_t>(base + (i + 1) * delta);
+}
+
 }  // namespace
 
 void write_int_column(std::span<const std::int64_t> values, unsigned allowed, IntChain& chain,
@@ -140,28 +180,20 @@ bool read_int_column(ByteReader& in, IntChain& chain, std::span<std::int64_t> ou
   if (out.empty() || out.size() > kBlockSize || !in.read_u8(mode)) return false;
   const unsigned transform = mode & 3;
   if (transform > 2 || (mode >> 4) != 0) return false;
+  // A packing byte of 0 (width 0, no exceptions) means every lane is 0: a regular clock.
+  ByteReader probe = in;
+  std::uint8_t packing = 1;
+  const bool all_zero = probe.read_u8(packing) && packing == 0;
   Lanes lanes;
   if (!read_packed(in, out.size(), lanes)) return false;
   const u64 factor = kScale[(mode >> 2) & 3];
-  u64 prev = static_cast<u64>(chain.prev);
-  u64 delta = static_cast<u64>(chain.delta);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const u64 t = unzigzag(lanes[i]) * factor;
-    switch (static_cast<IntTransform>(transform)) {
-      case IntTransform::raw:
-        delta = t - prev;
-        prev = t;
-        break;
-      case IntTransform::delta:
-        delta = t;
-        prev += t;
-        break;
-      case IntTransform::delta_of_delta:
-        delta += t;
-        prev += delta;
-        break;
-    }
-    out[i] = static_cast<std::int64_t>(prev);
+  const auto t = static_cast<IntTransform>(transform);
+  if (all_zero) {
+    undo_zero_transform(t, out.size(), chain, out.data());
+  } else if (factor == 1) {
+    undo_transform<false>(t, lanes.data(), out.size(), factor, chain, out.data());
+  } else {
+    undo_transform<true>(t, lanes.data(), out.size(), factor, chain, out.data());
   }
   advance_chain(chain, out);
   return true;

@@ -113,13 +113,15 @@ void BucketAggregator::close_bucket() {
   b.count = acc_.count;
   b.sum = acc_.sum;
   b.mean = acc_.sum / n;
-  if (acc_.nans < acc_.count) {
-    b.min = acc_.min;
-    b.max = acc_.max;
+  if (query_.spread) {
+    if (acc_.nans < acc_.count) {
+      b.min = acc_.min;
+      b.max = acc_.max;
+    }
+    const double variance = (acc_.shifted_squares - acc_.shifted_sum * acc_.shifted_sum / n) / n;
+    // Rounding can leave a tiny negative variance; NaN (from NaN or Inf values) passes through.
+    b.stddev = std::sqrt(variance < 0 ? 0.0 : variance);
   }
-  const double variance = (acc_.shifted_squares - acc_.shifted_sum * acc_.shifted_sum / n) / n;
-  // Rounding can leave a tiny negative variance; NaN (from NaN or Inf values) passes through.
-  b.stddev = std::sqrt(variance < 0 ? 0.0 : variance);
   if (!query_.quantiles.empty()) {
     select_quantiles(scratch_, query_.quantiles,
                      &result_.quantile_values[current_ * query_.quantiles.size()]);
@@ -128,14 +130,7 @@ void BucketAggregator::close_bucket() {
   open_ = false;
 }
 
-Status BucketAggregator::accumulate(std::span<const std::int64_t> ts,
-                                    std::span<const double> values) {
-  Bucket& b = result_.buckets[current_];
-  if (acc_.count == 0) {
-    b.first = values.front();
-    b.first_ts = ts.front();
-    acc_.shift = std::isfinite(values.front()) ? values.front() : 0.0;
-  }
+void BucketAggregator::accumulate_spread(std::span<const double> values) noexcept {
   Accumulator a = acc_;  // locals keep the loop in registers
   for (const double v : values) {
     a.sum += v;
@@ -148,6 +143,24 @@ Status BucketAggregator::accumulate(std::span<const std::int64_t> ts,
   }
   a.count += values.size();
   acc_ = a;
+}
+
+Status BucketAggregator::accumulate(std::span<const std::int64_t> ts,
+                                    std::span<const double> values) {
+  Bucket& b = result_.buckets[current_];
+  if (acc_.count == 0) {
+    b.first = values.front();
+    b.first_ts = ts.front();
+    acc_.shift = std::isfinite(values.front()) ? values.front() : 0.0;
+  }
+  if (query_.spread) {
+    accumulate_spread(values);
+  } else {
+    double sum = acc_.sum;  // the same additions in the same order as accumulate_spread()
+    for (const double v : values) sum += v;
+    acc_.sum = sum;
+    acc_.count += values.size();
+  }
   b.last = values.back();
   b.last_ts = ts.back();
   if (query_.quantiles.empty()) return Status::ok();

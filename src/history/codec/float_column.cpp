@@ -146,7 +146,8 @@ namespace {
 // below 2^51 in magnitude (all the encoder writes) are converted by adding them to the bits of
 // 1.5 * 2^52, which is exact and, unlike int64 -> double, vectorises without AVX-512; the loops
 // run over whole groups of 8 so that -O2 vectorises them. Anything else converts one by one.
-void to_decimals(std::span<const std::int64_t> m, double divisor, std::span<double> out) noexcept {
+[[gnu::always_inline]] inline void to_decimals_body(std::span<const std::int64_t> m, double divisor,
+                                                    std::span<double> out) noexcept {
   constexpr std::size_t kGroup = 8;
   constexpr std::uint64_t kMagicBits = std::bit_cast<std::uint64_t>(0x1.8p52);
   const std::size_t whole = out.size() / kGroup * kGroup;
@@ -168,6 +169,22 @@ void to_decimals(std::span<const std::int64_t> m, double divisor, std::span<doub
     }
   }
   for (std::size_t i = whole; i < out.size(); ++i) out[i] = static_cast<double>(m[i]) / divisor;
+}
+
+#if defined(__x86_64__)
+// The same loops with 4 doubles per division instead of 2: the division bounds this decoder.
+__attribute__((target("avx2"))) void to_decimals_avx2(std::span<const std::int64_t> m,
+                                                      double divisor,
+                                                      std::span<double> out) noexcept {
+  to_decimals_body(m, divisor, out);
+}
+#endif
+
+void to_decimals(std::span<const std::int64_t> m, double divisor, std::span<double> out) noexcept {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) return to_decimals_avx2(m, divisor, out);
+#endif
+  to_decimals_body(m, divisor, out);
 }
 
 bool read_decimal(ByteReader& in, std::uint8_t kind, FloatChain& chain,

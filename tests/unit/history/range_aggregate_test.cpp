@@ -109,6 +109,20 @@ TEST(RangeAggregate, EqualsThePlainPathBitForBitOnRandomData) {
     ASSERT_TRUE(got.is_ok()) << got.status().to_string();
     const AggregateResult want = plain(q, s);
     expect_bit_equal(want, *got);
+    // Without the spread (min, max, stddev) every other field keeps its bits.
+    AggregateQuery lean = q;
+    lean.spread = false;
+    Result<AggregateResult> sums = aggregate_range(ValueType::float64, views, lean);
+    ASSERT_TRUE(sums.is_ok()) << sums.status().to_string();
+    for (const Bucket& b : sums->buckets) {
+      EXPECT_TRUE(std::isnan(b.min) && std::isnan(b.max) && std::isnan(b.stddev));
+    }
+    AggregateResult want_lean = want;
+    for (std::size_t k = 0; k < want_lean.buckets.size(); ++k) {
+      Bucket& b = want_lean.buckets[k];
+      b.min = b.max = b.stddev = kNaN;
+    }
+    expect_bit_equal(want_lean, *sums);
     for (const Bucket& b : got->buckets) {
       empty_buckets += b.count == 0;
       nan_buckets += b.count > 0 && std::isnan(b.sum);

@@ -1,5 +1,7 @@
 #include "ingest/history_hook.hpp"
 
+#include <algorithm>
+
 namespace castor::ingest {
 
 using history::ValueType;
@@ -49,6 +51,7 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
                         std::vector<Status>& refusals) {
   Scratch& sc = scratch_[s.index()];
   sc.points.resize(obs.size());
+  sc.target_of.assign(obs.size(), nullptr);
   sc.texts.clear();
   for (std::size_t i = 0; i < obs.size(); ++i) {
     const twin::Observation& o = *obs[i].obs;
@@ -59,9 +62,7 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
     p.name = o.name;
     p.model = obs[i].twin->model->id;
     p.ts = o.ts;
-    if (auto it = sc.series.find({obs[i].twin, obs[i].content, o.component});
-        it != sc.series.end())
-      p.hint = it->second;
+    p.hint = hint(sc, i, obs[i]);
     p.type = history_type(*obs[i].content->schema, o.value);
     const json::value& v = o.value;
     switch (p.type) {
@@ -102,13 +103,48 @@ void HistoryHook::apply(twin::Shard& s, std::span<const twin::CheckedObservation
   if (sc.points.size() != obs.size()) return;  // apply() without its check(): a bug; write nothing
   history::SeriesPartition& part = *partitions_[s.index()];
   part.append(sc.points, sc.verdicts, s.batch());
-  // Remember where each point went; entries of deleted twins are dropped now and then.
-  if (sc.series.size() > 2 * part.series_count() + 1024) sc.series.clear();
+  // Remember where each point went; targets of deleted twins are dropped now and then.
+  if (sc.targets.size() > 2 * part.series_count() + 1024) {
+    sc.targets.clear();
+    sc.memo = nullptr;
+    return;
+  }
   for (std::size_t i = 0; i < obs.size(); ++i) {
     history::Series* series = part.appended_to(i, sc.verdicts);
     if (!series || series == sc.points[i].hint) continue;
-    sc.series.insert_or_assign(SeriesSlot{obs[i].twin, obs[i].content, series->component}, series);
+    Target* t = sc.target_of[i] ? sc.target_of[i] : target(sc, obs[i], true);
+    auto& v = t->series;
+    auto at = std::find_if(v.begin(), v.end(),
+                           [&](const auto& e) { return e.first == obs[i].content; });
+    if (at != v.end()) at->second = series;
+    else if (v.size() < kMaxSeriesPerTarget) v.emplace_back(obs[i].content, series);
   }
+}
+
+HistoryHook::Target* HistoryHook::target(Scratch& sc, const twin::CheckedObservation& c,
+                                         bool create) {
+  const std::string& component = c.obs->component;
+  if (sc.memo && sc.memo_twin == c.twin && sc.memo->component == component) return sc.memo;
+  auto it = sc.targets.find(TargetKey{c.twin, component});
+  if (it == sc.targets.end()) {
+    if (!create) return nullptr;
+    auto fresh = std::make_unique<Target>();
+    fresh->component = component;
+    TargetKey key{c.twin, fresh->component};
+    it = sc.targets.emplace(key, std::move(fresh)).first;
+  }
+  sc.memo_twin = c.twin;
+  sc.memo = it->second.get();
+  return sc.memo;
+}
+
+history::Series* HistoryHook::hint(Scratch& sc, std::size_t i, const twin::CheckedObservation& c) {
+  Target* t = target(sc, c, false);
+  sc.target_of[i] = t;
+  if (!t) return nullptr;
+  for (const auto& [content, series] : t->series)
+    if (content == c.content) return series;
+  return nullptr;
 }
 
 }  // namespace castor::ingest

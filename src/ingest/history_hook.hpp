@@ -39,36 +39,48 @@ class HistoryHook final : public twin::ObservationHook {
   const history::HistoryOptions& options() const noexcept { return options_; }
 
  private:
-  // The series of a (twin, component, content), found by pointers instead of hashing the
-  // series' string key for every point. Only a hint: the partition checks that the series' key
-  // matches (a twin deleted and another made at the same address misses, and is looked up).
-  struct SeriesSlot {
+  // The series of one (twin, component) by the content they measure, found by pointers instead
+  // of hashing the series' string key for every point: a batch holds runs of one (twin,
+  // component), so the map below is hashed once per run. Only hints: the partition checks that a
+  // series' key matches (a twin deleted and another made at the same address misses, and is
+  // looked up by key).
+  struct TargetKey {
     const void* twin;
-    const void* content;
-    std::string_view component;  // views the cached series' own component name
-    bool operator==(const SeriesSlot&) const = default;
+    std::string_view component;  // views Target::component
+    bool operator==(const TargetKey&) const = default;
   };
-  struct SeriesSlotHash {
-    std::size_t operator()(const SeriesSlot& k) const noexcept {
+  struct TargetKeyHash {
+    std::size_t operator()(const TargetKey& k) const noexcept {
       std::size_t h = reinterpret_cast<std::uintptr_t>(k.twin) * 0x9E3779B97F4A7C15ull;
-      h ^= reinterpret_cast<std::uintptr_t>(k.content) + (h << 6) + (h >> 2);
       for (char c : k.component) h = h * 31 + static_cast<unsigned char>(c);
       return h;
     }
   };
+  struct Target {
+    std::string component;
+    std::vector<std::pair<const void*, history::Series*>> series;  // by ContentDef, scanned
+  };
+  using Targets = std::unordered_map<TargetKey, std::unique_ptr<Target>, TargetKeyHash>;
   struct Scratch {
     std::vector<history::PointIn> points;
     std::vector<history::Verdict> verdicts;
     std::vector<Status> why;
     std::deque<std::string> texts;  // string values rendered for this step
-    std::unordered_map<SeriesSlot, history::Series*, SeriesSlotHash> series;
+    Targets targets;
+    std::vector<Target*> target_of;  // check(): each observation's target, or null
+    const void* memo_twin = nullptr;  // the last target found, for runs of one (twin, component)
+    Target* memo = nullptr;
   };
+  // More contents than this per (twin, component) are looked up by key (the scan stays short).
+  static constexpr std::size_t kMaxSeriesPerTarget = 64;
+  Target* target(Scratch& sc, const twin::CheckedObservation& c, bool create);
+  history::Series* hint(Scratch& sc, std::size_t i, const twin::CheckedObservation& c);
   explicit HistoryHook(history::HistoryOptions options) : options_(std::move(options)) {}
 
   history::HistoryOptions options_;
   history::SeriesPartition::Families families_;
   std::vector<std::unique_ptr<history::SeriesPartition>> partitions_;
-  std::vector<Scratch> scratch_;  // per shard
+  std::deque<Scratch> scratch_;  // per shard (a deque: Scratch is not copyable)
 };
 
 }  // namespace castor::ingest

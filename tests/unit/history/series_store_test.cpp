@@ -214,6 +214,45 @@ TEST_F(SeriesStoreTest, RecoveryGivesTheWalsDiskSpaceBack) {
   EXPECT_EQ(read("t", "x"), all);
 }
 
+TEST_F(SeriesStoreTest, AHintIsUsedOnlyWhenItsKeyMatches) {
+  open(1);
+  write("a", "x", ramp(100, 3));
+  write("b", "x", ramp(100, 3));
+  auto& part = *parts_[0];
+  Series* a = const_cast<Series*>(part.find("a", "", "x"));
+  Series* b = const_cast<Series*>(part.find("b", "", "x"));
+  ASSERT_TRUE(a && b);
+  auto one = [&](std::string_view twin, std::int64_t ts, Series* hint) {
+    PointIn p;
+    p.twin = twin;
+    p.name = "x";
+    p.model = "dtmi:test:M;1";
+    p.ts = ts;
+    p.f = 1.5;
+    p.hint = hint;
+    std::vector<PointIn> in{p};
+    std::vector<Verdict> verdicts;
+    std::vector<Status> why;
+    part.check(in, verdicts, why);
+    store::WriteBatch batch;
+    part.append(in, verdicts, batch);
+    EXPECT_TRUE(store_->commit_sync(std::move(batch)).is_ok());
+    return part.appended_to(0, verdicts);
+  };
+  EXPECT_EQ(one("b", 500, a), b);  // a stale hint (another series) is ignored
+  EXPECT_EQ(one("b", 600, b), b);
+  Series* c = one("c", 700, a);  // a new series, not the hinted one
+  EXPECT_TRUE(c && c != a && c->twin == "c");
+  EXPECT_EQ(read("a", "x"), ramp(100, 3));
+  auto expected = ramp(100, 3);
+  expected.push_back({500, 1.5});
+  expected.push_back({600, 1.5});
+  EXPECT_EQ(read("b", "x"), expected);
+  crash_and_reopen(1);
+  EXPECT_EQ(read("b", "x"), expected);
+  EXPECT_EQ(read("c", "x"), (std::vector<Point>{{700, 1.5}}));
+}
+
 TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {
   open(1);
   write("t", "x", {{100, 1.0}, {200, 2.0}});

@@ -406,7 +406,9 @@ int run(const DemoArgs& a) {
       for (std::string line; std::getline(log, line);)
         if (line.starts_with("castor serve: ")) reason = line.substr(14);
     }
-    if (reason.empty()) reason = fmt::format("is port {} free? pass --port N", a.port);
+    if (reason.empty() || reason.find("cannot listen") != std::string::npos)
+      reason += fmt::format("{}is port {} free? pass --port N to castor demo", reason.empty() ? "" : "; ",
+                            a.port);
     std::cerr << "castor demo: castor serve did not start: " << reason << "\n";
     if (reason.find("corrupt") != std::string::npos)
       std::cerr << "castor demo: the data directory " << (data / "castor").string()

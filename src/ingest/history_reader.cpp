@@ -190,8 +190,13 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
     aq.from = q.from;
     aq.to = q.to;
     aq.step = q.step;
-    for (const auto& a : q.aggregates)
+    aq.spread = false;
+    for (const auto& a : q.aggregates) {
       if (a.kind == AggregateKind::quantile) aq.quantiles.push_back(a.q);
+      if (a.kind == AggregateKind::min || a.kind == AggregateKind::max ||
+          a.kind == AggregateKind::stddev)
+        aq.spread = true;
+    }
     auto created = history::BucketAggregator::create(std::move(aq));
     if (!created) return created.status().with_reason("InvalidArgument");
     agg.emplace(std::move(*created));

@@ -18,10 +18,26 @@ class LineReader {
  public:
   LineReader(std::string_view line) : s_(line) {}
 
+  // Whether `c` is one of the two or three delimiters (a loop: memchr per character costs more).
+  static bool in(std::string_view set, char c) {
+    for (char x : set)
+      if (x == c) return true;
+    return false;
+  }
+
   // Reads up to an unescaped delimiter in `stops` (not consumed); unescapes `\x` for x in
   // `escapable`.
   std::string token(std::string_view stops, std::string_view escapable) {
-    std::string out;
+    // Fast path: no backslash before the delimiter, so the token is one slice of the line.
+    std::size_t end = pos_;
+    while (end < s_.size() && s_[end] != '\\' && !in(stops, s_[end])) ++end;
+    if (end == s_.size() || s_[end] != '\\') {
+      std::string out(s_.substr(pos_, end - pos_));
+      pos_ = end;
+      return out;
+    }
+    std::string out(s_.substr(pos_, end - pos_));
+    pos_ = end;
     while (pos_ < s_.size()) {
       char c = s_[pos_];
       if (c == '\\' && pos_ + 1 < s_.size() &&
@@ -30,7 +46,7 @@ class LineReader {
         pos_ += 2;
         continue;
       }
-      if (stops.find(c) != std::string_view::npos) break;
+      if (in(stops, c)) break;
       out.push_back(c);
       ++pos_;
     }
@@ -64,7 +80,10 @@ class LineReader {
       }
       return false;  // unterminated
     }
-    while (pos_ < s_.size() && s_[pos_] != ',' && s_[pos_] != ' ') out.push_back(s_[pos_++]);
+    std::size_t end = pos_;
+    while (end < s_.size() && s_[end] != ',' && s_[end] != ' ') ++end;
+    out.assign(s_.substr(pos_, end - pos_));
+    pos_ = end;
     return !out.empty();
   }
 

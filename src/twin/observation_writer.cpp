@@ -168,6 +168,8 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
   };
   std::vector<Telemetry> telemetry;
   std::unordered_map<TwinPart, std::size_t, TwinPartHash> telemetry_index;
+  constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t last_event = kNone;
   for (std::size_t k = 0; k < checked.size(); ++k) {
     if (!refusals[k].is_ok()) continue;
     const CheckedObservation& c = checked[k];
@@ -181,11 +183,16 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
       add_property(*it, c);
       continue;
     }
-    // One event per (twin, component): found through a map, batches interleave many twins.
-    auto [slot, fresh] =
-        telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
-    if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, {}, 0, o.message_id});
-    Telemetry& t = telemetry[slot->second];
+    // One event per (twin, component): found through a map, batches interleave many twins; a
+    // run of one (twin, component) (a line-protocol line) reuses the last one found.
+    if (last_event == kNone || telemetry[last_event].twin != c.twin ||
+        telemetry[last_event].component != o.component) {
+      auto [slot, fresh] =
+          telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
+      if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, {}, 0, o.message_id});
+      last_event = slot->second;
+    }
+    Telemetry& t = telemetry[last_event];
     if (t.data.contains(o.name)) {
       auto it = std::find_if(t.superseded.begin(), t.superseded.end(),
                              [&](const auto& x) { return x.first == o.name; });

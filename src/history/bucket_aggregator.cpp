@@ -96,9 +96,16 @@ Result<BucketAggregator> BucketAggregator::create(AggregateQuery query) {
 }
 
 void BucketAggregator::open_bucket(std::int64_t ts) {
-  if (open_) close_bucket();
   const u64 offset = static_cast<u64>(ts) - static_cast<u64>(query_.from);
-  current_ = static_cast<std::size_t>(offset / step_);
+  if (open_) {
+    close_bucket();
+    // Usually the very next bucket (ts >= its start, so the subtraction cannot wrap): no divide.
+    const u64 next_start = (current_ + 1) * step_;
+    current_ =
+        offset - next_start < step_ ? current_ + 1 : static_cast<std::size_t>(offset / step_);
+  } else {
+    current_ = static_cast<std::size_t>(offset / step_);
+  }
   const u64 span = static_cast<u64>(query_.to) - static_cast<u64>(query_.from);
   // The last bucket ends at `to`; (current_ + 1) * step_ cannot overflow before it.
   const u64 end = current_ + 1 == result_.buckets.size() ? span : (current_ + 1) * step_;

@@ -245,6 +245,8 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
   }
   if (agg) {
     history::AggregateResult r = std::move(*agg).finish();
+    out.ts.reserve(r.buckets.size());
+    out.numbers.reserve(r.buckets.size() * q.aggregates.size());
     for (std::size_t b = 0; b < r.buckets.size(); ++b) {
       out.ts.push_back(r.buckets[b].start);
       std::size_t qi = 0;

@@ -364,6 +364,11 @@ Status compact_wal(store::Store& store, const SeriesPartition::Families& cf) {
   return store.compact_range(cf.wal, std::string(), std::string(16, '\xff'));
 }
 
+Status compact_checkpointed(store::Store& store, const SeriesPartition::Families& cf) {
+  CASTOR_RETURN_IF_ERROR(compact_wal(store, cf));
+  return store.compact_range(cf.heads, std::string(), std::string(16, '\xff'));
+}
+
 Result<std::vector<Bytes>> load_chunks(const store::Store& store,
                                        const SeriesPartition::Families& cf,
                                        const SeriesSnapshot& snap, std::int64_t from,

@@ -206,6 +206,9 @@ Result<std::vector<Bytes>> load_chunks(const store::Store& store,
 // tombstone) leave the disk now instead of at RocksDB's next compaction of those files. Blocks;
 // for shutdown and recovery.
 Status compact_wal(store::Store& store, const SeriesPartition::Families& cf);
+// compact_wal(), and the heads' column family too, whose every checkpoint leaves the previous
+// version of each head on disk until compacted. For a clean shutdown after a full checkpoint.
+Status compact_checkpointed(store::Store& store, const SeriesPartition::Families& cf);
 
 // Rebuilds the partitions from the store after a restart or crash: series, sealed-chunk marks,
 // checkpointed heads and the WAL replayed on top; then writes a fresh checkpoint of everything

@@ -31,11 +31,11 @@ void IngestPipeline::close() {
   }
   cv_.notify_all();
   if (upkeep_.joinable()) upkeep_.join();
-  // A clean stop leaves heads in checkpoints and an empty, compacted WAL: the data folder then
-  // holds chunks rather than replay records, and the next start replays nothing.
+  // A clean stop leaves the heads in one checkpoint each and an empty WAL, both compacted: the
+  // data folder then holds chunks rather than replay records, and the next start replays nothing.
   if (!checkpoint_all()) return;
-  if (Status s = history::compact_wal(engine_.store(), hook_->families()); !s.is_ok())
-    log::warn("history: compacting the WAL at shutdown failed", {{"error", s.message()}});
+  if (Status s = history::compact_checkpointed(engine_.store(), hook_->families()); !s.is_ok())
+    log::warn("history: compacting heads and WAL at shutdown failed", {{"error", s.message()}});
 }
 
 bool IngestPipeline::checkpoint_all() {

@@ -61,6 +61,7 @@ def main():
     ap.add_argument("--rate", type=int, default=100000, help="background points/s (0: none)")
     ap.add_argument("--seconds", type=float, default=20, help="how long to probe")
     ap.add_argument("--probe-hz", type=float, default=200)
+    ap.add_argument("--batch-points", type=int, default=20000, help="points per background batch")
     ap.add_argument("--shards", type=int, default=0, help="castor serve --shards (0: its default)")
     a = ap.parse_args()
 
@@ -88,6 +89,7 @@ def main():
         if a.rate > 0:
             print(f"[2/4] background load: factory_load --mode rate --rate {a.rate}", file=sys.stderr)
             load = subprocess.Popen([a.factory_load, "--port", str(port), "--mode", "rate", "--rate", str(a.rate),
+                                     "--batch-points", str(a.batch_points),
                                      "--seconds", str(int(a.seconds + 8))], stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True)
             time.sleep(3)  # let the load settle
@@ -147,7 +149,7 @@ def main():
         print("[4/4] results", file=sys.stderr)
         stream_ms = [(seen[i] - sent[i]) * 1000 for i in sent if i in seen]
         ack_ms = [(acked[i][0] - sent[i]) * 1000 for i in sent if i in acked and acked[i][1] == 202]
-        print(f"live latency at {a.rate} points/s background ({os.cpu_count()} cores, load average "
+        print(f"live latency at {a.rate} points/s background in batches of {a.batch_points} ({os.cpu_count()} cores, load average "
               f"{os.getloadavg()[0]:.1f}); probe {a.probe_hz:g} Hz for {a.seconds:g} s")
         print(summary("ingest sent -> stream subscriber", stream_ms))
         print(summary("ingest sent -> durable (WS ack)", ack_ms))

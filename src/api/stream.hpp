@@ -34,6 +34,9 @@ class StreamSink {
   // producers such as ingest). Idempotent; safe from any thread.
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
+  // Runs `fn` soon on the connection's own thread (not if the stream has ended), after what
+  // the caller is doing now: producers use it to gather values into one message.
+  virtual void defer(std::function<void()> fn) = 0;
 };
 
 // Receives what happens on the connection after the upgrade. Called on the connection's strand,

@@ -119,6 +119,12 @@ class LiveStream final : public Connection,
     return queue_.size() + (writing_ ? 1 : 0);
   }
 
+  void defer(std::function<void()> fn) override {
+    net::post(executor_, [self = this->shared_from_this(), fn = std::move(fn)] {
+      if (!self->finished_) fn();
+    });
+  }
+
   void pause_reading() override {
     net::post(executor_, [self = this->shared_from_this()] { self->paused_ = true; });
   }

@@ -193,7 +193,8 @@ json::object ValueFilter::to_json() const {
   return json::object{{"twins", to_array(twins)},
                       {"models", to_array(models)},
                       {"names", to_array(names)},
-                      {"exact", exact}};
+                      {"exact", exact},
+                      {"batch", batch}};
 }
 
 Result<ValueFilter> value_filter_from_query(const HttpRequest& request,
@@ -206,13 +207,14 @@ Result<ValueFilter> value_filter_from_query(const HttpRequest& request,
       for (auto& s : split_list(value)) f.models.push_back(std::move(s));
     } else if (key == "names") {
       for (auto& s : split_list(value)) f.names.push_back(std::move(s));
-    } else if (key == "exact") {
+    } else if (key == "exact" || key == "batch") {
       if (value != "true" && value != "false")
-        return Status(Code::invalid_argument, "exact must be true or false", "InvalidArgument");
-      f.exact = value == "true";
+        return Status(Code::invalid_argument, key + " must be true or false", "InvalidArgument");
+      (key == "exact" ? f.exact : f.batch) = value == "true";
     } else if (key != "api-version" && key != "access_token") {
       return Status(Code::invalid_argument,
-                    "unknown parameter '" + key + "'; the stream takes twins, models, names and exact",
+                    "unknown parameter '" + key +
+                        "'; the stream takes twins, models, names, exact and batch",
                     "InvalidArgument");
     }
   }
@@ -234,10 +236,11 @@ Result<ValueFilter> value_filter_from_json(const json::value& spec,
                                      : key == "models" ? &f.models
                                      : key == "names"  ? &f.names
                                                        : nullptr;
-    if (key == "exact") {
+    if (key == "exact" || key == "batch") {
       if (!v.is_bool())
-        return Status(Code::invalid_argument, "exact must be true or false", "InvalidArgument");
-      f.exact = v.get_bool();
+        return Status(Code::invalid_argument, std::string(key) + " must be true or false",
+                      "InvalidArgument");
+      (key == "exact" ? f.exact : f.batch) = v.get_bool();
       continue;
     }
     if (!list)
@@ -320,6 +323,10 @@ class Connection final : public StreamListener,
       if (!name_matches(v)) continue;
       if (v.superseded) skipped_total_.fetch_add(v.superseded, std::memory_order_relaxed);
       if (pending_.empty() && sink_->queued() < options_.send_window) {
+        if (filter_.batch) {
+          add_to_batch(message_of(v, twin_id, v.superseded));
+          continue;
+        }
         send(message_of(v, twin_id, v.superseded));
         continue;
       }
@@ -350,13 +357,24 @@ class Connection final : public StreamListener,
   void on_drain() override {
     std::lock_guard lock(mu_);
     while (!closed_ && !order_.empty() && sink_->queued() < options_.send_window) {
-      auto it = pending_.find(order_.front());
-      order_.pop_front();
-      if (it == pending_.end()) continue;
-      std::uint64_t skipped = it->second.skipped + dropped_;
-      dropped_ = 0;
-      send(message_of(it->second.value, it->second.twin, skipped));
-      pending_.erase(it);
+      // In batch mode up to 256 held values leave in one message.
+      std::size_t n = 0;
+      do {
+        auto it = pending_.find(order_.front());
+        order_.pop_front();
+        if (it == pending_.end()) continue;
+        std::uint64_t skipped = it->second.skipped + dropped_;
+        dropped_ = 0;
+        std::string m = message_of(it->second.value, it->second.twin, skipped);
+        pending_.erase(it);
+        if (filter_.batch) {
+          append_value(std::move(m));
+          ++n;
+        } else {
+          send(std::move(m));
+        }
+      } while (filter_.batch && n < 256 && !order_.empty());
+      flush_batch_locked();
     }
   }
 
@@ -424,6 +442,33 @@ class Connection final : public StreamListener,
     sent_.fetch_add(1, std::memory_order_relaxed);
   }
 
+  // Batch mode: values wait in batch_ until the connection's thread runs next.
+  void add_to_batch(std::string value_message) {
+    append_value(std::move(value_message));
+    if (flush_armed_) return;
+    flush_armed_ = true;
+    sink_->defer([weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        std::lock_guard lock(self->mu_);
+        self->flush_batch_locked();
+      }
+    });
+  }
+
+  void append_value(std::string value_message) {
+    batch_ += batch_.empty() ? R"({"type":"values","values":[)" : ",";
+    batch_ += value_message;
+  }
+
+  void flush_batch_locked() {
+    flush_armed_ = false;
+    if (batch_.empty() || closed_) return;
+    batch_ += "]}";
+    std::string m = std::move(batch_);
+    batch_.clear();
+    send(std::move(m));
+  }
+
   void send_subscribed() {
     json::object m{{"type", "subscribed"}, {"filter", filter_.to_json()}};
     send(json::serialize(m));
@@ -448,6 +493,8 @@ class Connection final : public StreamListener,
   std::unordered_map<std::string, Held> pending_;  // by series key
   std::deque<std::string> order_;                  // series keys, oldest first
   std::uint64_t dropped_ = 0;
+  std::string batch_;  // batch mode: an open {"type":"values","values":[ ... message
+  bool flush_armed_ = false;
   bool closed_ = false;
 };
 
@@ -532,7 +579,8 @@ void register_value_stream_route(Router& router, ValueStreamHub& hub,
   {"name": "twins", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Comma-separated twin ids."},
   {"name": "models", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Comma-separated model ids; a twin matches its model or any model it extends."},
   {"name": "names", "in": "query", "required": false, "schema": {"type": "string"}, "description": "Comma-separated property or telemetry names, e.g. temperature or joint1/angle."},
-  {"name": "exact", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}, "description": "models match only twins of exactly that model."}],
+  {"name": "exact", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}, "description": "models match only twins of exactly that model."},
+  {"name": "batch", "in": "query", "required": false, "schema": {"type": "boolean", "default": false}, "description": "Several values per message: {\"type\":\"values\",\"values\":[...]}."}],
   "responses": {
     "101": {"description": "WebSocket: one JSON text message per value (see docs/stream.md); send {\"subscribe\": {...}} to change the filter."},
     "200": {"description": "Server-Sent Events (Accept: text/event-stream): one data line per message.", "content": {"text/event-stream": {"schema": {"type": "string"}}}},

@@ -27,6 +27,9 @@ struct ValueFilter {
   std::vector<std::string> models;  // the twin's model or (unless exact) any model it extends
   std::vector<std::string> names;   // "angle" (any component) or "joint1/angle"
   bool exact = false;
+  // Several values per message ({"type":"values","values":[...]}): what one commit produced,
+  // gathered until the connection's thread runs next. Fewer, larger messages for browsers.
+  bool batch = false;
   json::object to_json() const;
 };
 

@@ -120,6 +120,17 @@ class Filters(StreamCase):
         got = sorted((v.get("component", ""), v["name"]) for v in self.values(joint_only, 2))
         self.assertEqual(got, [("", "power"), ("joint1", "angle")])
 
+    def test_batch_mode_sends_what_a_commit_produced_in_one_message(self):
+        r = self.sse("?twins=r1&batch=true")
+        self.ingest([f"r1 temp=1 {T0}", f"r1 power=2 {T0}", f"r1,component=joint1 angle=3 {T0}"])
+        got = []
+        while len(got) < 3:
+            m = r.next()
+            self.assertEqual(m["type"], "values", m)
+            got += m["values"]
+        self.assertEqual(sorted((v.get("component", ""), v["name"], v["value"]) for v in got),
+                         [("", "power", 2), ("", "temp", 1), ("joint1", "angle", 3)])
+
     def test_values_a_batch_superseded_are_counted_as_skipped(self):
         r = self.sse("?twins=r1&names=temp")
         self.ingest([f"r1 temp={i} {T0 + i}" for i in range(5)])

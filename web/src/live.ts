@@ -20,6 +20,7 @@ function streamUrl(f: Filter): string {
   if (f.twins?.length) p.set('twins', f.twins.join(','));
   if (f.models?.length) p.set('models', f.models.join(','));
   if (f.names?.length) p.set('names', f.names.join(','));
+  p.set('batch', 'true'); // several values per message: fewer message events for the page
   // Browsers cannot send an Authorization header on a WebSocket: the stream takes the token as
   // ?access_token= instead (docs/security.md).
   const t = token();
@@ -59,15 +60,18 @@ class Subscription {
       } catch {
         return;
       }
-      if (m.type !== 'value') return;
-      this.onMessage(
-        {
-          twin: String(m.twin), component: typeof m.component === 'string' ? m.component : undefined, name: String(m.name),
-          value: m.value, sourceTime: typeof m.sourceTime === 'string' ? m.sourceTime : undefined,
-          kind: typeof m.kind === 'string' ? m.kind : undefined,
-        },
-        typeof m.skipped === 'number' ? m.skipped : 0,
-      );
+      const one = (v: Record<string, unknown>): void => {
+        this.onMessage(
+          {
+            twin: String(v.twin), component: typeof v.component === 'string' ? v.component : undefined, name: String(v.name),
+            value: v.value, sourceTime: typeof v.sourceTime === 'string' ? v.sourceTime : undefined,
+            kind: typeof v.kind === 'string' ? v.kind : undefined,
+          },
+          typeof v.skipped === 'number' ? v.skipped : 0,
+        );
+      };
+      if (m.type === 'value') one(m);
+      else if (m.type === 'values' && Array.isArray(m.values)) for (const v of m.values) one(v as Record<string, unknown>);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
@@ -81,7 +85,7 @@ class Subscription {
   resubscribe(filter: Filter): void {
     this.filter = filter;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ subscribe: { twins: filter.twins ?? [], models: filter.models ?? [], names: filter.names ?? [], exact: false } }));
+      this.ws.send(JSON.stringify({ subscribe: { twins: filter.twins ?? [], models: filter.models ?? [], names: filter.names ?? [], exact: false, batch: true } }));
     }
   }
 

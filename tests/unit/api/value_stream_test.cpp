@@ -22,6 +22,13 @@ class FakeSink final : public StreamSink {
   std::size_t queued() const noexcept override { return sent.size() - written; }
   void pause_reading() override {}
   void resume_reading() override {}
+  void defer(std::function<void()> fn) override { deferred.push_back(std::move(fn)); }
+  void run_deferred() {
+    auto fns = std::move(deferred);
+    deferred.clear();
+    for (auto& f : fns) f();
+  }
+  std::vector<std::function<void()>> deferred;
   std::vector<json::value> sent;
   std::size_t written = 0;  // how many of `sent` the client has read
   bool open_ = true;
@@ -183,6 +190,28 @@ TEST_F(ValueStreamTest, AClientMessageReplacesTheFilterOrIsAnsweredWithAnError) 
   EXPECT_EQ(s->sent.back().at("type"), "error");
   listeners[0]->on_message("[1,2");
   EXPECT_EQ(s->sent.back().at("type"), "error");
+}
+
+TEST_F(ValueStreamTest, BatchModeGathersWhatOneCommitProducedIntoOneMessage) {
+  ValueFilter f;
+  f.batch = true;
+  auto s = open(f);
+  telemetry("r1", "dtmi:t:Robot;1", "", R"({"temp":1})");
+  telemetry("r1", "dtmi:t:Robot;1", "joint1", R"({"angle":2})");
+  telemetry("b1", "dtmi:t:Base;1", "", R"({"temp":3})");
+  EXPECT_EQ(s->sent.size(), 1u);  // only "subscribed" until the connection's thread runs
+  ASSERT_EQ(s->deferred.size(), 1u);  // one flush armed, not one per value
+  s->run_deferred();
+  ASSERT_EQ(s->sent.size(), 2u);
+  const auto& m = s->sent[1].as_object();
+  EXPECT_EQ(m.at("type"), "values");
+  const auto& values = m.at("values").as_array();
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values[1].at("component"), "joint1");
+  EXPECT_EQ(values[2].at("twin"), "b1");
+  telemetry("r1", "dtmi:t:Robot;1", "", R"({"temp":4})");
+  s->run_deferred();
+  EXPECT_EQ(s->sent.back().at("values").as_array().size(), 1u);
 }
 
 TEST_F(ValueStreamTest, ClosedStreamsLeaveTheHub) {

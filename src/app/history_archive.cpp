@@ -13,6 +13,8 @@
 #include <fstream>
 #include <tuple>
 
+#include "ingest/history_export.hpp"
+
 namespace castor::app::archive {
 
 namespace fs = std::filesystem;
@@ -151,19 +153,10 @@ Result<Row> parse_ndjson_row(std::string_view line) {
 }
 
 void append_ndjson_row(std::string& out, const Row& row) {
-  out += "{\"twin\":";
-  json::append_string(out, row.twin);
-  out += ",\"component\":";
-  json::append_string(out, row.component);
-  out += ",\"name\":";
-  json::append_string(out, row.name);
-  out += ",\"model\":";
-  json::append_string(out, row.model);
-  out += ",\"ts\":";
-  json::append_string(out, row.ts);
-  out += ",\"ts_ns\":" + std::to_string(row.ts_ns) + ",\"type\":";
-  json::append_string(out, row.type);
-  out += ",\"value\":" + row.value + "}\n";
+  ingest::append_export_row_head(out, row.twin, row.component, row.name, row.model, row.ts,
+                                 row.ts_ns, row.type);
+  out += row.value;
+  out += "}\n";
 }
 
 void append_csv_row(std::string& out, const Row& row) {

@@ -299,22 +299,29 @@ std::string format_rfc3339_ns(std::int64_t ns) {
   return buf;
 }
 
-void append_export_row(std::string& out, const ExportRow& row) {
+void append_export_row_head(std::string& out, std::string_view twin, std::string_view component,
+                            std::string_view name, std::string_view model, std::string_view ts,
+                            std::int64_t ts_ns, std::string_view type) {
   out += "{\"twin\":";
-  json::append_string(out, row.twin);
+  json::append_string(out, twin);
   out += ",\"component\":";
-  json::append_string(out, row.component);
+  json::append_string(out, component);
   out += ",\"name\":";
-  json::append_string(out, row.name);
+  json::append_string(out, name);
   out += ",\"model\":";
-  json::append_string(out, row.model);
-  out += ",\"ts\":\"";
-  out += format_rfc3339_ns(row.ts);
-  out += "\",\"ts_ns\":";
-  out += std::to_string(row.ts);
-  out += ",\"type\":\"";
-  out += row.type;
-  out += "\",\"value\":";
+  json::append_string(out, model);
+  out += ",\"ts\":";
+  json::append_string(out, ts);
+  out += ",\"ts_ns\":";
+  out += std::to_string(ts_ns);
+  out += ",\"type\":";
+  json::append_string(out, type);
+  out += ",\"value\":";
+}
+
+void append_export_row(std::string& out, const ExportRow& row) {
+  append_export_row_head(out, row.twin, row.component, row.name, row.model,
+                         format_rfc3339_ns(row.ts), row.ts, row.type);
   if (row.type == "float64") {
     json::append_double(out, row.f);
   } else if (row.type == "int64") {

@@ -62,6 +62,11 @@ struct ExportRow {
 // {"twin":..,"component":..,"name":..,"model":..,"ts":"<RFC 3339, 9 digits>","ts_ns":N,
 //  "type":..,"value":V} and a newline.
 void append_export_row(std::string& out, const ExportRow& row);
+// The same row up to and including "value": (the caller appends the value's JSON and "}\n"),
+// for rows whose time is already RFC 3339 text: the one place that fixes the field order.
+void append_export_row_head(std::string& out, std::string_view twin, std::string_view component,
+                            std::string_view name, std::string_view model, std::string_view ts,
+                            std::int64_t ts_ns, std::string_view type);
 
 // RFC 3339 UTC with nanoseconds: 2026-11-24T10:00:00.000000001Z (any int64, negative included).
 std::string format_rfc3339_ns(std::int64_t ns);

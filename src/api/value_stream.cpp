@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/json_patch.hpp"
 #include "common/log.hpp"
 #include "common/strings.hpp"
 #include "twin/twin.hpp"
@@ -25,36 +26,6 @@ struct Value {
   twin::Nanos time = 0;
   std::uint32_t superseded = 0;  // older values of this series the event itself left out
 };
-
-// A JSON Pointer segment with ~1 and ~0 undone.
-std::string unescape_pointer(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '~' && i + 1 < s.size() && (s[i + 1] == '0' || s[i + 1] == '1')) {
-      out += s[i + 1] == '0' ? '~' : '/';
-      ++i;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> pointer_segments(std::string_view path) {
-  std::vector<std::string> out;
-  if (path.empty() || path.front() != '/') return out;
-  std::size_t pos = 1;
-  while (true) {
-    std::size_t slash = path.find('/', pos);
-    out.push_back(unescape_pointer(path.substr(pos, slash == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : slash - pos)));
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  return out;
-}
 
 // The values a change event carries: telemetry fields, or the properties a patch set. Parsed
 // once per event, whatever the number of connections.
@@ -91,8 +62,9 @@ std::vector<Value> values_of(const twin::ChangeEvent& e, const model::ModelRegis
     const json::value* path = op->if_contains("path");
     const json::value* verb = op->if_contains("op");
     if (!path || !path->is_string() || !verb || !verb->is_string()) continue;
-    auto segs = pointer_segments(json::sv(path->get_string()));
-    if (segs.empty()) continue;
+    auto parsed = json::parse_pointer(json::sv(path->get_string()));
+    if (!parsed || parsed->empty()) continue;
+    std::vector<std::string>& segs = *parsed;
     std::string component = e.component;
     std::size_t first = 0;
     if (component.empty() && segs.size() > 1 && model && model->components.count(segs[0])) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/json_patch.hpp"
 #include "common/log.hpp"
 #include "ingest/mqtt_codec.hpp"
 #include "ingest/mqtt_mapping.hpp"
@@ -105,48 +106,21 @@ std::vector<Setpoint> setpoints_of(const twin::ChangeEvent& e, const model::Mode
     if (!path || !path->is_string() || !verb || !value) continue;
     std::string_view v = json::sv(verb->as_string());
     if (v != "add" && v != "replace") continue;
-    std::string_view p = json::sv(path->get_string());
-    if (!p.starts_with('/')) continue;
-    p.remove_prefix(1);
-    std::string component = e.component;
+    auto parsed = json::parse_pointer(json::sv(path->get_string()));
+    if (!parsed || parsed->empty() || parsed->size() > 2) continue;
+    const std::vector<std::string>& segs = *parsed;
+    if (!e.component.empty() && segs.size() != 1) continue;  // a component's endpoint: /prop
+    std::string component = segs.size() == 2 ? segs[0] : e.component;
     const model::CompiledInterface* iface = model.get();
     if (!component.empty()) {
       auto c = model->components.find(component);
-      if (c == model->components.end()) continue;
-      iface = c->second.get();
-    } else if (auto slash = p.find('/'); slash != std::string_view::npos) {
-      auto c = model->components.find(std::string(p.substr(0, slash)));
       if (c == model->components.end()) continue;  // a field of an object property
-      component = std::string(p.substr(0, slash));
       iface = c->second.get();
-      p.remove_prefix(slash + 1);
     }
-    if (p.find('/') != std::string_view::npos) continue;
+    const std::string& p = segs.back();
     const model::ContentDef* def = iface->property(p);
     if (!def || !def->writable) continue;
     out.push_back({e.twin_id, component, std::string(p), json::serialize(*value)});
-  }
-  return out;
-}
-
-// Expands "{x}" placeholders; empty when one has no value.
-std::string expand_topic(std::string_view tmpl, const std::vector<std::pair<std::string, std::string>>& vars) {
-  std::string out;
-  std::size_t at = 0;
-  while (at < tmpl.size()) {
-    auto open = tmpl.find('{', at);
-    if (open == std::string_view::npos) {
-      out += tmpl.substr(at);
-      break;
-    }
-    out += tmpl.substr(at, open - at);
-    auto close = tmpl.find('}', open);
-    if (close == std::string_view::npos) return {};
-    auto key = tmpl.substr(open + 1, close - open - 1);
-    auto it = std::find_if(vars.begin(), vars.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it == vars.end() || it->second.empty()) return {};
-    out += it->second;
-    at = close + 1;
   }
   return out;
 }
@@ -257,6 +231,8 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
             rejected_.load(),         acked_.load(),        reconnects_.load(),
             connected_.load(),        setpoints_acked_.load(), setpoints_unroutable_.load()};
   }
+
+  void set_setpoint_topic(TextTemplate t) { setpoint_ = std::move(t); }
 
   // On the committing thread: picks the set-points out of an event and hands them to the io
   // thread. Never blocks.
@@ -436,12 +412,12 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
 
   void publish_setpoint(Setpoint p) {
     if (stopped_) return;
-    std::vector<std::pair<std::string, std::string>> vars;
-    if (auto it = learned_.find(p.twin); it != learned_.end()) vars = it->second;
     bool has_component = config_.setpoint_topic.find("{component}") != std::string::npos;
     std::string name = !has_component && !p.component.empty() ? p.component + "/" + p.name : p.name;
-    vars.insert(vars.begin(), {{"twinId", p.twin}, {"name", name}, {"component", p.component}});
-    std::string topic = expand_topic(config_.setpoint_topic, vars);
+    Bindings vars{{"twinId", p.twin}, {"name", name}, {"component", p.component}};
+    if (auto it = learned_.find(p.twin); it != learned_.end())
+      for (const auto& [k, v] : it->second) vars.emplace_back(k, v);
+    std::string topic = setpoint_.expand(vars);
     if (topic.empty()) {
       ++setpoints_unroutable_;
       log::warn("mqtt set-point not published: setpoint_topic needs a placeholder that no "
@@ -710,6 +686,7 @@ class MqttConnector::Impl : public std::enable_shared_from_this<Impl> {
 
   MqttConfig config_;
   MessageMapper mapper_;
+  TextTemplate setpoint_;  // config_.setpoint_topic, compiled
   Url url_;
   ObservationSink& sink_;
 
@@ -758,6 +735,9 @@ Result<std::unique_ptr<MqttConnector>> MqttConnector::create(const MqttConfig& c
     if (!mqtt::valid_topic_filter(filter))
       return invalid_argument(where + ": topic filter '" + filter + "' is not valid MQTT.");
   auto impl = std::make_shared<Impl>(config, std::move(*mapper), std::move(*url), sink);
+  auto setpoint = TextTemplate::parse(config.setpoint_topic, "setpoint_topic");
+  if (!setpoint) return invalid_argument(where + ": " + setpoint.status().message());
+  impl->set_setpoint_topic(std::move(*setpoint));
   CASTOR_RETURN_IF_ERROR(impl->init_tls());
   impl->register_metrics(metrics);
   auto connector = std::unique_ptr<MqttConnector>(new MqttConnector(std::move(impl)));

@@ -118,6 +118,17 @@ bool TopicTemplate::match(std::string_view topic, Bindings& out) const {
 
 Result<TextTemplate> TextTemplate::parse(std::string_view text, const TopicTemplate& topic,
                                          std::string_view what) {
+  auto t = parse(text, what);
+  if (!t) return t;
+  for (const auto& [name, placeholder] : t->parts_)
+    if (placeholder && !topic.binds(name))
+      return invalid_argument(std::string(what) + " '" + std::string(text) + "' uses {" + name +
+                              "}, which the topic template '" + topic.filter() +
+                              "' does not bind; add {" + name + "} as a level of the topic.");
+  return t;
+}
+
+Result<TextTemplate> TextTemplate::parse(std::string_view text, std::string_view what) {
   TextTemplate t;
   std::size_t at = 0;
   while (at < text.size()) {
@@ -130,13 +141,7 @@ Result<TextTemplate> TextTemplate::parse(std::string_view text, const TopicTempl
     auto close = text.find('}', open);
     if (close == std::string_view::npos)
       return invalid_argument(std::string(what) + " '" + std::string(text) + "': '{' without '}'.");
-    auto name = text.substr(open + 1, close - open - 1);
-    if (!topic.binds(name))
-      return invalid_argument(std::string(what) + " '" + std::string(text) + "' uses {" +
-                              std::string(name) + "}, which the topic template '" + topic.filter() +
-                              "' does not bind; add {" + std::string(name) +
-                              "} as a level of the topic.");
-    t.parts_.emplace_back(std::string(name), true);
+    t.parts_.emplace_back(std::string(text.substr(open + 1, close - open - 1)), true);
     at = close + 1;
   }
   return t;

@@ -43,6 +43,9 @@ class TextTemplate {
   // Every placeholder must be bound by `topic`; `what` names the key in errors.
   static Result<TextTemplate> parse(std::string_view text, const TopicTemplate& topic,
                                     std::string_view what);
+  // Without a topic: placeholders are checked only when expanded (e.g. a set-point topic whose
+  // values come from several places).
+  static Result<TextTemplate> parse(std::string_view text, std::string_view what);
   // The expansion; empty when a bound level is empty.
   std::string expand(const Bindings& bindings) const;
   bool empty() const noexcept { return parts_.empty(); }

@@ -193,13 +193,12 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
       last_event = slot->second;
     }
     Telemetry& t = telemetry[last_event];
-    if (t.data.contains(o.name)) {
+    if (!t.data.insert_or_assign(o.name, o.value).second) {  // one lookup; false: replaced
       auto it = std::find_if(t.superseded.begin(), t.superseded.end(),
                              [&](const auto& x) { return x.first == o.name; });
       if (it == t.superseded.end()) t.superseded.emplace_back(o.name, 1);
       else ++it->second;
     }
-    t.data[o.name] = o.value;
     t.source_time = std::max(t.source_time, o.ts);
   }
   Nanos now = s.now();

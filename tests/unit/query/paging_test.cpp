@@ -120,6 +120,8 @@ TEST(QueryPaging, StableUnderConcurrentWrites) {
     if (writer.joinable()) return;
     for (const auto& id : deleted) EXPECT_TRUE(f->delete_twin(id).is_ok());
     writer = std::thread(write);
+    // At least one round of writes lands before the second page, even on a busy machine.
+    while (created.load() == 0) std::this_thread::yield();
   });
   stop = true;
   writer.join();

@@ -47,6 +47,7 @@ class Dispatcher {
   AuditLog& audit_;
   HttpProbe& probe_;
   DispatcherOptions options_;
+  TraceIds trace_ids_;  // ids of requests without a valid traceparent
 };
 
 }  // namespace castor::api

@@ -1,13 +1,18 @@
 // The one translation unit with Boost.Beast's HTTP machinery (compiled separately through
-// beast_src.cpp). Connections are strands; a request's completion is posted back to its strand.
+// beast_src.cpp). Each IO thread runs its own io_context and owns the connections accepted onto
+// it, so a connection needs no strand; a request's completion is dispatched to that context.
+// Responses are serialized here into one reused buffer per connection (Beast parses requests).
 #include "api/http_server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -45,6 +50,49 @@ std::string bracket(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+// Statuses that never carry a body nor a Content-Length (RFC 9110 §8.6: 1xx, 204; 304 would
+// describe the selected representation, which these handlers do not know).
+bool bodyless(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
+// Appends the status line and header block of `r` (without the body) to `out`. `length` is the
+// body's length (also for HEAD, which sends none).
+void serialize_head(const HttpResponse& r, std::size_t length, bool keep_alive, std::string& out) {
+  out += "HTTP/1.1 ";
+  char digits[4] = {static_cast<char>('0' + r.status / 100),
+                    static_cast<char>('0' + r.status / 10 % 10),
+                    static_cast<char>('0' + r.status % 10), ' '};
+  out.append(digits, 4);
+  out += http::obsolete_reason(static_cast<http::status>(r.status));
+  out += "\r\nServer: Castor\r\n";
+  if (!r.content_type.empty()) {
+    out += "Content-Type: ";
+    out += r.content_type;
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : r.headers) {
+    if (!safe_field(name, value) || beast::iequals(name, "Content-Length") ||
+        beast::iequals(name, "Connection") || beast::iequals(name, "Transfer-Encoding")) {
+      log::error("dropped a response header with CR, LF, an invalid name or one the transport "
+                 "owns",
+                 {{"name", name}});
+      continue;
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!bodyless(r.status)) {
+    out += "Content-Length: ";
+    out += std::to_string(length);
+    out += "\r\n";
+  }
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+}
+
 }  // namespace
 
 // One HTTP/1.1 connection: read header, enforce limits, read body, dispatch, write, repeat.
@@ -60,7 +108,7 @@ class HttpSession final : public Connection,
         remote_(std::move(remote)) {}
 
   void start() {
-    net::dispatch(executor_, [self = this->shared_from_this()] { self->begin(); });
+    net::post(executor_, [self = this->shared_from_this()] { self->begin(); });
   }
 
   void shutdown() override {
@@ -233,13 +281,14 @@ class HttpSession final : public Connection,
                               "max_body_size."));
   }
 
-  // While a handler works nothing else owns the session: the server keeps it alive.
-  void hold() { server_.hold(this->shared_from_this()); }
-  void release() { server_.release(this); }
+  // While a handler works no pending IO owns the session: it keeps itself alive until the
+  // response is written or it closes (a cycle broken by release(); callers hold a reference).
+  void hold() { held_ = this->shared_from_this(); }
+  void release() { held_.reset(); }
 
   Responder completion() {
     std::weak_ptr<Self> weak = this->shared_from_this();
-    // dispatch, not post: a handler that answers at once on this connection's strand (e.g. a
+    // dispatch, not post: a handler that answers at once on this connection's IO thread (e.g. a
     // cached read) writes without another trip through the I/O queue.
     return Responder([weak, executor = executor_](HttpResponse&& response) {
       net::dispatch(executor, [weak, response = std::move(response)]() mutable {
@@ -249,6 +298,7 @@ class HttpSession final : public Connection,
   }
 
   void write_response(HttpResponse r) {
+    auto self = this->shared_from_this();  // release() may drop the last other reference
     release();
     if (state_ != State::handling) return;  // closed meanwhile, or upgraded
     state_ = State::writing;
@@ -256,37 +306,35 @@ class HttpSession final : public Connection,
       log::error("handler returned an invalid HTTP status; sending 500", {{"status", r.status}});
       r = error_response(500, "InternalServerError", "The server produced an invalid response.");
     }
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), 11);
-    res->set(http::field::server, "Castor");
-    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    for (const auto& [name, value] : r.headers) {
-      if (safe_field(name, value)) {
-        res->insert(name, value);
-      } else {
-        log::error("dropped a response header with CR, LF or an invalid name", {{"name", name}});
-      }
+    bool keep_alive = keep_alive_ && !shutdown_requested_ && !server_.stopping();
+    if (bodyless(r.status)) r.body.clear();
+    out_head_.clear();
+    serialize_head(r, r.body.size(), keep_alive, out_head_);
+    if (head_) r.body.clear();
+    if (r.body.size() <= kInlineBody || std::is_same_v<Stream, TlsStream>) {
+      // One buffer: one small write; TLS encrypts (copies) every byte anyway, and Beast's
+      // ssl_stream stalled on a large second buffer of a gather write.
+      out_head_ += r.body;
+      out_body_.clear();
+    } else {
+      out_body_ = std::move(r.body);
     }
-    res->keep_alive(keep_alive_ && !shutdown_requested_ && !server_.stopping());
-    std::size_t length = r.body.size();
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    if (head_) {
-      res->body().clear();
-      res->content_length(length);
-    }
+    std::array<net::const_buffer, 2> buffers{net::buffer(out_head_), net::buffer(out_body_)};
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res](error_code ec, std::size_t) {
-                        if (ec) {
-                          if (ec == beast::error::timeout) self->server_.probe.timeouts.inc();
-                          return self->close();
-                        }
-                        if (!res->keep_alive()) {
-                          return self->linger_ ? self->drain() : self->graceful_close();
-                        }
-                        self->read_header();
-                      });
+    net::async_write(stream_, buffers,
+                     [self = std::move(self), keep_alive](error_code ec, std::size_t) {
+                       if (ec) {
+                         if (ec == beast::error::timeout) self->server_.probe.timeouts.inc();
+                         return self->close();
+                       }
+                       // A large body's memory goes back now rather than at the next response.
+                       if (self->out_head_.capacity() > kKeptBody) std::string().swap(self->out_head_);
+                       if (self->out_body_.capacity() > kKeptBody) std::string().swap(self->out_body_);
+                       if (!keep_alive) {
+                         return self->linger_ ? self->drain() : self->graceful_close();
+                       }
+                       self->read_header();
+                     });
   }
 
   // Lingering close (as nginx and Apache do): after refusing a request whose body was not read,
@@ -327,6 +375,7 @@ class HttpSession final : public Connection,
 
   void close() {
     if (upgraded_) return;  // the stream session owns the socket now
+    auto self = this->shared_from_this();
     state_ = State::closed;
     error_code ignored;
     beast::get_lowest_layer(stream_).socket().close(ignored);
@@ -349,12 +398,18 @@ class HttpSession final : public Connection,
   static constexpr std::size_t kDrainChunk = 16384;
   std::unique_ptr<char[]> drain_buffer_;
   std::string bad_target_;
+  std::shared_ptr<Self> held_;  // set while a handler works on this connection's request
+  std::string out_head_;        // the response being written: status line and headers
+  std::string out_body_;        // and its body
+  static constexpr std::size_t kKeptBody = 64u << 10;   // buffer capacity kept between responses
+  static constexpr std::size_t kInlineBody = 16u << 10;  // smaller bodies are copied after the head
 };
 
 template <class Stream>
 void HttpSession<Stream>::upgrade(HttpRequest request, StreamTransport transport,
                                   StreamHandler handler) {
   // The stream session takes the socket; this session ends without touching it again.
+  auto self = this->shared_from_this();
   state_ = State::closed;
   upgraded_ = true;
   release();
@@ -376,22 +431,11 @@ void ServerCore::remove(Connection* c) {
   bool last = false;
   {
     std::lock_guard lock(mu_);
-    std::erase_if(held_, [c](const auto& p) { return p.get() == c; });
     if (connections_.erase(c) == 0) return;
     probe.connections_open.set(static_cast<double>(connections_.size()));
     last = connections_.empty() && stopping();
   }
   if (last && on_last_connection_gone) on_last_connection_gone();
-}
-
-void ServerCore::hold(std::shared_ptr<Connection> c) {
-  std::lock_guard lock(mu_);
-  held_.push_back(std::move(c));
-}
-
-void ServerCore::release(Connection* c) {
-  std::lock_guard lock(mu_);
-  std::erase_if(held_, [c](const auto& p) { return p.get() == c; });
 }
 
 std::vector<std::shared_ptr<Connection>> ServerCore::live() const {
@@ -408,7 +452,8 @@ std::vector<std::shared_ptr<Connection>> ServerCore::live() const {
 struct HttpServer::Impl {
   Impl(ServerOptions o, Dispatcher& d, HttpProbe& p)
       : core(std::move(o), d, p),
-        control(net::make_strand(ioc)),
+        contexts(make_contexts(core.options.io_threads)),
+        control(net::make_strand(*contexts.front())),
         acceptor(control),
         signals(control),
         grace_timer(control),
@@ -416,6 +461,21 @@ struct HttpServer::Impl {
     core.on_last_connection_gone = [this] { net::post(control, [this] { grace_timer.cancel(); }); };
   }
   ~Impl() { core.on_last_connection_gone = nullptr; }
+
+  // One io_context per IO thread (concurrency hint 1: only its own thread runs it).
+  static std::vector<std::unique_ptr<net::io_context>> make_contexts(unsigned threads) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    for (unsigned i = 0; i < std::max(1u, threads); ++i) {
+      out.push_back(std::make_unique<net::io_context>(1));
+    }
+    return out;
+  }
+  // New connections go to the IO threads in turn.
+  net::io_context& next_context() { return *contexts[next_accept++ % contexts.size()]; }
+  // Lets every IO thread's run() return once its remaining work is done (on the control strand).
+  void release_threads() {
+    for (auto& guard : work) guard.reset();
+  }
 
   Status load_tls();
   Status bind();
@@ -426,7 +486,10 @@ struct HttpServer::Impl {
   void start_session(Stream stream, std::string remote);
 
   ServerCore core;
-  net::io_context ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  // Keep idle IO threads running until the server stops.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::size_t next_accept = 0;  // on the control strand
   // Acceptor, signals and timers live on one strand, so stopping never races with itself.
   net::strand<net::io_context::executor_type> control;
   std::optional<net::ssl::context> ssl;
@@ -460,7 +523,7 @@ Status HttpServer::Impl::load_tls() {
 Status HttpServer::Impl::bind() {
   const auto& o = core.options;
   error_code ec;
-  tcp::resolver resolver(ioc);
+  tcp::resolver resolver(*contexts.front());
   auto results = resolver.resolve(o.host, std::to_string(o.port),
                                   tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
@@ -483,7 +546,7 @@ Status HttpServer::Impl::bind() {
 }
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
+  acceptor.async_accept(next_context().get_executor(), [this](error_code ec, tcp::socket socket) {
     on_accept(ec, std::move(socket));
   });
 }
@@ -540,6 +603,7 @@ void HttpServer::Impl::begin_stop(bool force) {
         begin_stop(true);
       }
       signals.cancel();
+      release_threads();
     });
   }
   if (live.empty()) grace_timer.cancel();
@@ -559,8 +623,10 @@ Status HttpServer::start() {
   if (impl_->core.options.tls) CASTOR_RETURN_IF_ERROR(impl_->load_tls());
   CASTOR_RETURN_IF_ERROR(impl_->bind());
   impl_->accept();
-  unsigned n = std::max(1u, impl_->core.options.io_threads);
-  for (unsigned i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& context : impl_->contexts) {
+    impl_->work.push_back(net::make_work_guard(*context));
+    impl_->threads.emplace_back([context = context.get()] { context->run(); });
+  }
   return Status::ok();
 }
 

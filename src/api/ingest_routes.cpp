@@ -227,7 +227,11 @@ class IngestSocket final : public StreamListener, public std::enable_shared_from
 
   void on_message(std::string_view text) override {
     std::uint64_t seq = ++received_;
-    if (in_flight_.fetch_add(1) + 1 >= kWindow) sink_->pause_reading();
+    if (in_flight_.fetch_add(1) + 1 >= kWindow) {
+      sink_->pause_reading();
+      // An answer that came in between may have resumed before this pause: look again.
+      if (in_flight_.load() < kWindow) sink_->resume_reading();
+    }
     std::weak_ptr<IngestSocket> weak = weak_from_this();
     ingest_body(ctx_, *principal_, format_ ? *format_ : guess_format(text), partial_, text,
                 [weak, seq](HttpResponse r) {

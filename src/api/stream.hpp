@@ -39,7 +39,7 @@ class StreamSink {
   virtual void defer(std::function<void()> fn) = 0;
 };
 
-// Receives what happens on the connection after the upgrade. Called on the connection's strand,
+// Receives what happens on the connection after the upgrade. Called on the connection's IO thread,
 // never concurrently for one stream.
 class StreamListener {
  public:

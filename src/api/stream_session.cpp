@@ -1,6 +1,7 @@
 // Live streams after the upgrade: WebSocket (Boost.Beast) and Server-Sent Events, each with a
 // bounded outbound queue. A client that cannot keep up is disconnected, never buffered without
 // limit. The second (and last) translation unit that includes Beast.
+#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -125,16 +126,15 @@ class LiveStream final : public Connection,
     });
   }
 
-  void pause_reading() override {
-    net::post(executor_, [self = this->shared_from_this()] { self->paused_ = true; });
-  }
+  // The flag is set at once (not posted): a pause and a resume from different threads take
+  // effect in the order they were called, whatever order their posted work runs in.
+  void pause_reading() override { paused_.store(true); }
 
   void resume_reading() override {
+    paused_.store(false);
     net::post(executor_, [self = this->shared_from_this()] {
-      if (!self->paused_) return;
-      self->paused_ = false;
       // A read parked while paused starts again now (one read is outstanding at most).
-      if (self->parked_ && !self->finished_) {
+      if (!self->paused_.load() && self->parked_ && !self->finished_) {
         self->parked_ = false;
         self->read();
       }
@@ -230,7 +230,7 @@ class LiveStream final : public Connection,
               std::string_view(static_cast<const char*>(data.data()), data.size()));
         }
         self->buffer_.consume(self->buffer_.size());
-        if (self->paused_) {
+        if (self->paused_.load()) {
           self->parked_ = true;
           return;
         }
@@ -298,9 +298,9 @@ class LiveStream final : public Connection,
   std::deque<std::string> queue_;
   bool open_ = true;
   bool writing_ = false;
-  bool finished_ = false;  // written under mu_, on the strand
-  bool paused_ = false;    // on the strand: pause_reading() was called
-  bool parked_ = false;    // on the strand: a read is due once reading resumes
+  bool finished_ = false;  // written under mu_, on the connection's thread
+  std::atomic<bool> paused_{false};  // pause_reading() was called last
+  bool parked_ = false;  // on the connection's thread: a read is due once reading resumes
 };
 
 template <class Stream>

@@ -2,6 +2,8 @@
 // id is made) and a per-request id. Ids go into logs and the audit log; never into metrics labels.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,8 +16,24 @@ struct TraceContext {
   bool from_client = false;  // true when the client sent a valid traceparent
 };
 
-// Parses `traceparent` ("00-<trace-id>-<parent-id>-<flags>"); invalid or absent -> fresh trace id.
-TraceContext trace_from_header(std::optional<std::string_view> traceparent);
+// Fresh trace ids for a server's requests without a system call or a lock each: a 128-bit key
+// drawn once from the system random source, and a counter mixed through it by two keyed
+// bijections. Unique within the process (the counter never repeats), never all zero, and not
+// guessable without the key. Thread-safe.
+class TraceIds {
+ public:
+  TraceIds();
+  std::string next();  // 32 lowercase hex digits
+
+ private:
+  std::uint64_t key_[2];
+  std::atomic<std::uint64_t> counter_{0};
+};
+
+// Parses `traceparent` ("00-<trace-id>-<parent-id>-<flags>"); invalid or absent -> a fresh trace
+// id, from `ids` when given, else straight from the system random source.
+TraceContext trace_from_header(std::optional<std::string_view> traceparent,
+                               TraceIds* ids = nullptr);
 bool valid_traceparent(std::string_view header) noexcept;
 std::string random_hex(std::size_t bytes);  // cryptographically random, lowercase hex
 

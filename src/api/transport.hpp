@@ -28,8 +28,8 @@ using PlainStream = boost::beast::tcp_stream;
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-// A connection the server can ask to wind down (graceful) or cut (forced). Both are called on
-// the connection's own strand.
+// A connection the server can ask to wind down (graceful) or cut (forced). Both may be called
+// from any thread; they run on the connection's own IO thread.
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -45,9 +45,6 @@ struct ServerCore {
 
   void add(const std::shared_ptr<Connection>& c);
   void remove(Connection* c);  // idempotent
-  // A connection waiting for its handler has no pending IO to keep it alive: the core does.
-  void hold(std::shared_ptr<Connection> c);
-  void release(Connection* c);
   std::vector<std::shared_ptr<Connection>> live() const;
   bool stopping() const noexcept { return stopping_flag.load(std::memory_order_acquire); }
 
@@ -60,7 +57,6 @@ struct ServerCore {
  private:
   mutable std::mutex mu_;
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections_;
-  std::vector<std::shared_ptr<Connection>> held_;
 };
 
 // Takes over an upgraded connection (stream_session.cpp). `buffer` holds bytes already read past

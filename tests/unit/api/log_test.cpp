@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "api/trace.hpp"
 #include "common/log.hpp"
 
@@ -43,6 +45,21 @@ TEST(Trace, AcceptsValidTraceparentAndMintsOtherwise) {
   }
   EXPECT_NE(api::trace_from_header(std::nullopt).trace_id,
             api::trace_from_header(std::nullopt).trace_id);
+}
+
+TEST(Trace, ServerTraceIdsAreValidDistinctAndDifferPerServer) {
+  api::TraceIds ids, other;
+  std::set<std::string> seen;
+  for (int i = 0; i < 100000; ++i) {
+    auto t = api::trace_from_header(std::nullopt, &ids);
+    ASSERT_TRUE(api::valid_traceparent("00-" + t.trace_id + "-b7ad6b7169203331-01")) << t.trace_id;
+    ASSERT_TRUE(seen.insert(t.trace_id).second) << t.trace_id << " repeated";
+  }
+  // A second server's ids start elsewhere: its first id is none of the first's.
+  EXPECT_EQ(seen.count(other.next()), 0u);
+  // A client's valid traceparent still wins.
+  auto t = api::trace_from_header("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", &ids);
+  EXPECT_EQ(t.trace_id, "0af7651916cd43dd8448eb211c80319c");
 }
 
 }  // namespace

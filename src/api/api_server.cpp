@@ -30,6 +30,7 @@ struct ApiServer::Impl {
   bool stopped = false;
   std::shared_ptr<std::string> openapi_json = std::make_shared<std::string>();
   std::unique_ptr<TokenStore> tokens;
+  store::Store* audit_store = nullptr;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<Authenticator> auth;
   std::unique_ptr<HttpProbe> probe;
@@ -113,6 +114,9 @@ Readiness& ApiServer::readiness() noexcept {
 void ApiServer::stop_on_signals() {
   impl_->handle_signals = true;
 }
+void ApiServer::keep_audit_in(store::Store& store) {
+  impl_->audit_store = &store;
+}
 
 Status ApiServer::start() {
   Impl& m = *impl_;
@@ -130,8 +134,14 @@ Status ApiServer::start() {
     CASTOR_RETURN_IF_ERROR(m.prepare_tls(options));
     CASTOR_RETURN_IF_ERROR(m.open_tokens());
   }
+  AuditJournal journal;
+  if (m.audit_store) {
+    auto cf = m.audit_store->column_family(AuditLog::journal_family);
+    if (!cf) return cf.status();
+    journal = {m.audit_store, *cf};
+  }
   auto audit = AuditLog::open(std::filesystem::path(m.config.data_dir) / "audit.log", m.registry,
-                              AuditLog::Options{});
+                              AuditLog::Options{}, journal);
   if (!audit) return audit.status();
   m.audit = std::move(*audit);
   m.auth = std::make_unique<Authenticator>(m.tokens.get());

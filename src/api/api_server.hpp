@@ -13,6 +13,7 @@
 #include "common/config.hpp"
 #include "common/metrics.hpp"
 #include "common/status.hpp"
+#include "store/store.hpp"
 
 namespace castor::api {
 
@@ -30,6 +31,11 @@ class ApiServer {
 
   // SIGINT/SIGTERM stop the server gracefully (call before start() so no signal is missed).
   void stop_on_signals();
+
+  // Before start(): audit records of mutations that can carry them (twin PATCH) are committed in
+  // `store`'s AuditLog::journal_family family with the mutation itself, which then completes
+  // without its own audit.log fsync; start() copies what a crash left there to audit.log.
+  void keep_audit_in(store::Store& store);
 
   // Prepares DATA (TLS files, token file, audit log), adds the operational routes, builds the
   // OpenAPI document, binds and starts serving. Errors say how to fix them.

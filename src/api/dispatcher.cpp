@@ -20,6 +20,9 @@ struct Dispatcher::Context {
   TraceContext trace;
   std::shared_ptr<const Principal> principal;
   std::optional<AuditLog::Slot> audit;  // set for mutations
+  // The audit record the handler had committed with its mutation, and the status it states.
+  std::shared_ptr<twin::CommitRecord> journal;
+  int journal_status = 0;
 };
 
 namespace {
@@ -31,6 +34,21 @@ std::string allow_header(const std::vector<Method>& methods) {
     out += method_name(m);
   }
   return out;
+}
+
+// The audit record of a request that is answered with `status` (Ctx: Dispatcher::Context).
+template <class Ctx>
+AuditRecord audit_record(const Ctx& ctx, int status) {
+  const Principal* p = ctx.principal.get();
+  return AuditRecord{ctx.received,
+                     p ? p->name : std::string(),
+                     p ? p->id : std::string(),
+                     p && p->authenticated ? std::string(role_name(p->role)) : std::string(),
+                     ctx.method_text,
+                     ctx.path,
+                     status,
+                     ctx.trace.trace_id,
+                     ctx.remote};
 }
 
 }  // namespace
@@ -113,6 +131,15 @@ void Dispatcher::run_handler(const Route& route, HttpRequest request, std::share
                              Responder done) {
   Responder responder(
       [this, ctx, done](HttpResponse&& response) { finish(ctx, std::move(response), done); });
+  if (ctx->audit && audit_.journaling()) {
+    request.audit_record = [this, ctx](int status) {
+      if (!ctx->journal) {
+        ctx->journal = audit_.journal(audit_record(*ctx, status));
+        ctx->journal_status = status;
+      }
+      return ctx->journal;
+    };
+  }
   try {
     route.handler(std::move(request), responder);
   } catch (const std::exception& e) {
@@ -184,22 +211,19 @@ void Dispatcher::finish(const std::shared_ptr<Context>& ctx, HttpResponse respon
                 {"remote", ctx->remote}});
   }
   if (!ctx->audit) return done.respond(std::move(response));
-  AuditRecord record{ctx->received,
-                     who,
-                     ctx->principal ? ctx->principal->id : std::string(),
-                     ctx->principal && ctx->principal->authenticated
-                         ? std::string(role_name(ctx->principal->role))
-                         : std::string(),
-                     ctx->method_text,
-                     ctx->path,
-                     response.status,
-                     ctx->trace.trace_id,
-                     ctx->remote};
   AuditLog::Slot slot = std::move(*ctx->audit);
   ctx->audit.reset();
+  std::shared_ptr<twin::CommitRecord> journal = std::move(ctx->journal);
+  // Committed with the mutation and saying what the client gets: durable already.
+  if (journal && journal->written.load(std::memory_order_acquire) &&
+      response.status == ctx->journal_status) {
+    audit_.copy_committed(std::move(slot), std::move(journal));
+    return done.respond(std::move(response));
+  }
   audit_.append(
-      std::move(slot), std::move(record),
-      [done, response = std::move(response)]() mutable { done.respond(std::move(response)); });
+      std::move(slot), audit_record(*ctx, response.status),
+      [done, response = std::move(response)]() mutable { done.respond(std::move(response)); },
+      std::move(journal));
 }
 
 }  // namespace castor::api

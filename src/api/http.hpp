@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,10 @@
 #include "api/trace.hpp"
 #include "common/json.hpp"
 #include "common/status.hpp"
+
+namespace castor::twin {
+struct CommitRecord;
+}  // namespace castor::twin
 
 namespace castor::api {
 
@@ -86,6 +91,10 @@ struct HttpRequest {
   PathParams params;
   std::shared_ptr<const Principal> principal;  // never null in a handler
   TraceContext trace;
+  // Audited mutations, when the audit log keeps records in the store: this request's audit
+  // record as it reads when the answer is `status`, for the engine to commit with the mutation
+  // (Conditions::commit_record). The request then completes without waiting for audit.log.
+  std::function<std::shared_ptr<twin::CommitRecord>(int status)> audit_record;
 
   std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
   std::string_view param(std::string_view name) const { return params.get(name); }

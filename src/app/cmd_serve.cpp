@@ -10,6 +10,7 @@
 #include "api/adt_openapi.hpp"
 #include "api/adt_routes.hpp"
 #include "api/api_server.hpp"
+#include "api/audit_log.hpp"
 #include "api/ingest_routes.hpp"
 #include "api/value_stream.hpp"
 #include "api/web_routes.hpp"
@@ -88,6 +89,7 @@ Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config,
   options.observers.push_back(std::move(indexes));
   options.data_dir = config.data_dir;
   options.extra_column_families = history::history_column_families();
+  options.extra_column_families.push_back(api::AuditLog::journal_family);  // audit in twin commits
   options.shards = config.shards;
   options.store.durability =
       config.durability == "relaxed" ? store::Durability::relaxed : store::Durability::strict;
@@ -175,6 +177,7 @@ int run_serve(const ServeFlags& flags) {
     (void)server.openapi().merge_static(api::openapi::adt_schemas());
     (void)server.openapi().merge_static(api::job_schemas());
     server.stop_on_signals();
+    server.keep_audit_in((*engine)->store());
     if (Status s = server.start(); !s) {
       log::error("cannot start", {{"error", s.message()}});
       std::cerr << "castor serve: " << s.message() << "\n";

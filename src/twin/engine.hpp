@@ -19,6 +19,7 @@
 #include "model/registry.hpp"
 #include "store/store.hpp"
 #include "twin/bulk.hpp"
+#include "twin/commit_record.hpp"
 #include "twin/events.hpp"
 #include "twin/shard.hpp"
 
@@ -61,6 +62,9 @@ struct Page {
 struct Conditions {
   std::string if_match;         // "" (none), "*" or an ETag list
   bool if_none_match_star = false;
+  // patch_twin/patch_component: written into the mutation's batch when it writes (see
+  // CommitRecord); optional.
+  std::shared_ptr<CommitRecord> commit_record;
 };
 
 class Engine {

@@ -114,6 +114,10 @@ void Engine::patch_component(std::string id, std::string component, json::value 
     t->etag = s.new_etag();
     s.twin_changed(*t);
     persist(s, *t);
+    if (c.commit_record) {
+      s.batch().put(c.commit_record->cf, c.commit_record->key, c.commit_record->value);
+      c.commit_record->written.store(true, std::memory_order_release);
+    }
     json::object data{{"modelId", t->model->id}, {"patch", patch}};
     auto e = twin_event(EventType::twin_update, *t, now, json::serialize(data));
     e->component = component;

@@ -9,7 +9,8 @@ restart it and check that
     value or the one later write of the same client that was in flight when the server died;
   - writes that were refused (non-2xx) are absent;
   - castor_twins / castor_relationships in /metrics equal the twins and relationships found, and
-    every relationship is visible from both ends (relationships and incomingrelationships).
+    every relationship is visible from both ends (relationships and incomingrelationships);
+  - every acknowledged write has exactly one line in audit.log (matched by its traceparent).
 Earlier cycles' state is re-checked in full at the end. Usage: CASTOR_BIN=build/bin/castor
 durability_test.py [--cycles N] [--seed S]"""
 import argparse
@@ -70,6 +71,7 @@ class World:
         self.rels = {}        # (source, rel id) -> {"target": t, "exists": True|None}
         self.acked = 0         # acknowledged writes verified after a restart
         self.pending_acks = 0  # acknowledged in the running cycle
+        self.acked_traces = set()  # trace ids of acknowledged writes (each needs its audit line)
 
 
 class Writer(threading.Thread):
@@ -81,6 +83,11 @@ class Writer(threading.Thread):
         self.rng, self.stop = rng, stop
         self.created = 0
         self.unexpected = []
+
+    def traced(self, seq, headers=None):
+        """Headers with a traceparent unique to this write, whose trace id the audit line carries."""
+        trace = f"{int(self.name[1:]):08x}{seq:024x}"
+        return trace, dict(headers or {}, traceparent=f"00-{trace}-00f067aa0ba902b7-01")
 
     def own_twins(self):
         with self.world.lock:
@@ -112,14 +119,16 @@ class Writer(threading.Thread):
         self.created += 1
         with self.world.lock:
             self.world.twins[twin_id] = {"exists": None, "seq": None, "maybe": seq}
+        trace, headers = self.traced(seq, {"If-None-Match": "*"})
         status, body = client.call("PUT", f"/digitaltwins/{q(twin_id)}",
                                    {"$metadata": {"$model": MODEL}, "writer": self.name, "seq": seq,
-                                    "note": f"{self.name}:{seq}"}, {"If-None-Match": "*"})
+                                    "note": f"{self.name}:{seq}"}, headers)
         with self.world.lock:
             state = self.world.twins[twin_id]
             if 200 <= status < 300:
                 state.update(exists=True, seq=seq, maybe=None)
                 self.world.pending_acks += 1
+                self.world.acked_traces.add(trace)
             else:
                 self.note_refusal(status, body)
                 del self.world.twins[twin_id]
@@ -128,15 +137,18 @@ class Writer(threading.Thread):
     def patch(self, client, twin_id, seq):
         with self.world.lock:
             self.world.twins[twin_id]["maybe"] = seq
+        trace, headers = self.traced(seq)
         status, body = client.call("PATCH", f"/digitaltwins/{q(twin_id)}",
                                    [{"op": "replace", "path": "/seq", "value": seq},
-                                    {"op": "replace", "path": "/note", "value": f"{self.name}:{seq}"}])
+                                    {"op": "replace", "path": "/note", "value": f"{self.name}:{seq}"}],
+                                   headers)
         with self.world.lock:
             state = self.world.twins[twin_id]
             state["maybe"] = None
             if 200 <= status < 300:
                 state["seq"] = seq
                 self.world.pending_acks += 1
+                self.world.acked_traces.add(trace)
             else:
                 self.note_refusal(status, body)
 
@@ -145,12 +157,15 @@ class Writer(threading.Thread):
         key = (source, rel_id)
         with self.world.lock:
             self.world.rels[key] = {"target": target, "exists": None, "cycle": self.cycle}
+        trace, headers = self.traced(seq)
         status, body = client.call("PUT", f"/digitaltwins/{q(source)}/relationships/{rel_id}",
-                                   {"$relationshipName": "link", "$targetId": target, "since": seq})
+                                   {"$relationshipName": "link", "$targetId": target, "since": seq},
+                                   headers)
         with self.world.lock:
             if 200 <= status < 300:
                 self.world.rels[key]["exists"] = True
                 self.world.pending_acks += 1
+                self.world.acked_traces.add(trace)
             else:
                 self.note_refusal(status, body)
                 self.world.rels[key]["exists"] = False
@@ -297,6 +312,24 @@ def verify(server, world, cycle, touched, everything=False):
         checker.close()
 
 
+def audit_failures(data, world):
+    """Every acknowledged write has exactly one audit line, with a 2xx status."""
+    seen = {}
+    with open(os.path.join(data, "audit.log")) as f:
+        for line in f:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line torn by the kill (terminated at the restart)
+            seen.setdefault(record["trace_id"], []).append(record["status"])
+    failures = []
+    for trace in sorted(world.acked_traces):
+        statuses = seen.get(trace, [])
+        if len(statuses) != 1 or not 200 <= statuses[0] < 300:
+            failures.append(f"acknowledged write with trace id {trace} has audit lines {statuses}")
+    return failures
+
+
 def setup(server):
     client = Client(server)
     try:
@@ -355,6 +388,7 @@ def run(cycles, seed):
             server = Server(tmp.data, "--insecure-local", "--access-log=false")
             restart = time.monotonic() - t0
             failures = verify(server, world, cycle, touched, everything=cycle == cycles - 1)
+            failures += audit_failures(tmp.data, world)
             print(f"cycle {cycle + 1:2d}: {acks:5d} writes acknowledged (first 10 after {first_acks * 1000:.0f} ms), "
                   f"restart {restart:.2f} s, "
                   f"{sum(1 for s in world.twins.values() if s['exists'])} twins, "

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
+#include <vector>
 
 #include "store/types.hpp"
 
@@ -62,6 +64,13 @@ struct StoreOptions {
   // Default 2: background flush and compaction threads. More keeps compaction up with heavy
   // writes; each competes with the shard threads for a core.
   int background_jobs = 2;
+
+  // Default none: column families whose memtable is an unsorted vector (RocksDB's VectorRep)
+  // instead of a skip list. An insert then costs an append instead of a search through every
+  // version in the memtable, which dominates write-heavy families; a point read of the family's
+  // live memtable must copy and sort it, so list only families read through scans at start-up
+  // (the twins), never families served by get()/multi_get().
+  std::vector<std::string> unsorted_memtable_families;
 
   // Default true: LZ4 for most levels, ZSTD for the last (when the library has them). Saves disk
   // and cache space for CPU time on flush, compaction and uncached reads.

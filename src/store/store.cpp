@@ -118,7 +118,7 @@ Status Store::start(const std::vector<std::string>& column_families) {
   const impl::RocksdbOptions rocksdb_options = impl::make_rocksdb_options(options_);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : families->names) {
-    descriptors.emplace_back(name, rocksdb_options.column_family);
+    descriptors.emplace_back(name, impl::family_options(rocksdb_options, options_, name));
   }
   rocksdb::DB* db = nullptr;
   const rocksdb::Status s =

@@ -55,7 +55,10 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   std::unique_ptr<Engine> e(new Engine(std::move(options)));
   std::vector<std::string> families{kModelsFamily, kTwinsFamily, kRelationshipsFamily, "event_routes", "jobs"};
   families.insert(families.end(), e->options_.extra_column_families.begin(), e->options_.extra_column_families.end());
-  auto st = store::Store::open(e->options_.data_dir / "store", families, e->options_.store);
+  // Twins are read from the store only by the start-up scan; every patch writes one.
+  store::StoreOptions store_options = e->options_.store;
+  store_options.unsorted_memtable_families.push_back(kTwinsFamily);
+  auto st = store::Store::open(e->options_.data_dir / "store", families, store_options);
   if (!st) return st.status();
   e->store_ = std::move(*st);
   e->models_cf_ = *e->store_->column_family(kModelsFamily);

@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/table.h>
 
 #include <algorithm>
@@ -29,6 +30,9 @@ rocksdb::DBOptions db_options(const StoreOptions& options) {
   // RocksDB's own LOG files: enough history to diagnose a problem, not a slowly filling disk.
   db.keep_log_file_num = 10;
   db.max_log_file_size = 64 << 20;
+  // The group committer is RocksDB's only writer, so concurrent memtable inserts never happen;
+  // vector memtables (unsorted_memtable_families) also refuse to open with them enabled.
+  db.allow_concurrent_memtable_write = false;
   return db;
 }
 
@@ -60,6 +64,16 @@ RocksdbOptions make_rocksdb_options(const StoreOptions& options) {
     cf.bottommost_compression = rocksdb::kZSTD;
   }
   return out;
+}
+
+rocksdb::ColumnFamilyOptions family_options(const RocksdbOptions& base, const StoreOptions& options,
+                                            const std::string& name) {
+  rocksdb::ColumnFamilyOptions cf = base.column_family;
+  const auto& unsorted = options.unsorted_memtable_families;
+  if (std::find(unsorted.begin(), unsorted.end(), name) != unsorted.end()) {
+    cf.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  }
+  return cf;
 }
 
 }  // namespace castor::store::impl

@@ -14,5 +14,8 @@ struct RocksdbOptions {
 };
 
 RocksdbOptions make_rocksdb_options(const StoreOptions& options);
+// The options of column family `name`: `base` with the memtable StoreOptions asks for it.
+rocksdb::ColumnFamilyOptions family_options(const RocksdbOptions& base, const StoreOptions& options,
+                                            const std::string& name);
 
 }  // namespace castor::store::impl

@@ -125,6 +125,25 @@ TEST_F(StoreTest, ColumnFamiliesAreSeparateAndSurviveReopen) {
   EXPECT_EQ(cf("series").name(), "series");
 }
 
+TEST_F(StoreTest, AnUnsortedMemtableFamilyReadsLikeAnyOtherAndSurvivesReopen) {
+  StoreOptions options = small();
+  options.unsorted_memtable_families = {"twins"};
+  reopen({"twins", "series"}, options);
+  // Several versions per key, written out of order, as patches write twins.
+  for (int round = 0; round < 3; ++round) {
+    for (const char* k : {"c", "a", "b"}) put("twins", k, std::string(k) + std::to_string(round));
+  }
+  ASSERT_TRUE(store_->erase(cf("twins"), "b").is_ok());
+  EXPECT_EQ(keys(store_->scan_prefix(cf("twins"), "")), (Strings{"a", "c"}));
+  EXPECT_EQ(get("twins", "a"), "a2");
+  EXPECT_EQ(get("twins", "b"), std::nullopt);
+  reopen({"twins", "series"}, options);  // replayed from the log into a vector memtable again
+  EXPECT_EQ(keys(store_->scan_prefix(cf("twins"), "")), (Strings{"a", "c"}));
+  EXPECT_EQ(get("twins", "c"), "c2");
+  reopen({"twins", "series"});  // the memtable kind is not persisted
+  EXPECT_EQ(get("twins", "a"), "a2");
+}
+
 TEST_F(StoreTest, UnknownColumnFamilyIsNotFound) {
   auto missing = store_->column_family("nope");
   ASSERT_FALSE(missing.is_ok());

@@ -385,7 +385,7 @@ class HttpSession final : public Connection,
 
   ServerCore& server_;
   Stream stream_;
-  net::any_io_executor executor_;  // stays valid after an upgrade moved stream_ away
+  IoExecutor executor_;  // stays valid after an upgrade moved stream_ away
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -480,7 +480,7 @@ struct HttpServer::Impl {
   Status load_tls();
   Status bind();
   void accept();
-  void on_accept(error_code ec, tcp::socket socket);
+  void on_accept(error_code ec, Socket socket);
   void begin_stop(bool force);  // on the control strand
   template <class Session, class Stream>
   void start_session(Stream stream, std::string remote);
@@ -546,7 +546,7 @@ Status HttpServer::Impl::bind() {
 }
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(next_context().get_executor(), [this](error_code ec, tcp::socket socket) {
+  acceptor.async_accept(next_context(), [this](error_code ec, Socket socket) {
     on_accept(ec, std::move(socket));
   });
 }
@@ -558,7 +558,7 @@ void HttpServer::Impl::start_session(Stream stream, std::string remote) {
   session->start();
 }
 
-void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
+void HttpServer::Impl::on_accept(error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || core.stopping()) return;
   if (ec) {
     // e.g. too many open files: back off instead of spinning.

@@ -288,7 +288,7 @@ class LiveStream final : public Connection,
 
   ServerCore& core_;
   Socket socket_;
-  net::any_io_executor executor_;
+  IoExecutor executor_;
   net::steady_timer heartbeat_;
   beast::flat_buffer buffer_;
   std::shared_ptr<StreamListener> listener_;

@@ -24,8 +24,11 @@
 
 namespace castor::api {
 
-using PlainStream = boost::beast::tcp_stream;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// Connections carry their IO thread's concrete executor type: no type erasure per operation.
+using IoExecutor = boost::asio::io_context::executor_type;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, IoExecutor>;
+using PlainStream = boost::beast::basic_stream<boost::asio::ip::tcp, IoExecutor>;
+using TlsStream = boost::beast::ssl_stream<PlainStream>;
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // A connection the server can ask to wind down (graceful) or cut (forced). Both may be called

@@ -115,8 +115,8 @@ Status AuditLog::recover_journal() {
   }
   if (!missing.empty()) {
     if (!write_once(missing)) {
-      return internal_error("cannot write the audit log '" + file_.string() + "': " +
-                            std::strerror(errno) + ". Check the disk and its permissions.");
+      return internal_error("cannot write the audit log '" + file_.string() +
+                            "': " + std::strerror(errno) + ". Check the disk and its permissions.");
     }
     durable_size_ += static_cast<std::int64_t>(missing.size());
   }

@@ -15,10 +15,10 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <vector>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "common/metrics.hpp"
 #include "common/status.hpp"

@@ -32,8 +32,15 @@ class AuditJournalTest : public ::testing::Test {
   }
 
   static AuditRecord record(std::string path, int status) {
-    return AuditRecord{std::chrono::system_clock::now(), "op", "id1", "operator", "PATCH",
-                       std::move(path), status, "trace", "127.0.0.1"};
+    return AuditRecord{std::chrono::system_clock::now(),
+                       "op",
+                       "id1",
+                       "operator",
+                       "PATCH",
+                       std::move(path),
+                       status,
+                       "trace",
+                       "127.0.0.1"};
   }
 
   // What a shard does with a mutation's record: commit it with the mutation.
@@ -85,8 +92,9 @@ TEST_F(AuditJournalTest, AnUnusedRecordIsWrittenWithItsRealStatusAndDoesNotBlock
   commit(*ok);
   const std::string ok_line = ok->value;
   bool durable = false;
-  log->append(std::move(*log->reserve()), record("/digitaltwins/missing", 404),
-              [&] { durable = true; }, failed);
+  log->append(
+      std::move(*log->reserve()), record("/digitaltwins/missing", 404), [&] { durable = true; },
+      failed);
   log->copy_committed(std::move(*log->reserve()), ok);
   log->close();
   EXPECT_TRUE(durable);

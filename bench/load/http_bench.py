@@ -199,7 +199,7 @@ def print_table(rows, args):
     load = os.getloadavg()
     print(f"\nHTTP API benchmark: castor serve, {args.twins:,} twins of 20 properties, "
           f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, {args.runs} runs "
-          f"per class, io_threads {args.io_threads}, shards {args.shards or 'one per CPU'}, "
+          f"per class, io_threads {args.io_threads or 'half the CPUs'}, shards {args.shards or 'one per CPU'}, "
           f"access log {'on' if args.access_log else 'off'}")
     print(f"machine: {os.cpu_count()} cores (wrk runs on the same cores), load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -228,7 +228,8 @@ def main():
     p.add_argument("--runs", type=int, default=3, help="wrk runs per class")
     p.add_argument("--connections", type=int, default=64, help="wrk keep-alive connections")
     p.add_argument("--wrk-threads", type=int, default=1)
-    p.add_argument("--io-threads", type=int, default=2, help="castor serve --io-threads")
+    p.add_argument("--io-threads", type=int, default=0,
+                   help="castor serve --io-threads (0: the server's default, half the CPUs)")
     p.add_argument("--shards", type=int, default=0, help="castor serve --shards (0: default)")
     p.add_argument("--access-log", action="store_true", help="keep the per-request log line")
     p.add_argument("--transports", default="plain,tls", help="plain, tls or both")

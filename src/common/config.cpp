@@ -43,9 +43,11 @@ const OptionRow kOptions[] = {
       "PEM certificate chain; default a generated one in DATA/tls/server.pem."},
      &Config::tls_cert},
     {{"tls_key", OptionKind::text, "", "PEM private key for --tls-cert."}, &Config::tls_key},
-    {{"io_threads", OptionKind::count, "2", "Threads that serve HTTP connections (1-256)."},
+    {{"io_threads", OptionKind::count, "0",
+      "Threads that serve HTTP connections (1-256); 0 means half the CPUs, at least one (the "
+      "twin shards run one thread per CPU beside them)."},
      &Config::io_threads,
-     1,
+     0,
      256},
     {{"max_body_size", OptionKind::size, "8MiB",
       "Largest accepted request body (e.g. 512KiB, 8MiB); larger ones get 413."},

@@ -49,7 +49,7 @@ struct Config {
   bool insecure_local = false;   // insecure_local: plain HTTP, no auth, loopback only.
   std::string tls_cert;          // tls_cert: PEM certificate chain; default DATA/tls/server.pem.
   std::string tls_key;           // tls_key: PEM private key; default DATA/tls/server.key.
-  std::uint64_t io_threads = 2;  // io_threads: threads serving HTTP. Default 2.
+  std::uint64_t io_threads = 0;  // io_threads: threads serving HTTP; 0 = half the CPUs, >= 1.
   std::uint64_t max_body_size = 8u << 20;             // max_body_size: larger bodies get 413.
   std::chrono::milliseconds header_timeout{30000};    // header_timeout: incl. keep-alive idle.
   std::chrono::milliseconds body_timeout{60000};      // body_timeout: to receive a request body.

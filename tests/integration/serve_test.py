@@ -331,7 +331,7 @@ class Configuration(unittest.TestCase):
             server.kill()
 
     def test_bad_values_exit_2_with_a_fix(self):
-        proc = castor("serve", "--io-threads", "0", data=self.tmp.data, check=False)
+        proc = castor("serve", "--io-threads", "257", data=self.tmp.data, check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("--io-threads", proc.stderr)
         proc = castor("serve", "--tls-cert", "/nonexistent.pem", data=self.tmp.data, check=False)

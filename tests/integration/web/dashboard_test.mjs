@@ -179,7 +179,8 @@ async function browserChecks(base) {
       const pub = spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-q', '1', '-t', 'plant/sim/faults', '-m', JSON.stringify({ twin: opened, fault: 'collision' })]);
       check(pub.status === 0, 'a collision is injected through the simulator', String(pub.stderr));
       const t1 = Date.now();
-      await page.waitForFunction((id) => window.castorDashboard.health(id) === 'alarm' && /1 alarm/.test(document.querySelector('#stats').textContent), opened, { timeout: 20000 }).catch(() => {});
+      // The panel's badge is redrawn on the next panel refresh, after the 3D colour and the top bar.
+      await page.waitForFunction((id) => window.castorDashboard.health(id) === 'alarm' && /1 alarm/.test(document.querySelector('#stats').textContent) && document.querySelector('#panel .badge')?.textContent === 'alarm', opened, { timeout: 20000 }).catch(() => {});
       const after = Date.now() - t1;
       const badge = await page.textContent('#panel .badge');
       const alarms = await page.textContent('#stats');

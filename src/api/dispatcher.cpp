@@ -60,7 +60,7 @@ Dispatcher::Dispatcher(const Router& router, const Authenticator& auth, AuditLog
 std::shared_ptr<Dispatcher::Context> Dispatcher::begin(HttpRequest& request) {
   auto ctx = std::make_shared<Context>();
   probe_.in_flight.inc();
-  request.trace = trace_from_header(request.header("traceparent"), &trace_ids_);
+  request.trace = trace_from_header(request.header("traceparent"), trace_ids_);
   ctx->method = request.method;
   ctx->method_text = request.method_text;
   ctx->path = request.path;

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <stdexcept>
-#include <vector>
 
 namespace castor::api {
 namespace {
@@ -29,21 +28,6 @@ bool valid_traceparent(std::string_view h) noexcept {
                    flags = h.substr(53, 2);
   return is_lower_hex(version) && version != "ff" && is_lower_hex(trace) && !all_zero(trace) &&
          is_lower_hex(parent) && !all_zero(parent) && is_lower_hex(flags);
-}
-
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
-    throw std::runtime_error("OpenSSL RAND_bytes failed: the system random source is unusable");
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char b : buf) {
-    out += kHex[b >> 4];
-    out += kHex[b & 15];
-  }
-  return out;
 }
 
 namespace {
@@ -81,14 +65,14 @@ std::string TraceIds::next() {
   }
 }
 
-TraceContext trace_from_header(std::optional<std::string_view> traceparent, TraceIds* ids) {
+TraceContext trace_from_header(std::optional<std::string_view> traceparent, TraceIds& ids) {
   TraceContext t;
   if (traceparent && valid_traceparent(*traceparent)) {
     t.trace_id = std::string(traceparent->substr(3, 32));
     t.parent_id = std::string(traceparent->substr(36, 16));
     t.from_client = true;
   } else {
-    t.trace_id = ids ? ids->next() : random_hex(16);
+    t.trace_id = ids.next();
   }
   return t;
 }

@@ -31,10 +31,8 @@ class TraceIds {
 };
 
 // Parses `traceparent` ("00-<trace-id>-<parent-id>-<flags>"); invalid or absent -> a fresh trace
-// id, from `ids` when given, else straight from the system random source.
-TraceContext trace_from_header(std::optional<std::string_view> traceparent,
-                               TraceIds* ids = nullptr);
+// id from `ids`.
+TraceContext trace_from_header(std::optional<std::string_view> traceparent, TraceIds& ids);
 bool valid_traceparent(std::string_view header) noexcept;
-std::string random_hex(std::size_t bytes);  // cryptographically random, lowercase hex
 
 }  // namespace castor::api

@@ -112,14 +112,28 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def store_counters(server, token):
+    """The castor_store_* counters of /metrics (group commits of the twin store)."""
+    status, _, body = server.request("GET", "/metrics", token=token)
+    check(status, (200,), "GET /metrics", body)
+    out = {}
+    for line in body.decode().splitlines():
+        if line.startswith("castor_store_") and " " in line:
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def run_wrk(args, server, script, token):
     cmd = [args.wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
            "--timeout", "10s", "-s", os.path.join(HERE, "wrk", script), server.url.rstrip("/"),
            "--", str(args.twins), PREFIX, token or ""]
+    store = store_counters(server, token)
     server_cpu = cpu_seconds(server.proc.pid)
     wrk_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 120)
     server_cpu = cpu_seconds(server.proc.pid) - server_cpu
+    store = {k: v - store.get(k, 0.0) for k, v in store_counters(server, token).items()}
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk_cpu = after.ru_utime + after.ru_stime - wrk_cpu.ru_utime - wrk_cpu.ru_stime
     lines = [l for l in proc.stdout.splitlines() if l.startswith("WRK_RESULT ")]
@@ -130,6 +144,13 @@ def run_wrk(args, server, script, token):
     # CPU per request: steadier than req/s on a loaded machine, and says what a free core gives.
     r["server_cpu_us"] = server_cpu * 1e6 / max(1, r["requests"])
     r["wrk_cpu_us"] = wrk_cpu * 1e6 / max(1, r["requests"])
+    # The store's group commits during the run (strict: one fsync each): how many requests shared
+    # one, how long one took with its fsync, and how busy the committer was.
+    syncs = store.get("castor_store_wal_syncs_total", 0.0)
+    r["group_size"] = r["requests"] / syncs if syncs else 0.0
+    r["fsync_busy"] = store.get("castor_store_group_write_seconds_total", 0.0) / (r["duration_us"] / 1e6)
+    r["group_write_ms"] = (store.get("castor_store_group_write_seconds_total", 0.0) * 1e3 / syncs
+                           if syncs else 0.0)
     r["bad"] = (r["unexpected_status"] + r["connect_errors"] + r["read_errors"] +
                 r["write_errors"] + r["timeouts"])
     return r
@@ -145,7 +166,10 @@ def measure(args, server, token, transport):
             log(f"  {transport} {name} run {k + 1}/{args.runs}: {r['rps']:,.0f} req/s, "
                 f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                 f"castor CPU {r['server_cpu_us']:.1f} us/req, wrk CPU {r['wrk_cpu_us']:.1f} us/req, "
-                f"errors {r['bad']}")
+                f"errors {r['bad']}" +
+                (f", {r['group_size']:.1f} requests per fsync, group write with fsync {r['group_write_ms']:.2f} ms "
+                 f"(busy {100 * r['fsync_busy']:.0f}%)"
+                 if r["group_size"] else ""))
             runs.append(r)
         by_rps = sorted(runs, key=lambda r: r["rps"])
         median = by_rps[len(by_rps) // 2]

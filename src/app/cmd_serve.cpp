@@ -1,6 +1,7 @@
 // `castor serve`: loads the configuration, starts the API server and, later, the engine behind
 // it; prints "Castor listening on URL" once ready and exits 0 after a graceful SIGTERM/SIGINT.
 // Errors in options exit 2, failures to start exit 1.
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "history/series_store.hpp"
 #include "api/twin_read_cache.hpp"
 #include "query/twin_index.hpp"
+#include "store/probe.hpp"
 #include "twin/engine.hpp"
 #include "app/cli.hpp"
 #include "app/version.hpp"
@@ -46,6 +48,22 @@ std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry,
                                       [&engine] { return static_cast<double>(engine.models().size()); }));
   h.push_back(registry.callback_counter("castor_change_events_total", "Change events published.", {},
                                         [&engine] { return static_cast<double>(engine.events().published()); }));
+  const store::StoreProbe& p = engine.store().probe();
+  const auto counter = [&](std::string_view name, std::string_view help, const std::atomic<std::uint64_t>& v) {
+    h.push_back(registry.callback_counter(name, help, {}, [&v] { return static_cast<double>(v.load()); }));
+  };
+  counter("castor_store_batches_committed_total", "Write batches the store made durable.", p.batches_committed);
+  counter("castor_store_group_writes_total", "RocksDB writes, one per commit group (strict: one fsync each).",
+          p.group_writes);
+  counter("castor_store_wal_syncs_total", "fsyncs of the store's write-ahead log.", p.wal_syncs);
+  h.push_back(registry.callback_gauge("castor_store_pending_batches", "Batches accepted and not yet written.", {},
+                                      [&p] { return static_cast<double>(p.pending_batches.load()); }));
+  h.push_back(registry.callback_counter(
+      "castor_store_group_write_seconds_total", "Time spent in group writes, their fsync included.", {},
+      [&p] { return std::chrono::duration<double>(p.write_latency.sum()).count(); }));
+  h.push_back(registry.callback_counter(
+      "castor_store_commit_seconds_total", "Submission to acknowledgement, summed over batches.", {},
+      [&p] { return std::chrono::duration<double>(p.commit_latency.sum()).count(); }));
   for (std::size_t i = 0; i < engine.shard_count(); ++i) {
     metrics::Labels l{{"shard", std::to_string(i)}};
     const twin::Shard& s = engine.shard(i);

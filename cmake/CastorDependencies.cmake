@@ -15,6 +15,11 @@ endif()
 find_package(OpenSSL REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)  # castor export history --zstd
 find_package(simdjson CONFIG REQUIRED)  # import files (src/twin/jobs)
+# jemalloc for the castor binary and the in-process benchmarks (see castor_allocator); not with
+# the sanitizers, which bring their own allocator.
+if(NOT CASTOR_SANITIZE)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+endif()
 if(CASTOR_BENCH)
   find_package(benchmark CONFIG REQUIRED)
 endif()

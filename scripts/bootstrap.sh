@@ -5,7 +5,7 @@ set -euo pipefail
 APT_PACKAGES=(
   build-essential g++ cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev openssl
-  libsimdjson-dev nlohmann-json3-dev librocksdb-dev libzstd-dev zstd
+  libsimdjson-dev nlohmann-json3-dev librocksdb-dev libzstd-dev zstd libjemalloc-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev mosquitto mosquitto-clients
   libprotobuf-dev protobuf-compiler libmodbus-dev libnats-dev nats-server
   libpugixml-dev libzip-dev zipcmp zipmerge ziptool libeigen3-dev

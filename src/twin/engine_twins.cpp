@@ -32,6 +32,7 @@ std::shared_ptr<ChangeEvent> twin_event(EventType type, const Twin& t, Nanos now
 
 void persist(Shard& s, const Twin& t) {
   std::string bytes;
+  bytes.reserve(1024);  // a twin of 20 properties encodes to ~700 bytes: no growth instead of six
   encode_twin(t, bytes);
   s.batch().put(s.context().twins_cf, t.id, bytes);
 }

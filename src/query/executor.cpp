@@ -26,9 +26,10 @@ class NoRow final : public Resolver {
 class Run : public std::enable_shared_from_this<Run> {
  public:
   Run(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-      std::size_t page, ExecutionDone done, const IndexSet* indexes)
+      std::size_t page, ExecutionDone done, const IndexSet* indexes, RenderCache* render_cache)
       : engine_(engine),
         indexes_(indexes),
+        render_cache_(render_cache),
         plan_(std::move(plan)),
         budget_(std::move(budget)),
         page_(page),
@@ -70,12 +71,15 @@ class Run : public std::enable_shared_from_this<Run> {
 
   twin::Engine& engine_;
   const IndexSet* indexes_;
+  RenderCache* render_cache_;
   std::shared_ptr<const Plan> plan_;
   std::shared_ptr<Budget> budget_;
   std::size_t page_;
   ExecutionDone done_;
   std::vector<std::vector<std::string>> task_ids_;
   std::vector<Bound> anchors_;
+  AdjacencyResult first_hop_;     // the scan's first-hop lists, by anchor (see ScanSpec)
+  bool first_hop_ready_ = false;  // first_hop_ has a list for every anchor
   std::size_t next_anchor_ = 0;
   KeyList keys_;
   std::uint64_t count_ = 0;
@@ -102,9 +106,16 @@ void Run::scan() {
   auto spec = std::make_shared<ScanSpec>();
   spec->plan = plan_;
   spec->indexes = indexes_;
+  spec->render_cache = render_cache_;
   spec->budget = budget_;
   const bool single = plan_->single_slot();
   spec->collect = !single ? Collect::bindings : plan_->count ? Collect::count : Collect::keys;
+  // Point lookups bind few anchors: their scan also reads the first hop's relationships.
+  if (!single && plan_->access.kind == AccessKind::ids && plan_->access.ids.size() <= kChunk &&
+      plan_->steps[0].from == plan_->anchor && plan_->steps[0].max_hops == 1) {
+    spec->first_hop = &plan_->steps[0];
+    first_hop_ready_ = true;
+  }
   if (single && !plan_->count) {
     spec->limit = top();
     const std::size_t want = std::min(page_, spec->limit);
@@ -133,6 +144,16 @@ void Run::scanned(std::vector<ScanResult> results, Status status) {
   }
   if (plan_->single_slot()) return single_slot(results);
   for (ScanResult& r : results) {
+    first_hop_ready_ = first_hop_ready_ && r.first_hop.lists.size() == r.bindings.size();
+    const auto base = static_cast<std::uint32_t>(first_hop_.rels.size());
+    for (auto& list : r.first_hop.lists) {
+      for (Adjacent& a : list) {
+        if (a.rel_bound != kUnbound) a.rel_bound += base;
+      }
+      first_hop_.lists.push_back(std::move(list));
+    }
+    std::move(r.first_hop.rels.begin(), r.first_hop.rels.end(), std::back_inserter(first_hop_.rels));
+    first_hop_.examined += r.first_hop.examined;
     std::move(r.bindings.begin(), r.bindings.end(), std::back_inserter(anchors_));
   }
   next_chunk();
@@ -172,7 +193,8 @@ void Run::single_slot(std::vector<ScanResult>& results) {
                 self->stats_.examined += stats.examined;
                 std::move(rows->begin(), rows->end(), std::back_inserter(rendered));
                 self->finish(std::move(rendered), want, keys);
-              });
+              },
+              render_cache_);
 }
 
 void Run::next_chunk() {
@@ -182,11 +204,14 @@ void Run::next_chunk() {
   const std::size_t end = std::min(anchors_.size(), next_anchor_ + kChunk);
   std::vector<Bound> chunk(std::make_move_iterator(anchors_.begin() + next_anchor_),
                            std::make_move_iterator(anchors_.begin() + end));
+  // The scan's first-hop lists serve when the one chunk holds every anchor they belong to.
+  const bool first_hop = first_hop_ready_ && next_anchor_ == 0 && end == anchors_.size();
   next_anchor_ = end;
   auto expander = std::make_shared<Expander>(engine_, plan_, budget_);
   auto self = shared_from_this();
-  expander->run(std::move(chunk),
-                [self, expander](Status s) { self->chunk_done(*expander, std::move(s)); });
+  expander->run(
+      std::move(chunk), [self, expander](Status s) { self->chunk_done(*expander, std::move(s)); },
+      first_hop ? &first_hop_ : nullptr);
 }
 
 void Run::chunk_done(const Expander& expander, Status status) {
@@ -230,15 +255,18 @@ void Run::finish_rows() {
                 if (!rows) return self->fail(rows.status());
                 self->stats_.examined += stats.examined;
                 self->finish(std::move(*rows), want, keys);
-              });
+              },
+              render_cache_);
 }
 
 }  // namespace
 
 void execute(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-             std::size_t page_size, ExecutionDone done, const IndexSet* indexes) {
+             std::size_t page_size, ExecutionDone done, const IndexSet* indexes,
+             RenderCache* render_cache) {
   auto run = std::make_shared<Run>(engine, std::move(plan), std::move(budget),
-                                   std::max<std::size_t>(page_size, 1), std::move(done), indexes);
+                                   std::max<std::size_t>(page_size, 1), std::move(done), indexes,
+                                   render_cache);
   run->start();
 }
 

@@ -6,6 +6,7 @@
 #include "query/scatter.hpp"
 
 namespace castor::query {
+
 namespace {
 
 bool name_matches(const Step& st, std::string_view name) {
@@ -24,13 +25,70 @@ bool binds_relationship(const Plan& plan, const Step& st) {
   return st.relationship != kNoSlot && plan.slots[st.relationship].needed();
 }
 
-struct AdjacencyResult {
-  std::vector<std::vector<Adjacent>> lists;  // by id of the task
-  std::vector<Bound> rels;                   // bindings of outgoing relationships
+// Splits items into one list per owning shard, in first-seen shard order.
+template <class T, class Owner>
+std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<T> items,
+                                        Owner owner, std::vector<std::vector<T>>& per_task) {
+  std::vector<std::size_t> shards;
+  std::vector<std::size_t> task_of(engine.shard_count(), SIZE_MAX);
+  for (T& item : items) {
+    const std::size_t shard = engine.shard_of(owner(item));
+    if (task_of[shard] == SIZE_MAX) {
+      task_of[shard] = shards.size();
+      shards.push_back(shard);
+      per_task.emplace_back();
+    }
+    per_task[task_of[shard]].push_back(std::move(item));
+  }
+  return shards;
+}
+
+struct BindTask {
+  std::vector<std::string> twins;
+  std::vector<std::pair<std::string, std::string>> rels;
+};
+
+struct BindResult {
+  std::vector<std::optional<Bound>> twins;
+  std::vector<std::optional<Bound>> rels;
+  AdjacencyResult next;  // with a following step: the adjacency of each bound twin, by twin
   std::uint64_t examined = 0;
 };
 
-// The relationships of twin `id` that the step may cross, on the shard that owns it.
+// `next`: the step that follows from the twins bound here, whose adjacency is read in the same
+// visit (saving that step a round of messages); null if there is none.
+void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const Step* next,
+               const BindTask& task, BindResult& out) {
+  Scratch s;
+  out.twins.resize(task.twins.size());
+  if (next != nullptr) out.next.lists.resize(task.twins.size());
+  for (std::size_t i = 0; i < task.twins.size(); ++i) {
+    ++out.examined;
+    const twin::Twin* t = shard.find(task.twins[i]);
+    Bound b;
+    if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
+      out.twins[i] = std::move(b);
+      s.clear();
+      if (next != nullptr) adjacent_here(shard, plan, *next, task.twins[i], s, out.next, out.next.lists[i]);
+    }
+    s.clear();
+  }
+  out.rels.resize(task.rels.size());
+  for (std::size_t i = 0; i < task.rels.size(); ++i) {
+    ++out.examined;
+    const auto& [source, id] = task.rels[i];
+    const twin::Twin* t = shard.find(source);
+    const twin::Relationship* r = t ? t->relationship(id) : nullptr;
+    Bound b;
+    if (r != nullptr && bind_relationship(plan, st.relationship, source, *r, s, b)) {
+      out.rels[i] = std::move(b);
+    }
+    s.clear();
+  }
+}
+
+}  // namespace
+
 void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const std::string& id,
                    Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list) {
   const bool bind = binds_relationship(plan, st);
@@ -64,62 +122,6 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
   }
 }
 
-// Splits items into one list per owning shard, in first-seen shard order.
-template <class T, class Owner>
-std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<T> items,
-                                        Owner owner, std::vector<std::vector<T>>& per_task) {
-  std::vector<std::size_t> shards;
-  std::vector<std::size_t> task_of(engine.shard_count(), SIZE_MAX);
-  for (T& item : items) {
-    const std::size_t shard = engine.shard_of(owner(item));
-    if (task_of[shard] == SIZE_MAX) {
-      task_of[shard] = shards.size();
-      shards.push_back(shard);
-      per_task.emplace_back();
-    }
-    per_task[task_of[shard]].push_back(std::move(item));
-  }
-  return shards;
-}
-
-struct BindTask {
-  std::vector<std::string> twins;
-  std::vector<std::pair<std::string, std::string>> rels;
-};
-
-struct BindResult {
-  std::vector<std::optional<Bound>> twins;
-  std::vector<std::optional<Bound>> rels;
-  std::uint64_t examined = 0;
-};
-
-void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindTask& task,
-               BindResult& out) {
-  Scratch s;
-  out.twins.resize(task.twins.size());
-  for (std::size_t i = 0; i < task.twins.size(); ++i) {
-    ++out.examined;
-    const twin::Twin* t = shard.find(task.twins[i]);
-    Bound b;
-    if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) out.twins[i] = std::move(b);
-    s.clear();
-  }
-  out.rels.resize(task.rels.size());
-  for (std::size_t i = 0; i < task.rels.size(); ++i) {
-    ++out.examined;
-    const auto& [source, id] = task.rels[i];
-    const twin::Twin* t = shard.find(source);
-    const twin::Relationship* r = t ? t->relationship(id) : nullptr;
-    Bound b;
-    if (r != nullptr && bind_relationship(plan, st.relationship, source, *r, s, b)) {
-      out.rels[i] = std::move(b);
-    }
-    s.clear();
-  }
-}
-
-}  // namespace
-
 Expander::Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan,
                    std::shared_ptr<Budget> budget)
     : engine_(engine),
@@ -131,15 +133,22 @@ Expander::~Expander() {
   budget_->release(charged_);
 }
 
-void Expander::run(std::vector<Bound> anchors, std::function<void(Status)> done) {
+void Expander::run(std::vector<Bound> anchors, std::function<void(Status)> done,
+                   AdjacencyResult* first_hop) {
   done_ = std::move(done);
   bound_ = std::move(anchors);
+  const std::size_t anchor_count = bound_.size();
   std::vector<std::uint32_t> row(plan_->slots.size(), kUnbound);
-  for (std::size_t i = 0; i < bound_.size(); ++i) {
+  for (std::size_t i = 0; i < anchor_count; ++i) {
     row[plan_->anchor] = static_cast<std::uint32_t>(i);
     rows_.push(row);
   }
   if (!charge(rows_.bytes())) return;
+  if (first_hop != nullptr) {
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < anchor_count; ++i) ids.push_back(bound_[i].id);
+    if (!charge(keep_adjacency(*first_hop, ids, prefetched_))) return;
+  }
   next_step();
 }
 
@@ -161,8 +170,10 @@ void Expander::next_step() {
   if (budget_->exhausted()) return finish(budget_->error());
   if (rows_.size() == 0 || step_ == plan_->steps.size()) return finish(Status::ok());
   const Step& st = plan_->steps[step_];
-  adjacency_.clear();
+  adjacency_ = std::move(prefetched_);  // what the previous step's bindings read, if anything
+  prefetched_.clear();
   if (st.max_hops == 1) return single_hop(st);
+  adjacency_.clear();
   start_hops(st);
 }
 
@@ -212,22 +223,29 @@ void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
         if (!status.is_ok()) return self->finish(status);
         std::size_t bytes = 0;
         for (std::size_t t = 0; t < results.size(); ++t) {
-          const auto base = static_cast<std::uint32_t>(self->bound_.size());
-          for (Bound& b : results[t].rels) {
-            bytes += b.bytes();
-            self->bound_.push_back(std::move(b));
-          }
-          self->examined_ += results[t].examined;
-          for (std::size_t j = 0; j < results[t].lists.size(); ++j) {
-            for (Adjacent& a : results[t].lists[j]) {
-              if (a.rel_bound != kUnbound) a.rel_bound += base;
-              bytes += sizeof(Adjacent) + a.neighbor.size() + a.rel_source.size() + a.rel_id.size();
-            }
-            self->adjacency_[(*per_task)[t][j]] = std::move(results[t].lists[j]);
-          }
+          bytes += self->keep_adjacency(results[t], (*per_task)[t], self->adjacency_);
         }
         if (self->charge(bytes)) then();
       });
+}
+
+std::size_t Expander::keep_adjacency(AdjacencyResult& result, const std::vector<std::string>& ids,
+                                     Adjacency& into) {
+  std::size_t bytes = 0;
+  const auto base = static_cast<std::uint32_t>(bound_.size());
+  for (Bound& b : result.rels) {
+    bytes += b.bytes();
+    bound_.push_back(std::move(b));
+  }
+  examined_ += result.examined;
+  for (std::size_t j = 0; j < result.lists.size() && j < ids.size(); ++j) {
+    for (Adjacent& a : result.lists[j]) {
+      if (a.rel_bound != kUnbound) a.rel_bound += base;
+      bytes += sizeof(Adjacent) + a.neighbor.size() + a.rel_source.size() + a.rel_id.size();
+    }
+    into[ids[j]] = std::move(result.lists[j]);
+  }
+  return bytes;
 }
 
 void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
@@ -255,11 +273,19 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
     task_for(twin_shards[i]).twins = std::move(twin_lists[i]);
   for (std::size_t i = 0; i < rel_shards.size(); ++i)
     task_for(rel_shards[i]).rels = std::move(rel_lists[i]);
+  // The next single hop starting from the twins bound here reads their relationships in the
+  // same visit. Only twins bound here are listed, so `prefetched_` never holds a stale "none".
+  const Step* next = nullptr;
+  if (!st.closes && step_ + 1 < plan_->steps.size()) {
+    const Step& n = plan_->steps[step_ + 1];
+    if (n.from == st.to && n.max_hops == 1) next = &n;
+  }
+  prefetched_.clear();
   auto self = shared_from_this();
   scatter<BindResult>(
       engine_, shards,
-      [self, tasks, &st](twin::Shard& shard, std::size_t task, BindResult& out) {
-        bind_here(shard, *self->plan_, st, (*tasks)[task], out);
+      [self, tasks, &st, next](twin::Shard& shard, std::size_t task, BindResult& out) {
+        bind_here(shard, *self->plan_, st, next, (*tasks)[task], out);
       },
       [self, tasks, then = std::move(then)](std::vector<BindResult> results, Status status) {
         if (!status.is_ok()) return self->finish(status);
@@ -276,6 +302,15 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
           for (std::size_t j = 0; j < task.twins.size(); ++j) {
             self->twin_bound_[task.twins[j]] = keep(results[t].twins[j]);
           }
+          if (!results[t].next.lists.empty()) {
+            for (std::size_t j = 0; j < task.twins.size(); ++j) {
+              if (!results[t].twins[j]) results[t].next.lists[j].clear();
+            }
+            bytes += self->keep_adjacency(results[t].next, task.twins, self->prefetched_);
+            for (std::size_t j = 0; j < task.twins.size(); ++j) {
+              if (!results[t].twins[j]) self->prefetched_.erase(task.twins[j]);
+            }
+          }
           for (std::size_t j = 0; j < task.rels.size(); ++j) {
             self->rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] =
                 keep(results[t].rels[j]);
@@ -287,8 +322,12 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
 
 void Expander::single_hop(const Step& st) {
   std::unordered_set<std::string> ids;
-  for (std::size_t i = 0; i < rows_.size(); ++i) ids.insert(bound_[rows_.row(i)[st.from]].id);
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const std::string& id = bound_[rows_.row(i)[st.from]].id;
+    if (!adjacency_.count(id)) ids.insert(id);
+  }
   auto self = shared_from_this();
+  if (ids.empty()) return single_hop_bind(st);
   fetch_adjacency(st, {ids.begin(), ids.end()}, [self, &st] { self->single_hop_bind(st); });
 }
 

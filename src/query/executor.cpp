@@ -53,6 +53,7 @@ class Run : public std::enable_shared_from_this<Run> {
   void next_chunk();
   void chunk_done(const Expander& expander, Status status);
   void finish_rows();
+  void keep_text(const Expander& expander, std::string_view id);
   void finish(std::vector<std::string> rows, std::size_t next,
               std::shared_ptr<const KeyList> keys = nullptr) {
     Execution e;
@@ -82,6 +83,8 @@ class Run : public std::enable_shared_from_this<Run> {
   bool first_hop_ready_ = false;  // first_hop_ has a list for every anchor
   std::size_t next_anchor_ = 0;
   KeyList keys_;
+  // The first page's rows, when rendered while bound (shared: a twin may be in several rows).
+  std::vector<std::shared_ptr<const SlotTexts>> first_texts_;
   std::uint64_t count_ = 0;
   QueryStats stats_;
 };
@@ -207,7 +210,9 @@ void Run::next_chunk() {
   // The scan's first-hop lists serve when the one chunk holds every anchor they belong to.
   const bool first_hop = first_hop_ready_ && next_anchor_ == 0 && end == anchors_.size();
   next_anchor_ = end;
-  auto expander = std::make_shared<Expander>(engine_, plan_, budget_);
+  // Rows still missing from the first page: the last step may render them as it binds them.
+  const std::size_t room = plan_->count || keys_.size() >= page_ ? 0 : page_ - keys_.size();
+  auto expander = std::make_shared<Expander>(engine_, plan_, budget_, room, render_cache_);
   auto self = shared_from_this();
   expander->run(
       std::move(chunk), [self, expander](Status s) { self->chunk_done(*expander, std::move(s)); },
@@ -234,6 +239,9 @@ void Run::chunk_done(const Expander& expander, Status status) {
       parts.push_back(b.id);
       if (plan_->slots[s].kind == SlotKind::relationship) parts.push_back(b.rel_id);
     }
+    if (plan_->stored.size() == 1 && keys_.size() < page_ && first_texts_.size() == keys_.size()) {
+      keep_text(expander, parts[0]);
+    }
     keys_.add(parts);
   }
   if (keys_.bytes() > before && !budget_->charge(keys_.bytes() - before)) {
@@ -242,12 +250,30 @@ void Run::chunk_done(const Expander& expander, Status status) {
   next_chunk();
 }
 
+// The row's texts, when the expander rendered its one stored twin while binding it.
+void Run::keep_text(const Expander& expander, std::string_view id) {
+  const auto& rendered = expander.rendered();
+  if (rendered.empty()) return;
+  const auto it = rendered.find(std::string(id));
+  if (it != rendered.end()) first_texts_.push_back(it->second);
+}
+
 void Run::finish_rows() {
   if (plan_->count) {
     return finish({"{\"COUNT\":" + std::to_string(count_) + "}"}, 0);
   }
   const std::size_t want = std::min(page_, keys_.size());
   if (want == 0) return finish({}, 0);
+  if (first_texts_.size() >= want) {  // rendered as they were bound: no round to the shards
+    std::vector<std::string> rows;
+    std::vector<const SlotTexts*> by_slot(plan_->slots.size(), nullptr);
+    for (std::size_t r = 0; r < want; ++r) {
+      by_slot[plan_->stored[0]] = first_texts_[r].get();
+      rows.push_back(compose_row(*plan_, by_slot));
+    }
+    first_texts_.clear();
+    return finish(std::move(rows), want);
+  }
   auto keys = std::make_shared<const KeyList>(std::move(keys_));
   auto self = shared_from_this();
   render_page(engine_, plan_, keys, 0, want,

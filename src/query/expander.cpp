@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "query/row_renderer.hpp"
 #include "query/scatter.hpp"
 
 namespace castor::query {
@@ -43,25 +44,44 @@ std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<
   return shards;
 }
 
+}  // namespace
+
 struct BindTask {
   std::vector<std::string> twins;
   std::vector<std::pair<std::string, std::string>> rels;
 };
 
+std::size_t count_twins(const std::vector<BindTask>& tasks) {
+  std::size_t n = 0;
+  for (const BindTask& t : tasks) n += t.twins.size();
+  return n;
+}
+
+// What else a bind round does while it visits the twins it binds (each saves a round of
+// messages): read their relationships for the next step, or render their rows.
+struct BindExtras {
+  const Step* next = nullptr;  // the following single hop from the twins bound here
+  bool render = false;         // the last step, whose twins are the rows: render them
+  RenderCache* cache = nullptr;
+};
+
 struct BindResult {
   std::vector<std::optional<Bound>> twins;
   std::vector<std::optional<Bound>> rels;
-  AdjacencyResult next;  // with a following step: the adjacency of each bound twin, by twin
+  AdjacencyResult next;                       // BindExtras::next: lists[i] for twins[i]
+  std::vector<std::optional<SlotTexts>> texts;  // BindExtras::render: by twin
   std::uint64_t examined = 0;
 };
 
-// `next`: the step that follows from the twins bound here, whose adjacency is read in the same
-// visit (saving that step a round of messages); null if there is none.
-void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const Step* next,
+namespace {
+
+void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
+  const TwinJson json{extras.cache, shard.index()};
   out.twins.resize(task.twins.size());
-  if (next != nullptr) out.next.lists.resize(task.twins.size());
+  if (extras.next != nullptr) out.next.lists.resize(task.twins.size());
+  if (extras.render) out.texts.resize(task.twins.size());
   for (std::size_t i = 0; i < task.twins.size(); ++i) {
     ++out.examined;
     const twin::Twin* t = shard.find(task.twins[i]);
@@ -69,7 +89,10 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const Step*
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
       out.twins[i] = std::move(b);
       s.clear();
-      if (next != nullptr) adjacent_here(shard, plan, *next, task.twins[i], s, out.next, out.next.lists[i]);
+      if (extras.next != nullptr) {
+        adjacent_here(shard, plan, *extras.next, task.twins[i], s, out.next, out.next.lists[i], t);
+      }
+      if (extras.render) render_twin_slot(plan, st.to, *t, s, out.texts[i].emplace(), json);
     }
     s.clear();
   }
@@ -90,10 +113,11 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const Step*
 }  // namespace
 
 void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const std::string& id,
-                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list) {
+                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list,
+                   const twin::Twin* known) {
   const bool bind = binds_relationship(plan, st);
   if (st.direction != Direction::backward) {
-    if (const twin::Twin* t = shard.find(id)) {
+    if (const twin::Twin* t = known != nullptr ? known : shard.find(id)) {
       for (const twin::Relationship& r : t->outgoing()) {
         ++out.examined;
         if (!name_matches(st, r.name)) continue;
@@ -123,11 +147,14 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
 }
 
 Expander::Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan,
-                   std::shared_ptr<Budget> budget)
+                   std::shared_ptr<Budget> budget, std::size_t render_limit,
+                   RenderCache* render_cache)
     : engine_(engine),
       plan_(std::move(plan)),
       budget_(std::move(budget)),
-      rows_(plan_->slots.size()) {}
+      rows_(plan_->slots.size()),
+      render_limit_(render_limit),
+      render_cache_(render_cache) {}
 
 Expander::~Expander() {
   budget_->release(charged_);
@@ -273,51 +300,63 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
     task_for(twin_shards[i]).twins = std::move(twin_lists[i]);
   for (std::size_t i = 0; i < rel_shards.size(); ++i)
     task_for(rel_shards[i]).rels = std::move(rel_lists[i]);
-  // The next single hop starting from the twins bound here reads their relationships in the
-  // same visit. Only twins bound here are listed, so `prefetched_` never holds a stale "none".
-  const Step* next = nullptr;
-  if (!st.closes && step_ + 1 < plan_->steps.size()) {
-    const Step& n = plan_->steps[step_ + 1];
-    if (n.from == st.to && n.max_hops == 1) next = &n;
-  }
+  BindExtras extras = bind_extras(st, tasks->size() == 0 ? 0 : count_twins(*tasks));
   prefetched_.clear();
   auto self = shared_from_this();
   scatter<BindResult>(
       engine_, shards,
-      [self, tasks, &st, next](twin::Shard& shard, std::size_t task, BindResult& out) {
-        bind_here(shard, *self->plan_, st, next, (*tasks)[task], out);
+      [self, tasks, &st, extras](twin::Shard& shard, std::size_t task, BindResult& out) {
+        bind_here(shard, *self->plan_, st, extras, (*tasks)[task], out);
       },
       [self, tasks, then = std::move(then)](std::vector<BindResult> results, Status status) {
         if (!status.is_ok()) return self->finish(status);
         std::size_t bytes = 0;
-        auto keep = [&](std::optional<Bound>& b) {
-          if (!b) return kUnbound;
-          bytes += b->bytes();
-          self->bound_.push_back(std::move(*b));
-          return static_cast<std::uint32_t>(self->bound_.size() - 1);
-        };
-        for (std::size_t t = 0; t < results.size(); ++t) {
-          const BindTask& task = (*tasks)[t];
-          self->examined_ += results[t].examined;
-          for (std::size_t j = 0; j < task.twins.size(); ++j) {
-            self->twin_bound_[task.twins[j]] = keep(results[t].twins[j]);
-          }
-          if (!results[t].next.lists.empty()) {
-            for (std::size_t j = 0; j < task.twins.size(); ++j) {
-              if (!results[t].twins[j]) results[t].next.lists[j].clear();
-            }
-            bytes += self->keep_adjacency(results[t].next, task.twins, self->prefetched_);
-            for (std::size_t j = 0; j < task.twins.size(); ++j) {
-              if (!results[t].twins[j]) self->prefetched_.erase(task.twins[j]);
-            }
-          }
-          for (std::size_t j = 0; j < task.rels.size(); ++j) {
-            self->rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] =
-                keep(results[t].rels[j]);
-          }
-        }
+        for (std::size_t t = 0; t < results.size(); ++t) bytes += self->keep_bound((*tasks)[t], results[t]);
         if (self->charge(bytes)) then();
       });
+}
+
+// The next single hop starting from the twins bound here reads their relationships in the same
+// visit; the last step renders its twins when they are the rows and fit the first page.
+BindExtras Expander::bind_extras(const Step& st, std::size_t twins) const {
+  BindExtras extras;
+  const std::size_t last = plan_->steps.size() - 1;
+  if (!st.closes && step_ < last) {
+    const Step& n = plan_->steps[step_ + 1];
+    if (n.from == st.to && n.max_hops == 1) extras.next = &n;
+  }
+  extras.render = !st.closes && step_ == last && !plan_->count && plan_->stored.size() == 1 &&
+                  plan_->stored[0] == st.to && twins > 0 && twins <= render_limit_;
+  extras.cache = render_cache_;
+  return extras;
+}
+
+std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
+  std::size_t bytes = 0;
+  auto keep = [&](std::optional<Bound>& b) {
+    if (!b) return kUnbound;
+    bytes += b->bytes();
+    bound_.push_back(std::move(*b));
+    return static_cast<std::uint32_t>(bound_.size() - 1);
+  };
+  examined_ += result.examined;
+  for (std::size_t j = 0; j < task.twins.size(); ++j) twin_bound_[task.twins[j]] = keep(result.twins[j]);
+  // Only twins bound here are listed, so `prefetched_` never holds a stale "none".
+  if (!result.next.lists.empty()) {
+    bytes += keep_adjacency(result.next, task.twins, prefetched_);
+    for (std::size_t j = 0; j < task.twins.size(); ++j) {
+      if (!result.twins[j]) prefetched_.erase(task.twins[j]);
+    }
+  }
+  for (std::size_t j = 0; j < result.texts.size(); ++j) {
+    if (!result.texts[j]) continue;
+    for (const auto& text : *result.texts[j]) bytes += text ? text->size() : 0;
+    rendered_[task.twins[j]] = std::make_shared<const SlotTexts>(std::move(*result.texts[j]));
+  }
+  for (std::size_t j = 0; j < task.rels.size(); ++j) {
+    rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] = keep(result.rels[j]);
+  }
+  return bytes;
 }
 
 void Expander::single_hop(const Step& st) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -61,12 +62,23 @@ struct AdjacencyResult {
 
 // The relationships of twin `id` that step `st` may cross, appended to `list` (and the bindings
 // of those it crosses outgoing, to out.rels); on the thread of `shard`, which owns `id`.
+// `known`: the twin `id`, when the caller has already found it.
 void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const std::string& id,
-                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list);
+                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list,
+                   const twin::Twin* known = nullptr);
+
+class RenderCache;
+struct BindTask;
+struct BindExtras;
+struct BindResult;
+using SlotTexts = std::vector<std::optional<std::string>>;  // as row_renderer.hpp
 
 class Expander : public std::enable_shared_from_this<Expander> {
  public:
-  Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget);
+  // `render_limit`: when the last step binds at most this many twins and they are the rows'
+  // only stored slot, it renders them too (rendered()); 0: never. `render_cache` may be null.
+  Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
+           std::size_t render_limit = 0, RenderCache* render_cache = nullptr);
   ~Expander();
   Expander(const Expander&) = delete;
   Expander& operator=(const Expander&) = delete;
@@ -79,6 +91,10 @@ class Expander : public std::enable_shared_from_this<Expander> {
   const RowTable& rows() const noexcept { return rows_; }
   const std::vector<Bound>& bound() const noexcept { return bound_; }
   std::uint64_t examined() const noexcept { return examined_; }
+  // The last step's twins rendered while they were bound (see render_limit), by twin id.
+  const std::unordered_map<std::string, std::shared_ptr<const SlotTexts>>& rendered() const noexcept {
+    return rendered_;
+  }
 
  private:
   void next_step();
@@ -102,6 +118,9 @@ class Expander : public std::enable_shared_from_this<Expander> {
   // into bound_; returns the bytes to charge.
   std::size_t keep_adjacency(AdjacencyResult& result, const std::vector<std::string>& ids,
                              Adjacency& into);
+  BindExtras bind_extras(const Step& st, std::size_t twins) const;
+  // Keeps one shard's bindings (and what came with them); returns the bytes to charge.
+  std::size_t keep_bound(const BindTask& task, BindResult& result);
   // Binds `twins` to st.to and `rels` (source, id) to st.relationship on their owners' shards;
   // when the next step is a single hop from st.to, also reads the bound twins' relationships
   // for it (into prefetched_).
@@ -117,6 +136,9 @@ class Expander : public std::enable_shared_from_this<Expander> {
   RowTable rows_;
   std::size_t step_ = 0;
   std::uint64_t examined_ = 0;
+  std::size_t render_limit_ = 0;
+  RenderCache* render_cache_ = nullptr;
+  std::unordered_map<std::string, std::shared_ptr<const SlotTexts>> rendered_;
   // Per step:
   Adjacency adjacency_;
   Adjacency prefetched_;  // the next step's adjacency, read while binding this step's twins

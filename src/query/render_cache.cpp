@@ -20,24 +20,32 @@ std::size_t RenderCache::cost(const Entry& e) noexcept {
 void RenderCache::append_twin(std::size_t shard, const twin::Twin& t, std::string& out) {
   if (shard >= shards_.size() || shard_budget_ == 0) return twin::render_twin(t, out);
   PerShard& p = *shards_[shard];
-  if (auto it = p.where.find(std::string_view(t.id)); it != p.where.end()) {
-    Entry& e = p.entries[it->second];
-    if (e.etag == t.etag) {
+  if (const std::uint32_t index = p.by_twin.find(&t); index != ByTwin::kNone) {
+    Entry& e = p.entries[index];
+    if (e.etag == t.etag && e.id == t.id) {
       e.referenced = true;
       out += e.json;
       p.hits.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    drop(p, it->second);  // a change the observer was not told of cannot be served either
+    drop(p, index);  // a change the observer was not told of cannot be served either
   }
   p.misses.fetch_add(1, std::memory_order_relaxed);
   const std::size_t start = out.size();
   twin::render_twin(t, out);
-  keep(p, t, out.substr(start));
+  const auto address = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&t));
+  Seen& seen = p.seen[((address * 0x9E3779B97F4A7C15ULL) >> 32) & (kSeen - 1)];
+  if (seen.twin == &t && seen.etag == t.etag) {
+    seen = Seen{};
+    keep(p, t, out.substr(start));
+  } else {
+    seen = Seen{&t, t.etag};
+  }
 }
 
 void RenderCache::keep(PerShard& p, const twin::Twin& t, std::string json) {
-  Entry e{t.id, std::move(json), t.etag, false, true};
+  if (auto it = p.where.find(std::string_view(t.id)); it != p.where.end()) drop(p, it->second);
+  Entry e{t.id, std::move(json), &t, t.etag, false, true};
   const std::size_t need = cost(e);
   if (need > shard_budget_ || !make_room(p, need)) return;
   std::uint32_t index;
@@ -50,6 +58,7 @@ void RenderCache::keep(PerShard& p, const twin::Twin& t, std::string json) {
     p.entries.push_back(std::move(e));
   }
   p.where.emplace(p.entries[index].id, index);
+  p.by_twin.insert(&t, index);
   p.used += need;
   p.bytes.store(p.used, std::memory_order_relaxed);
 }
@@ -75,6 +84,7 @@ void RenderCache::drop(PerShard& p, std::uint32_t index) {
   Entry& e = p.entries[index];
   p.used -= cost(e);
   p.where.erase(e.id);
+  p.by_twin.erase(e.twin);
   e = Entry{};
   p.free.push_back(index);
   p.bytes.store(p.used, std::memory_order_relaxed);
@@ -84,6 +94,58 @@ void RenderCache::on_twin_changed(std::size_t shard, std::string_view id, const 
   if (shard >= shards_.size()) return;
   PerShard& p = *shards_[shard];
   if (auto it = p.where.find(id); it != p.where.end()) drop(p, it->second);
+}
+
+std::size_t RenderCache::ByTwin::home(const twin::Twin* t) const noexcept {
+  auto h = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t));
+  h *= 0x9E3779B97F4A7C15ULL;  // Fibonacci hashing: the low bits of addresses are all alike
+  return static_cast<std::size_t>(h >> 32) & (slots_.size() - 1);
+}
+
+std::uint32_t RenderCache::ByTwin::find(const twin::Twin* t) const noexcept {
+  if (slots_.empty()) return kNone;
+  for (std::size_t i = home(t);; i = (i + 1) & (slots_.size() - 1)) {
+    if (slots_[i].twin == t) return slots_[i].index;
+    if (slots_[i].twin == nullptr) return kNone;
+  }
+}
+
+void RenderCache::ByTwin::insert(const twin::Twin* t, std::uint32_t index) {
+  if (2 * (size_ + 1) > slots_.size()) grow();  // at most half full: short probes
+  std::size_t i = home(t);
+  while (slots_[i].twin != nullptr && slots_[i].twin != t) i = (i + 1) & (slots_.size() - 1);
+  if (slots_[i].twin == nullptr) ++size_;
+  slots_[i] = Slot{t, index};
+}
+
+// Backward-shift deletion: later entries of the probe run move up, so no tombstones pile up.
+void RenderCache::ByTwin::erase(const twin::Twin* t) noexcept {
+  if (slots_.empty()) return;
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = home(t);
+  while (slots_[i].twin != t) {
+    if (slots_[i].twin == nullptr) return;
+    i = (i + 1) & mask;
+  }
+  for (std::size_t j = (i + 1) & mask; slots_[j].twin != nullptr; j = (j + 1) & mask) {
+    const std::size_t k = home(slots_[j].twin);
+    // Move j up to the hole at i unless its home lies cyclically in (i, j].
+    const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i] = Slot{};
+  --size_;
+}
+
+void RenderCache::ByTwin::grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? 64 : 2 * old.size(), Slot{});
+  size_ = 0;
+  for (const Slot& s : old) {
+    if (s.twin != nullptr) insert(s.twin, s.index);
+  }
 }
 
 std::uint64_t RenderCache::hits() const noexcept {

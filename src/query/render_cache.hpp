@@ -1,6 +1,6 @@
 // RenderCache: the ADT JSON of recently rendered twins, kept per shard, so that query rows showing
 // whole twins (SELECT T, SELECT *) copy bytes instead of rendering 20 properties with their
-// $metadata again. Each shard's part is owned by that shard's thread (no locks); it is a
+// $metadata again; a twin is kept once it was shown twice in the same state. Each shard's part is owned by that shard's thread (no locks); it is a
 // twin::ShardObserver, so every change of a twin drops its entry there and then, and an entry is
 // also checked against the twin's ETag before use. It must never hand out a rendering of a state
 // the twin no longer has, and never hold more than its byte budget (clock eviction).
@@ -43,12 +43,42 @@ class RenderCache final : public twin::ShardObserver {
   struct Entry {
     std::string id;
     std::string json;
+    const twin::Twin* twin = nullptr;  // the twin it was rendered from (compared, never read)
     std::uint64_t etag = 0;
     bool referenced = false;  // read since the clock hand last passed
     bool live = false;
   };
+  // Entries by twin address, open addressing with linear probing: a read costs one hash of a
+  // pointer and usually one cache line, where a lookup by id hashes and compares strings.
+  class ByTwin {
+   public:
+    static constexpr std::uint32_t kNone = UINT32_MAX;
+    std::uint32_t find(const twin::Twin* t) const noexcept;
+    void insert(const twin::Twin* t, std::uint32_t index);
+    void erase(const twin::Twin* t) noexcept;
+
+   private:
+    struct Slot {
+      const twin::Twin* twin = nullptr;
+      std::uint32_t index = kNone;
+    };
+    std::size_t home(const twin::Twin* t) const noexcept;
+    void grow();
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+  };
+  // Twins rendered once and not kept: a twin is kept the second time it is rendered in the same
+  // state, so rows shown once (a scan through many twins) cost no copy and evict nothing.
+  // Direct-mapped: a newer twin simply takes the place of an older one.
+  struct Seen {
+    const twin::Twin* twin = nullptr;
+    std::uint64_t etag = 0;
+  };
+  static constexpr std::size_t kSeen = 16384;
   struct PerShard {
-    StringMap<std::uint32_t> where;  // id -> entries index
+    std::vector<Seen> seen = std::vector<Seen>(kSeen);
+    StringMap<std::uint32_t> where;  // id -> entries index (writes drop entries by id)
+    ByTwin by_twin;                  // twin -> entries index (reads)
     std::vector<Entry> entries;
     std::vector<std::uint32_t> free;
     std::size_t hand = 0;

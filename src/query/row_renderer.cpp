@@ -164,6 +164,36 @@ std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_s
   return row;
 }
 
+void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                     std::string& row, const TwinJson& json) {
+  if (plan.select_all) {
+    if (plan.outputs[0].slot == slot) return json.append(t, row);
+    row += "{}";
+    return;
+  }
+  row.push_back('{');
+  bool first = true;
+  for (const Output& o : plan.outputs) {
+    if (o.slot != slot) continue;
+    const std::size_t mark = row.size();
+    if (!first) row.push_back(',');
+    json::append_string(row, o.name);
+    row.push_back(':');
+    if (o.whole) {
+      json.append(t, row);
+    } else {
+      const Datum d = read_twin_path(t, plan.paths[o.path].names, s);
+      if (!d.defined()) {
+        row.resize(mark);  // missing values are left out
+        continue;
+      }
+      d.append_json(row);
+    }
+    first = false;
+  }
+  row.push_back('}');
+}
+
 std::string compose_single(const Plan& plan, SlotId slot, SlotTexts&& texts) {
   if (plan.select_all && plan.outputs[0].slot == slot && !texts.empty() && texts[0]) {
     return std::move(*texts[0]);

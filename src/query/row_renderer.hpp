@@ -39,6 +39,11 @@ void render_twin_slot(const Plan& plan, SlotId slot, const twin::Twin& t, Scratc
 void render_relationship_slot(const Plan& plan, SlotId slot, std::string_view source,
                               const twin::Relationship& r, Scratch& s, SlotTexts& out);
 
+// The row of a single-slot plan whose slot is a twin, written straight into `row` (what
+// compose_single(render_twin_slot(...)) gives, without the intermediate texts).
+void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                     std::string& row, const TwinJson& json = {});
+
 // The row's JSON from its slots' texts; by_slot[s] may be null for slots without outputs.
 std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_slot);
 // The row of a single-slot plan from that slot's texts, which it may take over.

@@ -38,7 +38,9 @@ class ShardScan {
       }
     } else if (spec_.collect == Collect::keys) {
       if (out_.rendered.size() < spec_.render_cap) {
-        render([&](SlotTexts& texts) { render_twin_slot(plan_, slot_, t, scratch_, texts, json_); });
+        std::string& row = out_.rendered.emplace_back();
+        render_twin_row(plan_, slot_, t, scratch_, row, json_);
+        charge(row.size());
       }
       keep(std::array<std::string_view, 1>{t.id});
     }

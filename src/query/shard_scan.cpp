@@ -1,5 +1,6 @@
 #include "query/shard_scan.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "query/row_renderer.hpp"
@@ -146,6 +147,18 @@ void scan_relationships(twin::Shard& shard, ShardScan& scan, const Plan& plan,
   });
 }
 
+// Top-level properties the anchor's paths read (at most 4), for the scan to prefetch.
+std::vector<std::string_view> read_properties(const Plan& plan) {
+  std::vector<std::string_view> names;
+  for (const PathPlan& p : plan.paths) {
+    if (p.slot != plan.anchor || p.names.empty() || p.names[0].starts_with('$')) continue;
+    if (std::find(names.begin(), names.end(), p.names[0]) != names.end()) continue;
+    names.push_back(p.names[0]);
+    if (names.size() == 4) break;
+  }
+  return names;
+}
+
 }  // namespace
 
 void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::string> ids,
@@ -186,7 +199,8 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     }
     return;
   }
-  index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); });
+  index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); },
+                            read_properties(plan));
 }
 
 }  // namespace castor::query

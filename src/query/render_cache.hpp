@@ -1,9 +1,10 @@
 // RenderCache: the ADT JSON of recently rendered twins, kept per shard, so that query rows showing
 // whole twins (SELECT T, SELECT *) copy bytes instead of rendering 20 properties with their
-// $metadata again; a twin is kept once it was shown twice in the same state. Each shard's part is owned by that shard's thread (no locks); it is a
-// twin::ShardObserver, so every change of a twin drops its entry there and then, and an entry is
-// also checked against the twin's ETag before use. It must never hand out a rendering of a state
-// the twin no longer has, and never hold more than its byte budget (clock eviction).
+// $metadata again; a twin is kept once it was shown twice in the same state. Each shard's part
+// is owned by that shard's thread (no locks); it is a twin::ShardObserver, so every change of a
+// twin drops its entry there and then, and an entry is also checked against the twin's ETag
+// before use. It must never hand out a rendering of a state the twin no longer has, and never
+// hold more than its byte budget (clock eviction).
 #pragma once
 
 #include <atomic>
@@ -27,7 +28,8 @@ class RenderCache final : public twin::ShardObserver {
   explicit RenderCache(std::size_t budget_bytes);
 
   // On the thread of shard `shard` only: appends the twin's ADT JSON (twin::render_twin) to `out`,
-  // from the cache when it holds the twin's current state, else rendered and kept.
+  // from the cache when it holds the twin's current state, else rendered (and kept when this is
+  // the second rendering of that state).
   void append_twin(std::size_t shard, const twin::Twin& t, std::string& out);
 
   void on_open(std::size_t shard_count) override;

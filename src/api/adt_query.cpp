@@ -27,9 +27,11 @@ constexpr std::string_view kQueryFragment = R"({
                      "continuationToken": {"type": "string", "description": "Present when more pages follow."}}}}}}}
 })";
 
-query::QueryOptions options_from(const Config& c, std::shared_ptr<query::IndexSet> indexes) {
+query::QueryOptions options_from(const Config& c, std::shared_ptr<query::IndexSet> indexes,
+                                 std::shared_ptr<query::RenderCache> render_cache) {
   query::QueryOptions o;
   o.indexes = std::move(indexes);
+  o.render_cache = std::move(render_cache);
   o.timeout = c.query_timeout;
   o.memory_limit = static_cast<std::size_t>(c.query_memory);
   o.max_page_size = static_cast<std::size_t>(c.query_page_size);
@@ -95,7 +97,7 @@ void query(query::QueryService& service, const HttpRequest& req, const Responder
 
 void register_query_routes(Router& router, AdtContext& ctx) {
   // The service (and the results it keeps for continuation tokens) lives as long as the route.
-  auto service = std::make_shared<query::QueryService>(ctx.engine, options_from(ctx.config, ctx.indexes));
+  auto service = std::make_shared<query::QueryService>(ctx.engine, options_from(ctx.config, ctx.indexes, ctx.render_cache));
   RouteSpec s;
   s.method = Method::post;
   s.path = "/query";

@@ -18,6 +18,7 @@
 
 namespace castor::query {
 class IndexSet;
+class RenderCache;
 }
 
 namespace castor::api {
@@ -48,6 +49,8 @@ struct AdtContext {
   Worker worker;    // blocking work (model uploads, jobs)
   TwinReadCache* read_cache = nullptr;  // GET of twins without a shard round trip, when set
   std::shared_ptr<query::IndexSet> indexes;  // the engine's query indexes (null: queries scan)
+  // Rendered twins for query rows, an observer of the engine (null: every row is rendered).
+  std::shared_ptr<query::RenderCache> render_cache;
   // When set, telemetry objects go through the ingest pipeline (twin events and history).
   ingest::ObservationSink* observations = nullptr;
 };

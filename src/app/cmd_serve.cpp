@@ -18,6 +18,7 @@
 #include "ingest/mqtt_connector.hpp"
 #include "history/series_store.hpp"
 #include "api/twin_read_cache.hpp"
+#include "query/render_cache.hpp"
 #include "query/twin_index.hpp"
 #include "store/probe.hpp"
 #include "twin/engine.hpp"
@@ -77,6 +78,22 @@ std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry,
   return h;
 }
 
+// Metrics of the query layer's cache of rendered twins (--query-render-cache).
+std::vector<metrics::CallbackHandle> render_cache_metrics(metrics::Registry& registry,
+                                                          const query::RenderCache& cache) {
+  std::vector<metrics::CallbackHandle> h;
+  h.push_back(registry.callback_counter(
+      "castor_query_render_cache_hits_total", "Query rows whose twin JSON was copied from the render cache.", {},
+      [&cache] { return static_cast<double>(cache.hits()); }));
+  h.push_back(registry.callback_counter(
+      "castor_query_render_cache_misses_total", "Query rows whose twin had to be rendered.", {},
+      [&cache] { return static_cast<double>(cache.misses()); }));
+  h.push_back(registry.callback_gauge("castor_query_render_cache_bytes",
+                                      "Bytes the query render cache holds (query_render_cache is its limit).", {},
+                                      [&cache] { return static_cast<double>(cache.bytes()); }));
+  return h;
+}
+
 // Rendered twins kept for GET /digitaltwins/{id} (api::TwinReadCache): 64 MiB, about 90,000
 // twins of 20 properties; a miss costs a round trip through the twin's shard.
 constexpr std::size_t kTwinReadCacheBytes = std::size_t{64} << 20;
@@ -101,10 +118,12 @@ Result<std::shared_ptr<query::IndexSet>> query_indexes(const Config& config) {
 
 Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config,
                                                   std::shared_ptr<twin::ShardObserver> read_cache,
-                                                  std::shared_ptr<query::IndexSet> indexes) {
+                                                  std::shared_ptr<query::IndexSet> indexes,
+                                                  std::shared_ptr<query::RenderCache> render_cache) {
   twin::EngineOptions options;
   options.observers.push_back(std::move(read_cache));
   options.observers.push_back(std::move(indexes));
+  options.observers.push_back(std::move(render_cache));
   options.data_dir = config.data_dir;
   options.extra_column_families = history::history_column_families();
   options.extra_column_families.push_back(api::AuditLog::journal_family);  // audit in twin commits
@@ -140,7 +159,9 @@ int run_serve(const ServeFlags& flags) {
     std::cerr << "castor serve: " << indexes.status().message() << "\n";
     return 2;
   }
-  auto engine = open_engine(*config, read_cache, *indexes);
+  auto render_cache =
+      std::make_shared<query::RenderCache>(static_cast<std::size_t>(config->query_render_cache));
+  auto engine = open_engine(*config, read_cache, *indexes, render_cache);
   if (!engine) {
     log::error("cannot open the twin core", {{"error", engine.status().message()}});
     std::cerr << "castor serve: " << engine.status().message() << "\n";
@@ -152,6 +173,7 @@ int run_serve(const ServeFlags& flags) {
                                 {"shards", std::to_string((*engine)->shard_count())}});
   metrics::ProcessProbe process(registry, kVersion);
   auto engine_probes = engine_metrics(registry, **engine);
+  auto render_probes = render_cache_metrics(registry, *render_cache);
   auto routing = api::open_event_routing(**engine, *config, registry);
   if (!routing) {
     std::cerr << "castor serve: event routing: " << routing.status().message() << "\n";
@@ -184,6 +206,7 @@ int run_serve(const ServeFlags& flags) {
     api::ApiServer server(*config, registry, kVersion);
     api::AdtContext adt{**engine, *config, !config->insecure_local, {}, read_cache.get()};
     adt.indexes = *indexes;
+    adt.render_cache = render_cache;
     adt.observations = (*ingest)->pipeline.get();  // ADT telemetry feeds ingest and history
     api::register_adt_routes(server.router(), adt);
     api::register_event_route_routes(server.router(), adt, **routing);

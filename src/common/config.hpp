@@ -69,6 +69,7 @@ struct Config {
   std::uint64_t query_cursor_memory = 512u << 20;   // query_cursor_memory: all kept results.
   std::string query_indexes;  // query_indexes: property indexes, "[MODEL:]PATH,..."
   std::uint64_t query_auto_index_after = 3;  // query_auto_index_after: 0 = no automatic ones.
+  std::uint64_t query_render_cache = 128u << 20;  // query_render_cache: rendered twins kept.
   std::string event_source;           // event_source: CloudEvents "source"; default host name.
   std::uint64_t event_routes_limit = 64;    // event_routes_limit: most event routes (ADT: 6).
   std::uint64_t event_stream_queue = 1000;  // event_stream_queue: per live-stream subscriber.

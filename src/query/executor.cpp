@@ -26,9 +26,10 @@ class NoRow final : public Resolver {
 class Run : public std::enable_shared_from_this<Run> {
  public:
   Run(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-      std::size_t page, ExecutionDone done, const IndexSet* indexes)
+      std::size_t page, ExecutionDone done, const IndexSet* indexes, RenderCache* render_cache)
       : engine_(engine),
         indexes_(indexes),
+        render_cache_(render_cache),
         plan_(std::move(plan)),
         budget_(std::move(budget)),
         page_(page),
@@ -52,6 +53,7 @@ class Run : public std::enable_shared_from_this<Run> {
   void next_chunk();
   void chunk_done(const Expander& expander, Status status);
   void finish_rows();
+  void keep_text(const Expander& expander, std::string_view id);
   void finish(std::vector<std::string> rows, std::size_t next,
               std::shared_ptr<const KeyList> keys = nullptr) {
     Execution e;
@@ -70,14 +72,19 @@ class Run : public std::enable_shared_from_this<Run> {
 
   twin::Engine& engine_;
   const IndexSet* indexes_;
+  RenderCache* render_cache_;
   std::shared_ptr<const Plan> plan_;
   std::shared_ptr<Budget> budget_;
   std::size_t page_;
   ExecutionDone done_;
   std::vector<std::vector<std::string>> task_ids_;
   std::vector<Bound> anchors_;
+  AdjacencyResult first_hop_;     // the scan's first-hop lists, by anchor (see ScanSpec)
+  bool first_hop_ready_ = false;  // first_hop_ has a list for every anchor
   std::size_t next_anchor_ = 0;
   KeyList keys_;
+  // The first page's rows, when rendered while bound (shared: a twin may be in several rows).
+  std::vector<std::shared_ptr<const SlotTexts>> first_texts_;
   std::uint64_t count_ = 0;
   QueryStats stats_;
 };
@@ -102,9 +109,16 @@ void Run::scan() {
   auto spec = std::make_shared<ScanSpec>();
   spec->plan = plan_;
   spec->indexes = indexes_;
+  spec->render_cache = render_cache_;
   spec->budget = budget_;
   const bool single = plan_->single_slot();
   spec->collect = !single ? Collect::bindings : plan_->count ? Collect::count : Collect::keys;
+  // Point lookups bind few anchors: their scan also reads the first hop's relationships.
+  if (!single && plan_->access.kind == AccessKind::ids && plan_->access.ids.size() <= kChunk &&
+      plan_->steps[0].from == plan_->anchor && plan_->steps[0].max_hops == 1) {
+    spec->first_hop = &plan_->steps[0];
+    first_hop_ready_ = true;
+  }
   if (single && !plan_->count) {
     spec->limit = top();
     const std::size_t want = std::min(page_, spec->limit);
@@ -133,6 +147,16 @@ void Run::scanned(std::vector<ScanResult> results, Status status) {
   }
   if (plan_->single_slot()) return single_slot(results);
   for (ScanResult& r : results) {
+    first_hop_ready_ = first_hop_ready_ && r.first_hop.lists.size() == r.bindings.size();
+    const auto base = static_cast<std::uint32_t>(first_hop_.rels.size());
+    for (auto& list : r.first_hop.lists) {
+      for (Adjacent& a : list) {
+        if (a.rel_bound != kUnbound) a.rel_bound += base;
+      }
+      first_hop_.lists.push_back(std::move(list));
+    }
+    std::move(r.first_hop.rels.begin(), r.first_hop.rels.end(), std::back_inserter(first_hop_.rels));
+    first_hop_.examined += r.first_hop.examined;
     std::move(r.bindings.begin(), r.bindings.end(), std::back_inserter(anchors_));
   }
   next_chunk();
@@ -172,7 +196,8 @@ void Run::single_slot(std::vector<ScanResult>& results) {
                 self->stats_.examined += stats.examined;
                 std::move(rows->begin(), rows->end(), std::back_inserter(rendered));
                 self->finish(std::move(rendered), want, keys);
-              });
+              },
+              render_cache_);
 }
 
 void Run::next_chunk() {
@@ -182,11 +207,16 @@ void Run::next_chunk() {
   const std::size_t end = std::min(anchors_.size(), next_anchor_ + kChunk);
   std::vector<Bound> chunk(std::make_move_iterator(anchors_.begin() + next_anchor_),
                            std::make_move_iterator(anchors_.begin() + end));
+  // The scan's first-hop lists serve when the one chunk holds every anchor they belong to.
+  const bool first_hop = first_hop_ready_ && next_anchor_ == 0 && end == anchors_.size();
   next_anchor_ = end;
-  auto expander = std::make_shared<Expander>(engine_, plan_, budget_);
+  // Rows still missing from the first page: the last step may render them as it binds them.
+  const std::size_t room = plan_->count || keys_.size() >= page_ ? 0 : page_ - keys_.size();
+  auto expander = std::make_shared<Expander>(engine_, plan_, budget_, room, render_cache_);
   auto self = shared_from_this();
-  expander->run(std::move(chunk),
-                [self, expander](Status s) { self->chunk_done(*expander, std::move(s)); });
+  expander->run(
+      std::move(chunk), [self, expander](Status s) { self->chunk_done(*expander, std::move(s)); },
+      first_hop ? &first_hop_ : nullptr);
 }
 
 void Run::chunk_done(const Expander& expander, Status status) {
@@ -209,6 +239,9 @@ void Run::chunk_done(const Expander& expander, Status status) {
       parts.push_back(b.id);
       if (plan_->slots[s].kind == SlotKind::relationship) parts.push_back(b.rel_id);
     }
+    if (plan_->stored.size() == 1 && keys_.size() < page_ && first_texts_.size() == keys_.size()) {
+      keep_text(expander, parts[0]);
+    }
     keys_.add(parts);
   }
   if (keys_.bytes() > before && !budget_->charge(keys_.bytes() - before)) {
@@ -217,12 +250,30 @@ void Run::chunk_done(const Expander& expander, Status status) {
   next_chunk();
 }
 
+// The row's texts, when the expander rendered its one stored twin while binding it.
+void Run::keep_text(const Expander& expander, std::string_view id) {
+  const auto& rendered = expander.rendered();
+  if (rendered.empty()) return;
+  const auto it = rendered.find(std::string(id));
+  if (it != rendered.end()) first_texts_.push_back(it->second);
+}
+
 void Run::finish_rows() {
   if (plan_->count) {
     return finish({"{\"COUNT\":" + std::to_string(count_) + "}"}, 0);
   }
   const std::size_t want = std::min(page_, keys_.size());
   if (want == 0) return finish({}, 0);
+  if (first_texts_.size() >= want) {  // rendered as they were bound: no round to the shards
+    std::vector<std::string> rows;
+    std::vector<const SlotTexts*> by_slot(plan_->slots.size(), nullptr);
+    for (std::size_t r = 0; r < want; ++r) {
+      by_slot[plan_->stored[0]] = first_texts_[r].get();
+      rows.push_back(compose_row(*plan_, by_slot));
+    }
+    first_texts_.clear();
+    return finish(std::move(rows), want);
+  }
   auto keys = std::make_shared<const KeyList>(std::move(keys_));
   auto self = shared_from_this();
   render_page(engine_, plan_, keys, 0, want,
@@ -230,15 +281,18 @@ void Run::finish_rows() {
                 if (!rows) return self->fail(rows.status());
                 self->stats_.examined += stats.examined;
                 self->finish(std::move(*rows), want, keys);
-              });
+              },
+              render_cache_);
 }
 
 }  // namespace
 
 void execute(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-             std::size_t page_size, ExecutionDone done, const IndexSet* indexes) {
+             std::size_t page_size, ExecutionDone done, const IndexSet* indexes,
+             RenderCache* render_cache) {
   auto run = std::make_shared<Run>(engine, std::move(plan), std::move(budget),
-                                   std::max<std::size_t>(page_size, 1), std::move(done), indexes);
+                                   std::max<std::size_t>(page_size, 1), std::move(done), indexes,
+                                   render_cache);
   run->start();
 }
 

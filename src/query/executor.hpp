@@ -18,6 +18,7 @@
 namespace castor::query {
 
 class IndexSet;
+class RenderCache;
 
 struct Execution {
   std::vector<std::string> rows;        // the first page
@@ -29,8 +30,10 @@ struct Execution {
 using ExecutionDone = std::function<void(Result<Execution>)>;
 
 // `done` runs exactly once, on a shard thread or the caller's.
-// `indexes` (may be null) offers the anchor scans their candidates.
+// `indexes` (may be null) offers the anchor scans their candidates; `render_cache` (may be null)
+// the rendered JSON of whole twins. Both must outlive the execution.
 void execute(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
-             std::size_t page_size, ExecutionDone done, const IndexSet* indexes = nullptr);
+             std::size_t page_size, ExecutionDone done, const IndexSet* indexes = nullptr,
+             RenderCache* render_cache = nullptr);
 
 }  // namespace castor::query

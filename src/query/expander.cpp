@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <optional>
 
+#include "query/row_renderer.hpp"
 #include "query/scatter.hpp"
 
 namespace castor::query {
+
 namespace {
 
 bool name_matches(const Step& st, std::string_view name) {
@@ -24,18 +26,98 @@ bool binds_relationship(const Plan& plan, const Step& st) {
   return st.relationship != kNoSlot && plan.slots[st.relationship].needed();
 }
 
-struct AdjacencyResult {
-  std::vector<std::vector<Adjacent>> lists;  // by id of the task
-  std::vector<Bound> rels;                   // bindings of outgoing relationships
+// Splits items into one list per owning shard, in first-seen shard order.
+template <class T, class Owner>
+std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<T> items,
+                                        Owner owner, std::vector<std::vector<T>>& per_task) {
+  std::vector<std::size_t> shards;
+  std::vector<std::size_t> task_of(engine.shard_count(), SIZE_MAX);
+  for (T& item : items) {
+    const std::size_t shard = engine.shard_of(owner(item));
+    if (task_of[shard] == SIZE_MAX) {
+      task_of[shard] = shards.size();
+      shards.push_back(shard);
+      per_task.emplace_back();
+    }
+    per_task[task_of[shard]].push_back(std::move(item));
+  }
+  return shards;
+}
+
+}  // namespace
+
+struct BindTask {
+  std::vector<std::string> twins;
+  std::vector<std::pair<std::string, std::string>> rels;
+};
+
+std::size_t count_twins(const std::vector<BindTask>& tasks) {
+  std::size_t n = 0;
+  for (const BindTask& t : tasks) n += t.twins.size();
+  return n;
+}
+
+// What else a bind round does while it visits the twins it binds (each saves a round of
+// messages): read their relationships for the next step, or render their rows.
+struct BindExtras {
+  const Step* next = nullptr;  // the following single hop from the twins bound here
+  bool render = false;         // the last step, whose twins are the rows: render them
+  RenderCache* cache = nullptr;
+};
+
+struct BindResult {
+  std::vector<std::optional<Bound>> twins;
+  std::vector<std::optional<Bound>> rels;
+  AdjacencyResult next;                       // BindExtras::next: lists[i] for twins[i]
+  std::vector<std::optional<SlotTexts>> texts;  // BindExtras::render: by twin
   std::uint64_t examined = 0;
 };
 
-// The relationships of twin `id` that the step may cross, on the shard that owns it.
+namespace {
+
+void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
+               const BindTask& task, BindResult& out) {
+  Scratch s;
+  const TwinJson json{extras.cache, shard.index()};
+  out.twins.resize(task.twins.size());
+  if (extras.next != nullptr) out.next.lists.resize(task.twins.size());
+  if (extras.render) out.texts.resize(task.twins.size());
+  for (std::size_t i = 0; i < task.twins.size(); ++i) {
+    ++out.examined;
+    const twin::Twin* t = shard.find(task.twins[i]);
+    Bound b;
+    if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
+      out.twins[i] = std::move(b);
+      s.clear();
+      if (extras.next != nullptr) {
+        adjacent_here(shard, plan, *extras.next, task.twins[i], s, out.next, out.next.lists[i], t);
+      }
+      if (extras.render) render_twin_slot(plan, st.to, *t, s, out.texts[i].emplace(), json);
+    }
+    s.clear();
+  }
+  out.rels.resize(task.rels.size());
+  for (std::size_t i = 0; i < task.rels.size(); ++i) {
+    ++out.examined;
+    const auto& [source, id] = task.rels[i];
+    const twin::Twin* t = shard.find(source);
+    const twin::Relationship* r = t ? t->relationship(id) : nullptr;
+    Bound b;
+    if (r != nullptr && bind_relationship(plan, st.relationship, source, *r, s, b)) {
+      out.rels[i] = std::move(b);
+    }
+    s.clear();
+  }
+}
+
+}  // namespace
+
 void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const std::string& id,
-                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list) {
+                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list,
+                   const twin::Twin* known) {
   const bool bind = binds_relationship(plan, st);
   if (st.direction != Direction::backward) {
-    if (const twin::Twin* t = shard.find(id)) {
+    if (const twin::Twin* t = known != nullptr ? known : shard.find(id)) {
       for (const twin::Relationship& r : t->outgoing()) {
         ++out.examined;
         if (!name_matches(st, r.name)) continue;
@@ -64,82 +146,36 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
   }
 }
 
-// Splits items into one list per owning shard, in first-seen shard order.
-template <class T, class Owner>
-std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<T> items,
-                                        Owner owner, std::vector<std::vector<T>>& per_task) {
-  std::vector<std::size_t> shards;
-  std::vector<std::size_t> task_of(engine.shard_count(), SIZE_MAX);
-  for (T& item : items) {
-    const std::size_t shard = engine.shard_of(owner(item));
-    if (task_of[shard] == SIZE_MAX) {
-      task_of[shard] = shards.size();
-      shards.push_back(shard);
-      per_task.emplace_back();
-    }
-    per_task[task_of[shard]].push_back(std::move(item));
-  }
-  return shards;
-}
-
-struct BindTask {
-  std::vector<std::string> twins;
-  std::vector<std::pair<std::string, std::string>> rels;
-};
-
-struct BindResult {
-  std::vector<std::optional<Bound>> twins;
-  std::vector<std::optional<Bound>> rels;
-  std::uint64_t examined = 0;
-};
-
-void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindTask& task,
-               BindResult& out) {
-  Scratch s;
-  out.twins.resize(task.twins.size());
-  for (std::size_t i = 0; i < task.twins.size(); ++i) {
-    ++out.examined;
-    const twin::Twin* t = shard.find(task.twins[i]);
-    Bound b;
-    if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) out.twins[i] = std::move(b);
-    s.clear();
-  }
-  out.rels.resize(task.rels.size());
-  for (std::size_t i = 0; i < task.rels.size(); ++i) {
-    ++out.examined;
-    const auto& [source, id] = task.rels[i];
-    const twin::Twin* t = shard.find(source);
-    const twin::Relationship* r = t ? t->relationship(id) : nullptr;
-    Bound b;
-    if (r != nullptr && bind_relationship(plan, st.relationship, source, *r, s, b)) {
-      out.rels[i] = std::move(b);
-    }
-    s.clear();
-  }
-}
-
-}  // namespace
-
 Expander::Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan,
-                   std::shared_ptr<Budget> budget)
+                   std::shared_ptr<Budget> budget, std::size_t render_limit,
+                   RenderCache* render_cache)
     : engine_(engine),
       plan_(std::move(plan)),
       budget_(std::move(budget)),
-      rows_(plan_->slots.size()) {}
+      rows_(plan_->slots.size()),
+      render_limit_(render_limit),
+      render_cache_(render_cache) {}
 
 Expander::~Expander() {
   budget_->release(charged_);
 }
 
-void Expander::run(std::vector<Bound> anchors, std::function<void(Status)> done) {
+void Expander::run(std::vector<Bound> anchors, std::function<void(Status)> done,
+                   AdjacencyResult* first_hop) {
   done_ = std::move(done);
   bound_ = std::move(anchors);
+  const std::size_t anchor_count = bound_.size();
   std::vector<std::uint32_t> row(plan_->slots.size(), kUnbound);
-  for (std::size_t i = 0; i < bound_.size(); ++i) {
+  for (std::size_t i = 0; i < anchor_count; ++i) {
     row[plan_->anchor] = static_cast<std::uint32_t>(i);
     rows_.push(row);
   }
   if (!charge(rows_.bytes())) return;
+  if (first_hop != nullptr) {
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < anchor_count; ++i) ids.push_back(bound_[i].id);
+    if (!charge(keep_adjacency(*first_hop, ids, prefetched_))) return;
+  }
   next_step();
 }
 
@@ -161,8 +197,10 @@ void Expander::next_step() {
   if (budget_->exhausted()) return finish(budget_->error());
   if (rows_.size() == 0 || step_ == plan_->steps.size()) return finish(Status::ok());
   const Step& st = plan_->steps[step_];
-  adjacency_.clear();
+  adjacency_ = std::move(prefetched_);  // what the previous step's bindings read, if anything
+  prefetched_.clear();
   if (st.max_hops == 1) return single_hop(st);
+  adjacency_.clear();
   start_hops(st);
 }
 
@@ -212,22 +250,29 @@ void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
         if (!status.is_ok()) return self->finish(status);
         std::size_t bytes = 0;
         for (std::size_t t = 0; t < results.size(); ++t) {
-          const auto base = static_cast<std::uint32_t>(self->bound_.size());
-          for (Bound& b : results[t].rels) {
-            bytes += b.bytes();
-            self->bound_.push_back(std::move(b));
-          }
-          self->examined_ += results[t].examined;
-          for (std::size_t j = 0; j < results[t].lists.size(); ++j) {
-            for (Adjacent& a : results[t].lists[j]) {
-              if (a.rel_bound != kUnbound) a.rel_bound += base;
-              bytes += sizeof(Adjacent) + a.neighbor.size() + a.rel_source.size() + a.rel_id.size();
-            }
-            self->adjacency_[(*per_task)[t][j]] = std::move(results[t].lists[j]);
-          }
+          bytes += self->keep_adjacency(results[t], (*per_task)[t], self->adjacency_);
         }
         if (self->charge(bytes)) then();
       });
+}
+
+std::size_t Expander::keep_adjacency(AdjacencyResult& result, const std::vector<std::string>& ids,
+                                     Adjacency& into) {
+  std::size_t bytes = 0;
+  const auto base = static_cast<std::uint32_t>(bound_.size());
+  for (Bound& b : result.rels) {
+    bytes += b.bytes();
+    bound_.push_back(std::move(b));
+  }
+  examined_ += result.examined;
+  for (std::size_t j = 0; j < result.lists.size() && j < ids.size(); ++j) {
+    for (Adjacent& a : result.lists[j]) {
+      if (a.rel_bound != kUnbound) a.rel_bound += base;
+      bytes += sizeof(Adjacent) + a.neighbor.size() + a.rel_source.size() + a.rel_id.size();
+    }
+    into[ids[j]] = std::move(result.lists[j]);
+  }
+  return bytes;
 }
 
 void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
@@ -255,40 +300,73 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
     task_for(twin_shards[i]).twins = std::move(twin_lists[i]);
   for (std::size_t i = 0; i < rel_shards.size(); ++i)
     task_for(rel_shards[i]).rels = std::move(rel_lists[i]);
+  BindExtras extras = bind_extras(st, tasks->size() == 0 ? 0 : count_twins(*tasks));
+  prefetched_.clear();
   auto self = shared_from_this();
   scatter<BindResult>(
       engine_, shards,
-      [self, tasks, &st](twin::Shard& shard, std::size_t task, BindResult& out) {
-        bind_here(shard, *self->plan_, st, (*tasks)[task], out);
+      [self, tasks, &st, extras](twin::Shard& shard, std::size_t task, BindResult& out) {
+        bind_here(shard, *self->plan_, st, extras, (*tasks)[task], out);
       },
       [self, tasks, then = std::move(then)](std::vector<BindResult> results, Status status) {
         if (!status.is_ok()) return self->finish(status);
         std::size_t bytes = 0;
-        auto keep = [&](std::optional<Bound>& b) {
-          if (!b) return kUnbound;
-          bytes += b->bytes();
-          self->bound_.push_back(std::move(*b));
-          return static_cast<std::uint32_t>(self->bound_.size() - 1);
-        };
-        for (std::size_t t = 0; t < results.size(); ++t) {
-          const BindTask& task = (*tasks)[t];
-          self->examined_ += results[t].examined;
-          for (std::size_t j = 0; j < task.twins.size(); ++j) {
-            self->twin_bound_[task.twins[j]] = keep(results[t].twins[j]);
-          }
-          for (std::size_t j = 0; j < task.rels.size(); ++j) {
-            self->rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] =
-                keep(results[t].rels[j]);
-          }
-        }
+        for (std::size_t t = 0; t < results.size(); ++t) bytes += self->keep_bound((*tasks)[t], results[t]);
         if (self->charge(bytes)) then();
       });
 }
 
+// The next single hop starting from the twins bound here reads their relationships in the same
+// visit; the last step renders its twins when they are the rows and fit the first page.
+BindExtras Expander::bind_extras(const Step& st, std::size_t twins) const {
+  BindExtras extras;
+  const std::size_t last = plan_->steps.size() - 1;
+  if (!st.closes && step_ < last) {
+    const Step& n = plan_->steps[step_ + 1];
+    if (n.from == st.to && n.max_hops == 1) extras.next = &n;
+  }
+  extras.render = !st.closes && step_ == last && !plan_->count && plan_->stored.size() == 1 &&
+                  plan_->stored[0] == st.to && twins > 0 && twins <= render_limit_;
+  extras.cache = render_cache_;
+  return extras;
+}
+
+std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
+  std::size_t bytes = 0;
+  auto keep = [&](std::optional<Bound>& b) {
+    if (!b) return kUnbound;
+    bytes += b->bytes();
+    bound_.push_back(std::move(*b));
+    return static_cast<std::uint32_t>(bound_.size() - 1);
+  };
+  examined_ += result.examined;
+  for (std::size_t j = 0; j < task.twins.size(); ++j) twin_bound_[task.twins[j]] = keep(result.twins[j]);
+  // Only twins bound here are listed, so `prefetched_` never holds a stale "none".
+  if (!result.next.lists.empty()) {
+    bytes += keep_adjacency(result.next, task.twins, prefetched_);
+    for (std::size_t j = 0; j < task.twins.size(); ++j) {
+      if (!result.twins[j]) prefetched_.erase(task.twins[j]);
+    }
+  }
+  for (std::size_t j = 0; j < result.texts.size(); ++j) {
+    if (!result.texts[j]) continue;
+    for (const auto& text : *result.texts[j]) bytes += text ? text->size() : 0;
+    rendered_[task.twins[j]] = std::make_shared<const SlotTexts>(std::move(*result.texts[j]));
+  }
+  for (std::size_t j = 0; j < task.rels.size(); ++j) {
+    rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] = keep(result.rels[j]);
+  }
+  return bytes;
+}
+
 void Expander::single_hop(const Step& st) {
   std::unordered_set<std::string> ids;
-  for (std::size_t i = 0; i < rows_.size(); ++i) ids.insert(bound_[rows_.row(i)[st.from]].id);
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const std::string& id = bound_[rows_.row(i)[st.from]].id;
+    if (!adjacency_.count(id)) ids.insert(id);
+  }
   auto self = shared_from_this();
+  if (ids.empty()) return single_hop_bind(st);
   fetch_adjacency(st, {ids.begin(), ids.end()}, [self, &st] { self->single_hop_bind(st); });
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -52,19 +53,48 @@ struct Adjacent {
 };
 using Adjacency = std::unordered_map<std::string, std::vector<Adjacent>>;
 
+// One shard's adjacency lists, and the bindings of outgoing relationships they refer to.
+struct AdjacencyResult {
+  std::vector<std::vector<Adjacent>> lists;  // by twin asked about
+  std::vector<Bound> rels;                   // Adjacent::rel_bound indexes these
+  std::uint64_t examined = 0;
+};
+
+// The relationships of twin `id` that step `st` may cross, appended to `list` (and the bindings
+// of those it crosses outgoing, to out.rels); on the thread of `shard`, which owns `id`.
+// `known`: the twin `id`, when the caller has already found it.
+void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const std::string& id,
+                   Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list,
+                   const twin::Twin* known = nullptr);
+
+class RenderCache;
+struct BindTask;
+struct BindExtras;
+struct BindResult;
+using SlotTexts = std::vector<std::optional<std::string>>;  // as row_renderer.hpp
+
 class Expander : public std::enable_shared_from_this<Expander> {
  public:
-  Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget);
+  // `render_limit`: when the last step binds at most this many twins and they are the rows'
+  // only stored slot, it renders them too (rendered()); 0: never. `render_cache` may be null.
+  Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
+           std::size_t render_limit = 0, RenderCache* render_cache = nullptr);
   ~Expander();
   Expander(const Expander&) = delete;
   Expander& operator=(const Expander&) = delete;
 
   // Runs every step from `anchors` (bindings of the anchor slot); `done` runs once, after which
-  // rows() holds the complete rows.
-  void run(std::vector<Bound> anchors, std::function<void(Status)> done);
+  // rows() holds the complete rows. `first_hop`, when given, holds the first step's adjacency
+  // of anchors (read by the anchor scan: lists[i] belongs to anchors[i]), saving a round.
+  void run(std::vector<Bound> anchors, std::function<void(Status)> done,
+           AdjacencyResult* first_hop = nullptr);
   const RowTable& rows() const noexcept { return rows_; }
   const std::vector<Bound>& bound() const noexcept { return bound_; }
   std::uint64_t examined() const noexcept { return examined_; }
+  // The last step's twins rendered while they were bound (see render_limit), by twin id.
+  const std::unordered_map<std::string, std::shared_ptr<const SlotTexts>>& rendered() const noexcept {
+    return rendered_;
+  }
 
  private:
   void next_step();
@@ -84,7 +114,16 @@ class Expander : public std::enable_shared_from_this<Expander> {
   void assemble_hops(const Step& st);
   // Fetches adjacency for `ids` into adjacency_, then calls `then`.
   void fetch_adjacency(const Step& st, std::vector<std::string> ids, std::function<void()> then);
-  // Binds `twins` to st.to and `rels` (source, id) to st.relationship on their owners' shards.
+  // Moves one shard's adjacency lists (by ids[j]) into `into` and its relationship bindings
+  // into bound_; returns the bytes to charge.
+  std::size_t keep_adjacency(AdjacencyResult& result, const std::vector<std::string>& ids,
+                             Adjacency& into);
+  BindExtras bind_extras(const Step& st, std::size_t twins) const;
+  // Keeps one shard's bindings (and what came with them); returns the bytes to charge.
+  std::size_t keep_bound(const BindTask& task, BindResult& result);
+  // Binds `twins` to st.to and `rels` (source, id) to st.relationship on their owners' shards;
+  // when the next step is a single hop from st.to, also reads the bound twins' relationships
+  // for it (into prefetched_).
   void fetch_bindings(const Step& st, std::vector<std::string> twins,
                       std::vector<std::pair<std::string, std::string>> rels,
                       std::function<void()> then);
@@ -97,8 +136,12 @@ class Expander : public std::enable_shared_from_this<Expander> {
   RowTable rows_;
   std::size_t step_ = 0;
   std::uint64_t examined_ = 0;
+  std::size_t render_limit_ = 0;
+  RenderCache* render_cache_ = nullptr;
+  std::unordered_map<std::string, std::shared_ptr<const SlotTexts>> rendered_;
   // Per step:
   Adjacency adjacency_;
+  Adjacency prefetched_;  // the next step's adjacency, read while binding this step's twins
   std::unordered_map<std::string, std::uint32_t> twin_bound_;  // id -> bound_ index or kUnbound
   std::unordered_map<std::string, std::uint32_t> rel_bound_;   // source\nid -> same
   // Variable hops: per row, the frontier (twin, key of the relationship it was reached by) and

@@ -62,7 +62,7 @@ void QueryService::run(std::string_view text, std::size_t page_size, Done done) 
         if (!r) return done(r.status());
         self->answer(plan, r->keys, r->next, std::move(r->rows), r->stats, {}, done);
       },
-      options_.indexes.get());
+      options_.indexes.get(), options_.render_cache.get());
 }
 
 void QueryService::next(std::string_view token, std::size_t page_size, Done done) {
@@ -79,7 +79,8 @@ void QueryService::next(std::string_view token, std::size_t page_size, Done done
                   Result<std::vector<std::string>> rows, QueryStats stats) {
                 if (!rows) return done(rows.status());
                 self->answer(c.plan, c.keys, to, std::move(*rows), stats, id, done);
-              });
+              },
+              options_.render_cache.get());
 }
 
 void QueryService::answer(std::shared_ptr<const Plan> plan, std::shared_ptr<const KeyList> keys,

@@ -17,6 +17,7 @@
 #include "query/budget.hpp"
 #include "query/cursor_store.hpp"
 #include "query/limits.hpp"
+#include "query/render_cache.hpp"
 #include "query/twin_index.hpp"
 #include "twin/engine.hpp"
 
@@ -41,6 +42,9 @@ struct QueryOptions {
   // The twin indexes the engine keeps (registered as its observer when it opened); null: every
   // query scans. Also where filters are counted for automatic indexes.
   std::shared_ptr<IndexSet> indexes;
+  // Rendered JSON of whole twins, per shard (registered as the engine's observer when it
+  // opened); null: every row showing a whole twin renders it.
+  std::shared_ptr<RenderCache> render_cache;
 };
 
 struct QueryPage {

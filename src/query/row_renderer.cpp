@@ -5,6 +5,7 @@
 
 #include "query/binding.hpp"
 #include "query/path_reader.hpp"
+#include "query/render_cache.hpp"
 #include "query/scatter.hpp"
 #include "twin/twin_json.hpp"
 
@@ -88,12 +89,12 @@ std::vector<std::string> PageWork::compose(QueryStats& stats) const {
 }
 
 void render_item(const Plan& plan, twin::Shard& shard, const Item& item, Scratch& s,
-                 std::optional<SlotTexts>& out) {
+                 std::optional<SlotTexts>& out, const TwinJson& json) {
   const twin::Twin* t = shard.find(item.id);
   if (t == nullptr) return;
   out.emplace();
   if (plan.slots[item.slot].kind == SlotKind::twin)
-    return render_twin_slot(plan, item.slot, *t, s, *out);
+    return render_twin_slot(plan, item.slot, *t, s, *out, json);
   const twin::Relationship* r = t->relationship(item.rel_id);
   if (r == nullptr) {
     out.reset();
@@ -104,14 +105,19 @@ void render_item(const Plan& plan, twin::Shard& shard, const Item& item, Scratch
 
 }  // namespace
 
+void TwinJson::append(const twin::Twin& t, std::string& out) const {
+  if (cache != nullptr) return cache->append_twin(shard, t, out);
+  twin::render_twin(t, out);
+}
+
 void render_twin_slot(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
-                      SlotTexts& out) {
+                      SlotTexts& out, const TwinJson& json) {
   out.clear();
   for (std::uint32_t o : plan.slots[slot].outputs) {
     const Output& output = plan.outputs[o];
     if (output.whole) {
       std::string text;
-      twin::render_twin(t, text);
+      json.append(t, text);
       out.emplace_back(std::move(text));
     } else {
       out.push_back(datum_text(read_twin_path(t, plan.paths[output.path].names, s)));
@@ -158,6 +164,45 @@ std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_s
   return row;
 }
 
+void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                     std::string& row, const TwinJson& json) {
+  if (plan.select_all) {
+    if (plan.outputs[0].slot == slot) return json.append(t, row);
+    row += "{}";
+    return;
+  }
+  row.push_back('{');
+  bool first = true;
+  for (const Output& o : plan.outputs) {
+    if (o.slot != slot) continue;
+    const std::size_t mark = row.size();
+    if (!first) row.push_back(',');
+    json::append_string(row, o.name);
+    row.push_back(':');
+    if (o.whole) {
+      json.append(t, row);
+    } else {
+      const Datum d = read_twin_path(t, plan.paths[o.path].names, s);
+      if (!d.defined()) {
+        row.resize(mark);  // missing values are left out
+        continue;
+      }
+      d.append_json(row);
+    }
+    first = false;
+  }
+  row.push_back('}');
+}
+
+std::string compose_single(const Plan& plan, SlotId slot, SlotTexts&& texts) {
+  if (plan.select_all && plan.outputs[0].slot == slot && !texts.empty() && texts[0]) {
+    return std::move(*texts[0]);
+  }
+  std::vector<const SlotTexts*> by_slot(plan.slots.size(), nullptr);
+  by_slot[slot] = &texts;
+  return compose_row(plan, by_slot);
+}
+
 std::size_t key_width(const Plan& plan) {
   std::size_t w = 0;
   for (SlotId s : plan.stored) w += plan.slots[s].kind == SlotKind::relationship ? 2 : 1;
@@ -166,7 +211,7 @@ std::size_t key_width(const Plan& plan) {
 
 void render_page(twin::Engine& engine, std::shared_ptr<const Plan> plan,
                  std::shared_ptr<const KeyList> keys, std::size_t from, std::size_t to,
-                 PageDone done) {
+                 PageDone done, RenderCache* cache) {
   auto work = std::make_shared<PageWork>();
   work->plan = std::move(plan);
   work->keys = std::move(keys);
@@ -176,12 +221,13 @@ void render_page(twin::Engine& engine, std::shared_ptr<const Plan> plan,
   using Texts = std::vector<std::optional<SlotTexts>>;
   scatter<Texts>(
       engine, work->shards,
-      [work](twin::Shard& shard, std::size_t task, Texts& out) {
+      [work, cache](twin::Shard& shard, std::size_t task, Texts& out) {
         Scratch s;
+        const TwinJson json{cache, shard.index()};
         const auto& indexes = work->per_shard[task];
         out.resize(indexes.size());
         for (std::size_t j = 0; j < indexes.size(); ++j) {
-          render_item(*work->plan, shard, work->items[indexes[j]], s, out[j]);
+          render_item(*work->plan, shard, work->items[indexes[j]], s, out[j], json);
           s.clear();
         }
       },

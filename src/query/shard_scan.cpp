@@ -1,5 +1,6 @@
 #include "query/shard_scan.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "query/row_renderer.hpp"
@@ -9,8 +10,14 @@ namespace {
 
 class ShardScan {
  public:
-  ShardScan(const ScanSpec& spec, ScanResult& out)
-      : spec_(spec), plan_(*spec.plan), slot_(plan_.anchor), out_(out), meter_(*spec.budget) {
+  ShardScan(const ScanSpec& spec, twin::Shard& shard, ScanResult& out)
+      : shard_(shard),
+        spec_(spec),
+        plan_(*spec.plan),
+        slot_(plan_.anchor),
+        out_(out),
+        meter_(*spec.budget),
+        json_{spec.render_cache, shard.index()} {
     out_.keys = KeyList(key_width(plan_));
   }
   ~ShardScan() {
@@ -25,9 +32,16 @@ class ShardScan {
     if (!twin_matches(plan_, slot_, t, scratch_)) return done_with_row();
     if (spec_.collect == Collect::bindings) {
       keep(twin_binding(plan_, slot_, t, scratch_));
+      if (spec_.first_hop != nullptr) {
+        scratch_.clear();
+        auto& hop = out_.first_hop;
+        adjacent_here(shard_, plan_, *spec_.first_hop, t.id, scratch_, hop, hop.lists.emplace_back());
+      }
     } else if (spec_.collect == Collect::keys) {
       if (out_.rendered.size() < spec_.render_cap) {
-        render([&](SlotTexts& texts) { render_twin_slot(plan_, slot_, t, scratch_, texts); });
+        std::string& row = out_.rendered.emplace_back();
+        render_twin_row(plan_, slot_, t, scratch_, row, json_);
+        charge(row.size());
       }
       keep(std::array<std::string_view, 1>{t.id});
     }
@@ -69,9 +83,7 @@ class ShardScan {
   void render(F&& fill) {
     SlotTexts texts;
     fill(texts);
-    std::vector<const SlotTexts*> slots(plan_.slots.size(), nullptr);
-    slots[slot_] = &texts;
-    out_.rendered.push_back(compose_row(plan_, slots));
+    out_.rendered.push_back(compose_single(plan_, slot_, std::move(texts)));
     charge(out_.rendered.back().size());
   }
 
@@ -104,12 +116,14 @@ class ShardScan {
     return !stop_;
   }
 
+  twin::Shard& shard_;
   const ScanSpec& spec_;
   const Plan& plan_;
   SlotId slot_;
   ScanResult& out_;
   MemoryMeter meter_;
   Scratch scratch_;
+  TwinJson json_;
   bool stop_ = false;
 };
 
@@ -133,12 +147,24 @@ void scan_relationships(twin::Shard& shard, ShardScan& scan, const Plan& plan,
   });
 }
 
+// Top-level properties the anchor's paths read (at most 4), for the scan to prefetch.
+std::vector<std::string_view> read_properties(const Plan& plan) {
+  std::vector<std::string_view> names;
+  for (const PathPlan& p : plan.paths) {
+    if (p.slot != plan.anchor || p.names.empty() || p.names[0].starts_with('$')) continue;
+    if (std::find(names.begin(), names.end(), p.names[0]) != names.end()) continue;
+    names.push_back(p.names[0]);
+    if (names.size() == 4) break;
+  }
+  return names;
+}
+
 }  // namespace
 
 void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::string> ids,
                 ScanResult& out) {
   const Plan& plan = *spec.plan;
-  ShardScan scan(spec, out);
+  ShardScan scan(spec, shard, out);
   if (plan.slots[plan.anchor].kind == SlotKind::relationship) {
     scan_relationships(shard, scan, plan, ids);
     return;
@@ -173,7 +199,8 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     }
     return;
   }
-  index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); });
+  index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); },
+                            read_properties(plan));
 }
 
 }  // namespace castor::query

@@ -15,6 +15,7 @@
 
 #include "query/binding.hpp"
 #include "query/budget.hpp"
+#include "query/expander.hpp"
 #include "query/key_list.hpp"
 #include "query/planner.hpp"
 #include "query/twin_index.hpp"
@@ -29,12 +30,17 @@ enum class Collect : std::uint8_t {
 };
 
 class IndexSet;
+class RenderCache;
 
 struct ScanSpec {
   std::shared_ptr<const Plan> plan;
   const IndexSet* indexes = nullptr;  // null: every anchor scan reads every twin
+  RenderCache* render_cache = nullptr;  // null: whole twins are rendered for every row
   std::shared_ptr<Budget> budget;
   Collect collect = Collect::keys;
+  // Collect::bindings: the first traversal step, when it is a single hop from the anchor; each
+  // match's relationships for it are read in the same visit (ScanResult::first_hop).
+  const Step* first_hop = nullptr;
   std::size_t render_cap = 0;                                   // matches rendered right away
   std::size_t limit = std::numeric_limits<std::size_t>::max();  // TOP: matches kept at most
 };
@@ -44,6 +50,7 @@ struct ScanResult {
   std::vector<std::string> rendered;  // rows of the first min(matched, render_cap) matches
   KeyList keys;                       // Collect::keys: every match in scan order
   std::vector<Bound> bindings;        // Collect::bindings: every match
+  AdjacencyResult first_hop;          // with ScanSpec::first_hop: lists[i] for bindings[i]
   QueryStats stats;
   IndexUse index;        // the index that gave the candidates, if one did
   bool stopped = false;  // the budget ran out: the result is incomplete

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace castor::twin {
@@ -183,7 +184,7 @@ void put_digits(char* p, unsigned long v, int n) {
 }  // namespace
 
 // Called for every property of every rendered twin: formatted by hand, not with snprintf.
-std::string format_time(Nanos t) {
+void format_time_to(Nanos t, char* out) {
   long long secs = t / 1'000'000'000;
   long long frac = (t % 1'000'000'000) / 100;  // 100 ns units: 7 digits
   if (frac < 0) {
@@ -199,16 +200,26 @@ std::string format_time(Nanos t) {
   int y;
   unsigned mo, d;
   civil_from_days(days, y, mo, d);
-  char buf[29] = "0000-00-00T00:00:00.0000000Z";
-  if (y < 0 || y > 9999) return "0000-01-01T00:00:00.0000000Z";
-  put_digits(buf, static_cast<unsigned long>(y), 4);
-  put_digits(buf + 5, mo, 2);
-  put_digits(buf + 8, d, 2);
-  put_digits(buf + 11, static_cast<unsigned long>(rem / 3600), 2);
-  put_digits(buf + 14, static_cast<unsigned long>(rem / 60 % 60), 2);
-  put_digits(buf + 17, static_cast<unsigned long>(rem % 60), 2);
-  put_digits(buf + 20, static_cast<unsigned long>(frac), 7);
-  return std::string(buf, 28);
+  static constexpr char kPattern[] = "0000-00-00T00:00:00.0000000Z";
+  static constexpr char kOutOfRange[] = "0000-01-01T00:00:00.0000000Z";
+  if (y < 0 || y > 9999) {
+    std::memcpy(out, kOutOfRange, kTimeTextSize);
+    return;
+  }
+  std::memcpy(out, kPattern, kTimeTextSize);
+  put_digits(out, static_cast<unsigned long>(y), 4);
+  put_digits(out + 5, mo, 2);
+  put_digits(out + 8, d, 2);
+  put_digits(out + 11, static_cast<unsigned long>(rem / 3600), 2);
+  put_digits(out + 14, static_cast<unsigned long>(rem / 60 % 60), 2);
+  put_digits(out + 17, static_cast<unsigned long>(rem % 60), 2);
+  put_digits(out + 20, static_cast<unsigned long>(frac), 7);
+}
+
+std::string format_time(Nanos t) {
+  char buf[kTimeTextSize];
+  format_time_to(t, buf);
+  return std::string(buf, kTimeTextSize);
 }
 
 bool parse_time(std::string_view s, Nanos& out) {

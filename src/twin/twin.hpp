@@ -120,6 +120,9 @@ bool etag_matches(std::string_view header, std::uint64_t etag);
 
 // RFC 3339 with 7 fractional digits, as Azure Digital Twins prints times.
 std::string format_time(Nanos t);
+// The same 28 characters written to `out`, without an allocation (renderers).
+inline constexpr std::size_t kTimeTextSize = 28;
+void format_time_to(Nanos t, char* out);
 bool parse_time(std::string_view s, Nanos& out);
 
 }  // namespace castor::twin

@@ -25,12 +25,32 @@ void append_key(std::string& out, std::string_view k) {
   out.push_back(':');
 }
 
+// Formatted times of one rendering: most properties share the twin's last update, so the
+// previous text is reused.
+class TimeTexts {
+ public:
+  void append(std::string& out, Nanos t) {
+    if (!valid_ || t != last_) {
+      format_time_to(t, text_);
+      last_ = t;
+      valid_ = true;
+    }
+    out.append(text_, kTimeTextSize);
+  }
+
+ private:
+  Nanos last_ = 0;
+  bool valid_ = false;
+  char text_[kTimeTextSize];
+};
+
 // Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
-void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Nanos source) {
+void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Nanos source,
+                      TimeTexts& times) {
   out.push_back(',');
   append_key(out, name);
   out += "{\"lastUpdateTime\":\"";
-  out += format_time(updated);
+  times.append(out, updated);
   out.push_back('"');
   if (source) {
     out += ",\"sourceTime\":\"";
@@ -40,29 +60,39 @@ void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Na
   out.push_back('}');
 }
 
-// Properties and their metadata of the twin or one component.
-void append_cells(std::string& meta, std::string& values, const CompiledInterface& m,
-                  const Cells& cells, const Twin& t, std::uint16_t comp) {
+// The metadata of the properties of the twin or one component (into its $metadata object).
+void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells& cells,
+                       const Twin& t, std::uint16_t comp, TimeTexts& times) {
+  const bool sourced = t.extra_if() != nullptr && !t.extra_if()->source_times.empty();
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
     const std::string& name = m.contents[m.property_slots[slot]].name;
-    append_prop_meta(meta, name, t.time_of(c), t.source_time(comp, static_cast<std::uint16_t>(slot)));
-    values.push_back(',');
-    append_key(values, name);
-    c.append_json(values);
+    append_prop_meta(out, name, t.time_of(c),
+                     sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0, times);
+  }
+}
+
+// Their values, each as ,"name":value (a second pass: the metadata comes first).
+void append_cells_values(std::string& out, const CompiledInterface& m, const Cells& cells) {
+  for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
+    const Cell& c = cells[slot];
+    if (!c.is_set()) continue;
+    out.push_back(',');
+    append_key(out, m.contents[m.property_slots[slot]].name);
+    c.append_json(out);
   }
 }
 
 void append_component(std::string& out, const Twin& t, std::size_t i, const CompiledInterface& cm) {
   const ComponentState& cs = t.components()[i];
-  std::string meta = "{\"$lastUpdateTime\":\"" + format_time(cs.last_update) + "\"";
-  std::string values;
-  append_cells(meta, values, cm, cs.cells, t, static_cast<std::uint16_t>(i + 1));
-  meta.push_back('}');
-  out += "{\"$metadata\":";
-  out += meta;
-  out += values;
+  TimeTexts times;
+  out += "{\"$metadata\":{\"$lastUpdateTime\":\"";
+  times.append(out, cs.last_update);
+  out.push_back('"');
+  append_cells_meta(out, cm, cs.cells, t, static_cast<std::uint16_t>(i + 1), times);
+  out.push_back('}');
+  append_cells_values(out, cm, cs.cells);
   out.push_back('}');
 }
 
@@ -175,19 +205,19 @@ Status build_twin(std::string_view id, const model::InterfacePtr& m, const json:
 
 void render_twin(const Twin& t, std::string& out) {
   const CompiledInterface& m = *t.model;
-  std::string meta = "{\"$model\":";
-  json::append_string(meta, m.id);
-  meta += ",\"$lastUpdateTime\":\"" + format_time(t.last_update) + "\"";
-  std::string values;
-  append_cells(meta, values, m, t.cells, t, 0);
-  meta.push_back('}');
+  TimeTexts times;
   out += "{\"$dtId\":";
   json::append_string(out, t.id);
   out += ",\"$etag\":";
   json::append_string(out, format_etag(t.etag));
-  out += ",\"$metadata\":";
-  out += meta;
-  out += values;
+  out += ",\"$metadata\":{\"$model\":";
+  json::append_string(out, m.id);
+  out += ",\"$lastUpdateTime\":\"";
+  times.append(out, t.last_update);
+  out.push_back('"');
+  append_cells_meta(out, m, t.cells, t, 0, times);
+  out.push_back('}');
+  append_cells_values(out, m, t.cells);
   const auto& names = component_names(m);
   for (std::size_t i = 0; i < names.size() && i < t.components().size(); ++i) {
     out.push_back(',');

@@ -64,6 +64,10 @@ class Value {
   void append_json(std::string& out) const;  // compact JSON text
   bool operator==(const Value& o) const noexcept;
   std::size_t heap_bytes() const noexcept;
+  // Where a string or json value's text lives (null for other kinds): scans prefetch it.
+  const void* heap_address() const noexcept {
+    return kind_ == Kind::string || kind_ == Kind::json ? static_cast<const void*>(u_.h) : nullptr;
+  }
 
  private:
   struct Heap {

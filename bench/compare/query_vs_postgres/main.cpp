@@ -5,7 +5,7 @@
 // with B-tree, GIN (jsonb_path_ops) and expression indexes. Every query class is run on both
 // with the same parameters, the row counts are checked to agree, and medians are printed with
 // the ratio Castor/PostgreSQL (below 0.2 means Castor is at least 5x faster).
-// Usage: query_vs_postgres [--twins N] [--runs R] [--points P]
+// Usage: query_vs_postgres [--twins N] [--runs R] [--points P] [--only CLASS] [--render-cache BYTES]
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "factory.hpp"
+#include "common/config.hpp"
 #include "postgres.hpp"
 #include "query/query_service.hpp"
 #include "query/twin_index.hpp"
@@ -50,16 +51,19 @@ struct Options {
   std::size_t twins = 1'000'000;
   int runs = 50;
   int points = 5000;
+  // query_render_cache; the default is castor serve's (Config's default, 128 MiB).
+  std::size_t render_cache = static_cast<std::size_t>(Config{}.query_render_cache);
 };
 
 struct Castor {
   std::filesystem::path dir;
   std::shared_ptr<query::IndexSet> indexes;
+  std::shared_ptr<query::RenderCache> render_cache;
   std::unique_ptr<twin::Engine> engine;
   std::shared_ptr<query::QueryService> service;
 };
 
-Castor open_castor() {
+Castor open_castor(const Options& o) {
   Castor c;
   c.dir = std::filesystem::temp_directory_path() / ("castor-qvpg-" + std::to_string(getpid()));
   std::filesystem::remove_all(c.dir);
@@ -70,6 +74,8 @@ Castor open_castor() {
   eo.data_dir = c.dir;
   eo.store.durability = store::Durability::relaxed;
   eo.observers.push_back(c.indexes);
+  c.render_cache = std::make_shared<query::RenderCache>(o.render_cache);  // as --query-render-cache
+  eo.observers.push_back(c.render_cache);
   auto e = twin::Engine::open(std::move(eo));
   if (!e) throw std::runtime_error(e.status().message());
   c.engine = std::move(*e);
@@ -79,6 +85,7 @@ Castor open_castor() {
   if (!added.status.is_ok()) throw std::runtime_error(added.status.message());
   query::QueryOptions qo;
   qo.indexes = c.indexes;
+  qo.render_cache = c.render_cache;
   c.service = std::make_shared<query::QueryService>(*c.engine, qo);
   return c;
 }
@@ -267,7 +274,7 @@ int run(const Options& o) {
   bench::PgConnection pg(server.conninfo());
   pg.exec("CREATE TABLE twins (id text PRIMARY KEY, model text NOT NULL, doc jsonb NOT NULL)");
   pg.exec("CREATE TABLE relationships (source text NOT NULL, target text NOT NULL, name text NOT NULL, doc jsonb)");
-  Castor c = open_castor();
+  Castor c = open_castor(o);
   double castor_load = 0, pg_load = 0;
   std::size_t twins = 0, rels = 0;
   const std::size_t total = lines * bench::kTwinsPerLine;
@@ -347,8 +354,9 @@ int main(int argc, char** argv) {
     else if (a == "--runs" && i + 1 < argc) o.runs = std::stoi(argv[++i]);
     else if (a == "--points" && i + 1 < argc) o.points = std::stoi(argv[++i]);
     else if (a == "--only" && i + 1 < argc) o.only = argv[++i];
+    else if (a == "--render-cache" && i + 1 < argc) o.render_cache = std::stoul(argv[++i]);
     else {
-      std::cerr << "usage: query_vs_postgres [--twins N (default 1000000)] [--runs R (50)] [--points P (5000)] [--only CLASS]\n";
+      std::cerr << "usage: query_vs_postgres [--twins N (default 1000000)] [--runs R (50)] [--points P (5000)] [--only CLASS] [--render-cache BYTES (134217728; 0: off)]\n";
       return 2;
     }
   }

@@ -219,38 +219,49 @@ std::vector<std::int64_t> bucket_cuts(std::span<const history::RangeScan::ChunkB
   return cuts;
 }
 
-// One series' aggregation in parts that two threads take in turn. Shared with the helper, which
-// may get to it only after the reader has done every part.
+// One series' aggregation in parts that the reader and the helper take in turn. The reader never
+// waits for the helper: once no part is left to take, it does every part the helper has not
+// finished yet itself (the same bits either way; the later result is dropped). So a helper that
+// starts late, or loses its core halfway, costs the read nothing but the duplicated part. Shared
+// with the helper, which may get to it only after the read is answered.
 struct SplitAggregation {
   history::ValueType type = history::ValueType::float64;
   std::vector<history::Bytes> chunks;
   std::vector<history::RangeScan::ChunkBytes> spans;
   std::vector<history::AggregateQuery> parts;
   std::int64_t from = 0;
-  std::vector<std::optional<Result<history::AggregateResult>>> results;
   std::atomic<std::size_t> next{0};
   std::mutex mu;
-  std::condition_variable cv;
-  std::size_t finished = 0;
+  std::vector<std::optional<Result<history::AggregateResult>>> results;  // guarded by mu
 
-  void work() {
-    for (std::size_t i; (i = next.fetch_add(1)) < parts.size();) {
-      Result<history::AggregateResult> r = aggregate_span(type, spans, parts[i], from);
-      std::lock_guard lock(mu);
-      results[i].emplace(std::move(r));
-      if (++finished == parts.size()) cv.notify_all();
-    }
+  void run_part(std::size_t i) {
+    Result<history::AggregateResult> r = aggregate_span(type, spans, parts[i], from);
+    std::lock_guard lock(mu);
+    if (!results[i]) results[i].emplace(std::move(r));
   }
 
-  // Waits for the parts the helper took, then joins the parts' buckets in order.
-  Result<history::AggregateResult> collect() {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [this] { return finished == parts.size(); });
+  // The helper's share: parts nobody has taken yet.
+  void help() {
+    for (std::size_t i; (i = next.fetch_add(1)) < parts.size();) run_part(i);
+  }
+
+  bool finished(std::size_t i) {
+    std::lock_guard lock(mu);
+    return results[i].has_value();
+  }
+
+  // The reader's share, then every part still unfinished, then the parts' buckets in order.
+  Result<history::AggregateResult> run() {
+    help();
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (!finished(i)) run_part(i);
+    }
+    std::lock_guard lock(mu);
     history::AggregateResult all;
-    for (auto& part : results) {
-      if (!*part) return std::move(*part);
-      history::AggregateResult& r = **part;
-      if (all.buckets.empty()) all.quantiles_per_bucket = r.quantiles_per_bucket;
+    for (const auto& part : results) {
+      if (!*part) return part->status();
+      const history::AggregateResult& r = **part;
+      all.quantiles_per_bucket = r.quantiles_per_bucket;
       all.buckets.insert(all.buckets.end(), r.buckets.begin(), r.buckets.end());
       all.quantile_values.insert(all.quantile_values.end(), r.quantile_values.begin(),
                                  r.quantile_values.end());
@@ -314,9 +325,8 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
         split->parts.push_back(std::move(part));
       }
       split->results.resize(split->parts.size());
-      helper_.post([split] { split->work(); });
-      split->work();
-      r = split->collect();
+      helper_.post([split] { split->help(); });
+      r = split->run();
     }
     if (!r) return r.status();
     out.ts.reserve(r->buckets.size());

@@ -107,8 +107,7 @@ class HistoryReader {
 
   IngestPipeline& pipeline_;
   // Takes parts of a long series' aggregation when it gets a core in time; the reader does
-  // whatever it has not started, so a busy machine never makes a read wait for it to start.
-  // Declared first: the reader's jobs may wait for a part the helper runs.
+  // whatever the helper has not finished, so a busy machine never makes a read wait for it.
   JobThread helper_{"castor-hhelp"};
   JobThread reader_{"castor-hread"};
 };

@@ -199,7 +199,7 @@ Result<history::AggregateResult> aggregate_span(history::ValueType type,
 // A series with at least this many chunks in range (about 12,000 points: below that a helper
 // costs more than it saves) is aggregated in up to kSplitParts parts of whole buckets.
 constexpr std::size_t kChunksWorthSplitting = 4;
-constexpr std::size_t kSplitParts = 4;
+constexpr std::size_t kSplitParts = 8;
 
 // Bucket boundaries inside (q.from, q.to) that cut the chunks into parts of about equal size: a
 // part never splits a bucket, so every bucket sums the same points in the same order as without

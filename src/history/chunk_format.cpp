@@ -41,9 +41,10 @@ Result<ChunkHeader> read_header(std::span<const std::uint8_t> chunk) {
   h.max_ts = field<std::int64_t>(p, 20);
   h.checksum = field<std::uint32_t>(p, kChecksumOffset);
   if (magic != kChunkMagic) return corrupt("bad magic number");
-  if (version != kChunkVersion) {
+  if (version < kOldestChunkVersion || version > kChunkVersion) {
     return invalid_argument("history chunk has format version " + std::to_string(version) +
-                            ", this build reads version 1; upgrade Castor to read it");
+                            ", this build reads versions " + std::to_string(kOldestChunkVersion) +
+                            " to " + std::to_string(kChunkVersion) + "; upgrade Castor to read it");
   }
   if (!is_valid_value_type(type)) return corrupt("unknown value type " + std::to_string(type));
   if (flags != 0) return corrupt("reserved flags are set");

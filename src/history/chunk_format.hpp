@@ -4,11 +4,13 @@
 // add a new version number instead.
 //
 // Layout (little-endian), 36 bytes, then the body:
-//   0  u32 magic "CSTK"     4  u8 version (1)    5  u8 value type    6  u16 flags (0)
+//   0  u32 magic "CSTK"     4  u8 version (1, 2)  5  u8 value type   6  u16 flags (0)
 //   8  u32 point count      12 i64 min ts (first point)             20 i64 max ts (last point)
 //   28 u32 body bytes       32 u32 CRC-32C of bytes 0..31 and of the body
 // Body: [string chunks: dictionary] then ceil(count / kBlockSize) blocks, each a timestamp
 // column followed by a value column (see codec/). Timestamps are strictly increasing.
+// Version 2 adds the linear transform to integer columns (codec/int_column.hpp); it is what this
+// build writes, and it reads both.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +22,8 @@
 namespace castor::history {
 
 inline constexpr std::uint32_t kChunkMagic = 0x4b545343;  // "CSTK" read as little-endian
-inline constexpr std::uint8_t kChunkVersion = 1;
+inline constexpr std::uint8_t kChunkVersion = 2;
+inline constexpr std::uint8_t kOldestChunkVersion = 1;
 inline constexpr std::size_t kChunkHeaderSize = 36;
 
 struct ChunkHeader {

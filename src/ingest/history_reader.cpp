@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <system_error>
 
 #include "history/bucket_aggregator.hpp"
+#include "history/chunk_format.hpp"
 #include "history/range_scan.hpp"
 #include "twin/errors.hpp"
 
@@ -59,9 +61,9 @@ Result<std::vector<AggregateSpec>> parse_aggregates(std::string_view list) {
   return out;
 }
 
-HistoryReader::HistoryReader(IngestPipeline& pipeline) : pipeline_(pipeline) {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "castor-hread");
+JobThread::JobThread(const char* name) {
+  thread_ = std::thread([this, name] {
+    pthread_setname_np(pthread_self(), name);
     std::unique_lock lock(mu_);
     while (true) {
       cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
@@ -75,7 +77,7 @@ HistoryReader::HistoryReader(IngestPipeline& pipeline) : pipeline_(pipeline) {
   });
 }
 
-HistoryReader::~HistoryReader() {
+JobThread::~JobThread() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -84,12 +86,20 @@ HistoryReader::~HistoryReader() {
   thread_.join();
 }
 
-void HistoryReader::post(std::function<void()> job) {
+void JobThread::post(std::function<void()> job) {
   {
     std::lock_guard lock(mu_);
     jobs_.push_back(std::move(job));
   }
   cv_.notify_one();
+}
+
+HistoryReader::HistoryReader(IngestPipeline& pipeline) : pipeline_(pipeline) {}
+
+HistoryReader::~HistoryReader() = default;
+
+void HistoryReader::post(std::function<void()> job) {
+  reader_.post(std::move(job));
 }
 
 void HistoryReader::snapshot(const HistoryQuery& q, std::function<void(Result<Snapshots>)> done) {
@@ -167,10 +177,103 @@ double bucket_value(const history::Bucket& b, const history::AggregateResult& r,
   return history::Bucket::kNaN;
 }
 
+// Aggregates `chunks` over [from, to) of `q` (points before `from` are expired).
+Result<history::AggregateResult> aggregate_span(history::ValueType type,
+                                                std::span<const history::RangeScan::ChunkBytes> chunks,
+                                                history::AggregateQuery q, std::int64_t from) {
+  auto agg = history::BucketAggregator::create(q);
+  if (!agg) return agg.status().with_reason("InvalidArgument");
+  if (from < q.to && !chunks.empty()) {
+    auto scan = history::RangeScan::open(type, chunks, std::max(from, q.from), q.to);
+    if (!scan) return scan.status();
+    while (true) {
+      auto more = scan->next();
+      if (!more) return more.status();
+      if (!*more) break;
+      CASTOR_RETURN_IF_ERROR(agg->add_sorted(scan->timestamps(), scan->numeric()));
+    }
+  }
+  return std::move(*agg).finish();
+}
+
+// A series with at least this many chunks in range (about 12,000 points: below that a helper
+// costs more than it saves) is aggregated in up to kSplitParts parts of whole buckets.
+constexpr std::size_t kChunksWorthSplitting = 4;
+constexpr std::size_t kSplitParts = 8;
+
+// Bucket boundaries inside (q.from, q.to) that cut the chunks into parts of about equal size: a
+// part never splits a bucket, so every bucket sums the same points in the same order as without
+// the cuts. Empty when the range should not be cut.
+std::vector<std::int64_t> bucket_cuts(std::span<const history::RangeScan::ChunkBytes> chunks,
+                                      const history::AggregateQuery& q) {
+  std::vector<std::int64_t> cuts;
+  if (q.step <= 0 || chunks.size() < kChunksWorthSplitting) return cuts;
+  const auto step = static_cast<std::uint64_t>(q.step);
+  for (std::size_t k = 1; k < kSplitParts; ++k) {
+    auto header = history::read_header(chunks[k * chunks.size() / kSplitParts]);
+    if (!header || header->min_ts <= q.from || header->min_ts >= q.to) continue;
+    const auto offset = static_cast<std::uint64_t>(header->min_ts) - static_cast<std::uint64_t>(q.from);
+    const auto cut = static_cast<std::int64_t>(static_cast<std::uint64_t>(q.from) + offset / step * step);
+    if (cut > q.from && cut < q.to && (cuts.empty() || cut > cuts.back())) cuts.push_back(cut);
+  }
+  return cuts;
+}
+
+// One series' aggregation in parts that the reader and the helper take in turn. The reader never
+// waits for the helper: once no part is left to take, it does every part the helper has not
+// finished yet itself (the same bits either way; the later result is dropped). So a helper that
+// starts late, or loses its core halfway, costs the read nothing but the duplicated part. Shared
+// with the helper, which may get to it only after the read is answered.
+struct SplitAggregation {
+  history::ValueType type = history::ValueType::float64;
+  std::vector<history::Bytes> chunks;
+  std::vector<history::RangeScan::ChunkBytes> spans;
+  std::vector<history::AggregateQuery> parts;
+  std::int64_t from = 0;
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::vector<std::optional<Result<history::AggregateResult>>> results;  // guarded by mu
+
+  void run_part(std::size_t i) {
+    Result<history::AggregateResult> r = aggregate_span(type, spans, parts[i], from);
+    std::lock_guard lock(mu);
+    if (!results[i]) results[i].emplace(std::move(r));
+  }
+
+  // The helper's share: parts nobody has taken yet.
+  void help() {
+    for (std::size_t i; (i = next.fetch_add(1)) < parts.size();) run_part(i);
+  }
+
+  bool finished(std::size_t i) {
+    std::lock_guard lock(mu);
+    return results[i].has_value();
+  }
+
+  // The reader's share, then every part still unfinished, then the parts' buckets in order.
+  Result<history::AggregateResult> run() {
+    help();
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      if (!finished(i)) run_part(i);
+    }
+    std::lock_guard lock(mu);
+    history::AggregateResult all;
+    for (const auto& part : results) {
+      if (!*part) return part->status();
+      const history::AggregateResult& r = **part;
+      all.quantiles_per_bucket = r.quantiles_per_bucket;
+      all.buckets.insert(all.buckets.end(), r.buckets.begin(), r.buckets.end());
+      all.quantile_values.insert(all.quantile_values.end(), r.quantile_values.begin(),
+                                 r.quantile_values.end());
+    }
+    return all;
+  }
+};
+
 }  // namespace
 
-Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
-                                             const SeriesSnapshot& snap) const {
+Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const SeriesSnapshot& snap,
+                                             bool may_split) {
   SeriesResult out;
   out.twin = snap.twin;
   out.component = snap.component;
@@ -184,9 +287,8 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
         Code::invalid_argument,
         "series " + snap.twin + "/" + snap.name + " holds strings: read its raw points (no agg)",
         "InvalidArgument");
-  std::optional<history::BucketAggregator> agg;
+  history::AggregateQuery aq;
   if (aggregate) {
-    history::AggregateQuery aq;
     aq.from = q.from;
     aq.to = q.to;
     aq.step = q.step;
@@ -197,9 +299,45 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
           a.kind == AggregateKind::stddev)
         aq.spread = true;
     }
-    auto created = history::BucketAggregator::create(std::move(aq));
-    if (!created) return created.status().with_reason("InvalidArgument");
-    agg.emplace(std::move(*created));
+    std::vector<history::Bytes> chunks;
+    if (snap.id != 0 && from < q.to) {
+      auto loaded = history::load_chunks(pipeline_.engine().store(),
+                                         pipeline_.history().families(), snap, from, q.to);
+      if (!loaded) return loaded.status();
+      chunks = std::move(*loaded);
+    }
+    auto split = std::make_shared<SplitAggregation>();
+    split->type = snap.type;
+    split->from = from;
+    split->chunks = std::move(chunks);
+    split->spans.assign(split->chunks.begin(), split->chunks.end());
+    const std::vector<std::int64_t> cuts =
+        may_split && std::thread::hardware_concurrency() > 1 ? bucket_cuts(split->spans, aq)
+                                                             : std::vector<std::int64_t>{};
+    Result<history::AggregateResult> r = history::AggregateResult{};
+    if (cuts.empty()) {
+      r = aggregate_span(snap.type, split->spans, aq, from);
+    } else {
+      for (std::size_t k = 0; k <= cuts.size(); ++k) {
+        history::AggregateQuery part = aq;
+        if (k > 0) part.from = cuts[k - 1];
+        if (k < cuts.size()) part.to = cuts[k];
+        split->parts.push_back(std::move(part));
+      }
+      split->results.resize(split->parts.size());
+      helper_.post([split] { split->help(); });
+      r = split->run();
+    }
+    if (!r) return r.status();
+    out.ts.reserve(r->buckets.size());
+    out.numbers.reserve(r->buckets.size() * q.aggregates.size());
+    for (std::size_t b = 0; b < r->buckets.size(); ++b) {
+      out.ts.push_back(r->buckets[b].start);
+      std::size_t qi = 0;
+      for (const auto& a : q.aggregates)
+        out.numbers.push_back(bucket_value(r->buckets[b], *r, b, a, qi));
+    }
+    return out;
   }
   if (snap.id != 0 && from < q.to) {
     auto chunks = history::load_chunks(pipeline_.engine().store(), pipeline_.history().families(),
@@ -213,10 +351,6 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
       if (!more) return more.status();
       if (!*more) break;
       auto ts = scan->timestamps();
-      if (agg) {
-        CASTOR_RETURN_IF_ERROR(agg->add_sorted(ts, scan->numeric()));
-        continue;
-      }
       std::size_t take = std::min(ts.size(), q.limit - out.ts.size());
       out.ts.insert(out.ts.end(), ts.begin(), ts.begin() + take);
       switch (snap.type) {
@@ -243,17 +377,6 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q,
       }
     }
   }
-  if (agg) {
-    history::AggregateResult r = std::move(*agg).finish();
-    out.ts.reserve(r.buckets.size());
-    out.numbers.reserve(r.buckets.size() * q.aggregates.size());
-    for (std::size_t b = 0; b < r.buckets.size(); ++b) {
-      out.ts.push_back(r.buckets[b].start);
-      std::size_t qi = 0;
-      for (const auto& a : q.aggregates)
-        out.numbers.push_back(bucket_value(r.buckets[b], r, b, a, qi));
-    }
-  }
   return out;
 }
 
@@ -268,8 +391,10 @@ void HistoryReader::read(HistoryQuery q,
       const std::size_t n = snaps->size();
       std::vector<std::optional<Result<SeriesResult>>> results(n);
       std::atomic<std::size_t> next{0};
+      // One series may instead share its buckets with the helper (SplitAggregation).
       auto work = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < n;) results[i].emplace(evaluate(*shared, (*snaps)[i]));
+        for (std::size_t i; (i = next.fetch_add(1)) < n;)
+          results[i].emplace(evaluate(*shared, (*snaps)[i], n == 1));
       };
       const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
       std::vector<std::thread> helpers;

@@ -64,6 +64,23 @@ struct SeriesResult {
   bool has_latest = false;         // latest(): whether the series has a point
 };
 
+// One thread that runs posted jobs in order; its destructor runs what was posted, then joins.
+class JobThread {
+ public:
+  explicit JobThread(const char* name);
+  ~JobThread();
+  JobThread(const JobThread&) = delete;
+  JobThread& operator=(const JobThread&) = delete;
+  void post(std::function<void()> job);
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 class HistoryReader {
  public:
   explicit HistoryReader(IngestPipeline& pipeline);
@@ -83,14 +100,16 @@ class HistoryReader {
  private:
   using Snapshots = std::vector<history::SeriesSnapshot>;
   void snapshot(const HistoryQuery& q, std::function<void(Result<Snapshots>)> done);
-  Result<SeriesResult> evaluate(const HistoryQuery& q, const history::SeriesSnapshot& snap) const;
+  // `may_split`: a long series may be aggregated with the helper's help (when it is the only
+  // one read).
+  Result<SeriesResult> evaluate(const HistoryQuery& q, const history::SeriesSnapshot& snap,
+                                bool may_split);
 
   IngestPipeline& pipeline_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
+  // Takes parts of a long series' aggregation when it gets a core in time; the reader does
+  // whatever the helper has not finished, so a busy machine never makes a read wait for it.
+  JobThread helper_{"castor-hhelp"};
+  JobThread reader_{"castor-hread"};
 };
 
 }  // namespace castor::ingest

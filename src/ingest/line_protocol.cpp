@@ -58,53 +58,65 @@ class LineReader {
   std::string_view rest() const { return s_.substr(pos_); }
   std::size_t pos() const { return pos_; }
 
-  // A field value up to an unquoted ',' or ' '. Strings keep their quotes for the caller.
-  bool value(std::string& out) {
-    out.clear();
-    if (at('"')) {
-      out.push_back('"');
-      ++pos_;
-      while (pos_ < s_.size()) {
-        char c = s_[pos_];
-        if (c == '\\' && pos_ + 1 < s_.size() && (s_[pos_ + 1] == '"' || s_[pos_ + 1] == '\\')) {
-          out.push_back(s_[pos_ + 1]);
-          pos_ += 2;
-          continue;
-        }
-        ++pos_;
-        if (c == '"') {
-          out.push_back('"');
-          return true;
-        }
-        out.push_back(c);
-      }
-      return false;  // unterminated
+  // A field value up to an unquoted ',' or ' '. Strings keep their quotes for the caller. An
+  // unquoted value is a slice of the line (no copy); `unescaped` holds a string's text.
+  bool value(std::string_view& out, std::string& unescaped) {
+    if (!at('"')) {
+      std::size_t end = pos_;
+      while (end < s_.size() && s_[end] != ',' && s_[end] != ' ') ++end;
+      out = s_.substr(pos_, end - pos_);
+      pos_ = end;
+      return !out.empty();
     }
-    std::size_t end = pos_;
-    while (end < s_.size() && s_[end] != ',' && s_[end] != ' ') ++end;
-    out.assign(s_.substr(pos_, end - pos_));
-    pos_ = end;
-    return !out.empty();
+    if (!quoted(unescaped)) return false;
+    out = unescaped;
+    return true;
   }
 
  private:
+  // A double-quoted string with its quotes, `\"` and `\\` unescaped; false if unterminated.
+  bool quoted(std::string& out) {
+    out.assign(1, '"');
+    ++pos_;
+    while (pos_ < s_.size()) {
+      char c = s_[pos_];
+      if (c == '\\' && pos_ + 1 < s_.size() && (s_[pos_ + 1] == '"' || s_[pos_ + 1] == '\\')) {
+        out.push_back(s_[pos_ + 1]);
+        pos_ += 2;
+        continue;
+      }
+      ++pos_;
+      if (c == '"') {
+        out.push_back('"');
+        return true;
+      }
+      out.push_back(c);
+    }
+    return false;
+  }
+
   std::string_view s_;
   std::size_t pos_ = 0;
 };
 
 // A field value as JSON: 1.5 / 1e3 (float), 12i (integer), 12u (unsigned), t/true/f/false, "text".
-bool field_value(const std::string& raw, json::value& out) {
+bool field_value(std::string_view raw, json::value& out) {
   if (raw.size() >= 2 && raw.front() == '"') {
     out = boost::json::string(raw.substr(1, raw.size() - 2));
     return true;
   }
-  if (raw == "t" || raw == "T" || raw == "true" || raw == "True" || raw == "TRUE") {
-    out = true;
-    return true;
-  }
-  if (raw == "f" || raw == "F" || raw == "false" || raw == "False" || raw == "FALSE") {
-    out = false;
-    return true;
+  // Numbers never start with a letter: compare the boolean spellings only when one might match.
+  const char lead = raw.front();
+  if (lead == 't' || lead == 'T') {
+    if (raw == "t" || raw == "T" || raw == "true" || raw == "True" || raw == "TRUE") {
+      out = true;
+      return true;
+    }
+  } else if (lead == 'f' || lead == 'F') {
+    if (raw == "f" || raw == "F" || raw == "false" || raw == "False" || raw == "FALSE") {
+      out = false;
+      return true;
+    }
   }
   const char* b = raw.data();
   const char* e = raw.data() + raw.size();
@@ -148,21 +160,23 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   if (!r.at(' ')) return "expected a space and fields after the twin id";
   while (r.at(' ')) r.skip();
   std::size_t first = out.size();
-  std::string raw;
+  std::string_view raw;
+  std::string unescaped;
   while (true) {
     std::string name = r.token("=, ", ", =");
     if (name.empty() || !r.at('='))
       return "expected <name>=<value> at column " + std::to_string(r.pos() + 1);
     r.skip();
-    if (!r.value(raw)) return "field '" + name + "' has no value or an unterminated string";
-    Observation o;
+    if (!r.value(raw, unescaped))
+      return "field '" + name + "' has no value or an unterminated string";
+    // Built in place: the caller drops every observation of a line that fails.
+    Observation& o = out.emplace_back();
     o.twin = twin;
     o.component = component;
     o.name = std::move(name);
     if (!field_value(raw, o.value))
-      return "field '" + o.name + "' has an unreadable value '" + raw +
+      return "field '" + o.name + "' has an unreadable value '" + std::string(raw) +
              "' (numbers: 1.5, 12i for integers; booleans: true/false; strings in double quotes)";
-    out.push_back(std::move(o));
     if (!r.at(',')) break;
     r.skip();
   }

@@ -35,6 +35,7 @@ constexpr Case kCases[] = {
     // How much the clock matters: the joint angle again with a perfect and an arrival clock.
     {"joint_angle_1Hz_exact_clock", joint_angle, kDay, Clock::exact},
     {"joint_angle_1Hz_ns_arrival_clock", joint_angle, kDay, Clock::ns_jitter},
+    {"machine_power_1Hz", machine_power, kDay, Clock::exact},  // the end-to-end benchmark's
 };
 
 void append(ChunkEncoder& enc, const Signal& s, std::size_t i) {
@@ -168,6 +169,11 @@ void register_all(std::vector<Signal>& signals) {
       ->ArgNames({"quantiles", "spread"})
       ->Args({0, 1})
       ->Args({1, 1})
+      ->Args({0, 0});
+  // What the end-to-end benchmark's query (c) computes: avg per minute of a day of power.
+  benchmark::RegisterBenchmark("AggregateDayPerMinute/machine_power", BM_AggregateDayPerMinute,
+                               &signals.back())
+      ->ArgNames({"quantiles", "spread"})
       ->Args({0, 0});
 }
 

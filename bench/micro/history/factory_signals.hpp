@@ -119,4 +119,20 @@ inline Signal vibration(std::size_t n, Clock clock) {
   return s;
 }
 
+// 1 Hz electrical power of a robot in kW, 3 decimals, from a PLC clock: a level of 47 with a
+// slow 10 % swing (about an hour per period) and +-0.05 of uniform noise. The values of the
+// end-to-end benchmark (bench/load/factory_workload), so codec changes can be judged here first.
+inline Signal machine_power(std::size_t n, Clock clock) {
+  std::mt19937_64 rng(6);
+  std::uniform_int_distribution<int> noise(0, 1000);
+  Signal s;
+  s.ts = timestamps(n, kSecond, clock, rng);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i);
+    const double v = 47 + 4.7 * std::sin(t / 600 + 1.3) + noise(rng) / 10000.0 - 0.05;
+    s.doubles.push_back(round_to(v, 1000));
+  }
+  return s;
+}
+
 }  // namespace castor::history::bench

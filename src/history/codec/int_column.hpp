@@ -1,7 +1,8 @@
 // One block of an int64 column (timestamps, integers, booleans, dictionary ids, decimal
-// mantissas): a transform (raw, delta or delta-of-delta) continuing from the previous block, a
-// common power-of-ten factor divided out, zigzag, then packed_ints. The encoder picks the
-// transform per block; arithmetic wraps, so every int64 sequence round-trips exactly.
+// mantissas): a transform (raw, delta, delta-of-delta, or the residuals from a straight line)
+// continuing from the previous block, a common power-of-ten factor divided out, zigzag, then
+// packed_ints. The encoder picks the transform per block; arithmetic wraps, so every int64
+// sequence round-trips exactly.
 #pragma once
 
 #include <cstdint>
@@ -17,18 +18,26 @@ struct IntChain {
   std::int64_t delta = 0;
 };
 
-enum class IntTransform : std::uint8_t { raw = 0, delta = 1, delta_of_delta = 2 };
+// linear (chunk format version 2): x[i] = a + ((i * s) >> 8) + residual[i], with a line (a, s)
+// fitted per block. A smooth signal with noise then costs the noise's range, where delta costs
+// twice that (the difference of two noisy values) and delta of delta four times.
+enum class IntTransform : std::uint8_t { raw = 0, delta = 1, delta_of_delta = 2, linear = 3 };
 
 inline constexpr unsigned transform_bit(IntTransform t) {
   return 1u << static_cast<unsigned>(t);
 }
-inline constexpr unsigned kAnyTransform = 0b111;
+inline constexpr unsigned kAnyTransform = 0b1111;
 // Timestamps are increasing: raw would never win, so it is not tried.
-inline constexpr unsigned kDifferenceTransforms =
-    transform_bit(IntTransform::delta) | transform_bit(IntTransform::delta_of_delta);
+inline constexpr unsigned kDifferenceTransforms = transform_bit(IntTransform::delta) |
+                                                  transform_bit(IntTransform::delta_of_delta) |
+                                                  transform_bit(IntTransform::linear);
 
-// Layout: u8 mode (bits 0-1 transform, bits 2-3 scale 10^0/10^3/10^6/10^9, bits 4-7 zero),
-// then the packed zigzag values. Advances `chain`.
+// Layout: u8 mode (bits 0-1 transform, bits 2-3 scale 10^0/10^3/10^6/10^9, bit 4 every lane is
+// zero, bit 5 lanes are not zigzagged (none is negative), bits 6-7 zero), for linear two varints,
+// zigzag(a - chain.prev) and zigzag(s), then the packed values (packed_ints.hpp) unless bit 4
+// is set. Bits 4-5 and linear need chunk format version 2; version 1 blocks are read as they
+// were written.
+// Advances `chain`.
 void write_int_column(std::span<const std::int64_t> values, unsigned allowed_transforms,
                       IntChain& chain, Bytes& out);
 

@@ -79,8 +79,16 @@ TEST(PackedInts, RejectsMalformedExceptions) {
   EXPECT_FALSE(read_packed(in3, 8, out));
 }
 
+// A chain as a block without a line leaves it.
+IntChain after(std::int64_t prev, std::int64_t delta) {
+  IntChain c;
+  c.prev = prev;
+  c.delta = delta;
+  return c;
+}
+
 std::vector<std::int64_t> int_round_trip(const std::vector<std::int64_t>& v, unsigned allowed,
-                                         std::size_t* bytes = nullptr, IntChain chain = {11, -3}) {
+                                         std::size_t* bytes = nullptr, IntChain chain = after(11, -3)) {
   IntChain enc_chain = chain, dec_chain = chain;
   Bytes out;
   write_int_column(v, allowed, enc_chain, out);
@@ -107,7 +115,7 @@ TEST(IntColumn, MillisecondJitterCostsMillisecondBits) {
   std::mt19937_64 rng(2);
   std::vector<std::int64_t> ts(kBlockSize);
   std::int64_t t = 1'700'000'000'000'000'000;
-  const IntChain chunk_start{t, 0};  // as a chunk starts: from its first timestamp
+  const IntChain chunk_start = after(t, 0);  // as a chunk starts: from its first timestamp
   for (auto& x : ts) {
     t += 1'000'000'000 + static_cast<std::int64_t>(rng() % 5) * 1'000'000;  // 1 s + 0..4 ms
     x = t;
@@ -126,6 +134,87 @@ TEST(IntColumn, RandomRoundTrips) {
     // Random widths, sometimes multiples of 1000 (to exercise the scale), wrapping on purpose.
     for (auto& x : v) x = static_cast<std::int64_t>((rng() >> shift) * (rng() % 2 ? 1 : 1000));
     EXPECT_EQ(int_round_trip(v, kAnyTransform), v);
+  }
+}
+
+// A smooth signal with noise (a sensor): a line through the block leaves only the noise, where
+// delta would pay for the difference of two noisy values.
+TEST(IntColumn, LinearCostsTheNoiseNotItsDifference) {
+  std::mt19937_64 rng(5);
+  std::vector<std::int64_t> v(kBlockSize);
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    v[i] = 48'000 + static_cast<std::int64_t>(i) * 17 + static_cast<std::int64_t>(rng() % 101) - 50;
+  }
+  Bytes out;
+  IntChain chain = after(48'000, 17);
+  write_int_column(v, kAnyTransform, chain, out);
+  EXPECT_EQ(out[0] & 3, static_cast<int>(IntTransform::linear));
+  // mode, two varints, packing byte, 7 bits per value: the noise spans 101 values.
+  EXPECT_LE(out.size(), 1 + 3 + 3 + 1 + kBlockSize * 7 / 8);
+  EXPECT_EQ(int_round_trip(v, kAnyTransform), v);
+}
+
+TEST(IntColumn, LinearRoundTripsWhateverTheLine) {
+  constexpr auto lo = std::numeric_limits<std::int64_t>::min();
+  constexpr auto hi = std::numeric_limits<std::int64_t>::max();
+  std::mt19937_64 rng(6);
+  const unsigned only_linear = transform_bit(IntTransform::linear);
+  for (int round = 0; round < 400; ++round) {
+    std::vector<std::int64_t> v(1 + rng() % kBlockSize);
+    // Bases anywhere (wrapping past the extremes), slopes from flat to beyond what a line may
+    // take (2^52 per value), noise from none to 2^60.
+    const auto base = static_cast<std::int64_t>(rng());
+    const auto slope = static_cast<std::int64_t>(rng() >> (rng() % 64)) * (rng() % 2 ? 1 : -1);
+    const std::uint64_t noise = rng() >> (4 + rng() % 60);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const std::uint64_t x = static_cast<std::uint64_t>(base) +
+                              static_cast<std::uint64_t>(slope) * i + (noise ? rng() % noise : 0);
+      v[i] = static_cast<std::int64_t>(x);
+    }
+    if (round % 10 == 0) v[rng() % v.size()] = round % 20 == 0 ? lo : hi;  // one wild outlier
+    EXPECT_EQ(int_round_trip(v, kAnyTransform), v) << round;
+    EXPECT_EQ(int_round_trip(v, only_linear), v) << round;  // raw where no line fits
+    EXPECT_EQ(int_round_trip(v, kDifferenceTransforms), v) << round;
+  }
+}
+
+TEST(IntColumn, ConstantsAndRegularClocksTakeOneModeByteAndExactLinesAFew) {
+  std::vector<std::int64_t> clock(kBlockSize), line(kBlockSize);
+  for (std::size_t i = 0; i < kBlockSize; ++i) {
+    clock[i] = 1'700'000'001'000'000'000 + static_cast<std::int64_t>(i) * 1'000'000'000;
+    line[i] = -7 * static_cast<std::int64_t>(i) + 1'000'003;
+  }
+  std::size_t bytes = 0;
+  EXPECT_EQ(int_round_trip(clock, kDifferenceTransforms, &bytes, 
+                           after(1'700'000'000'000'000'000, 1'000'000'000)),
+            clock);
+  EXPECT_EQ(bytes, 1u);
+  const std::vector<std::int64_t> constant(kBlockSize, -12);
+  EXPECT_EQ(int_round_trip(constant, kAnyTransform, &bytes, after(-12, 0)), constant);
+  EXPECT_EQ(bytes, 1u);
+  // A line the chain does not predict: a few bytes, whichever transform writes it (delta of
+  // delta: two exceptions for the jump from the chain; a line: two varints).
+  EXPECT_EQ(int_round_trip(line, kAnyTransform, &bytes, after(0, 0)), line);
+  EXPECT_LE(bytes, 12u);
+  EXPECT_EQ(int_round_trip(line, transform_bit(IntTransform::linear), &bytes, after(0, 0)), line);
+  EXPECT_LE(bytes, 7u);
+}
+
+TEST(IntColumn, DecoderTakesAnyLineAndRefusesReservedModes) {
+  const std::uint64_t max = ~std::uint64_t{0};
+  Bytes any_line = {0x13};  // linear, every lane zero
+  put_varint(any_line, max);  // zigzag: the most negative start
+  put_varint(any_line, max - 1);  // zigzag: the steepest slope
+  ByteReader in(any_line);
+  IntChain chain = after(std::numeric_limits<std::int64_t>::max(), 0);
+  std::vector<std::int64_t> out(kBlockSize);
+  EXPECT_TRUE(read_int_column(in, chain, out));  // wraps, never traps
+  EXPECT_EQ(in.remaining(), 0u);
+  // Reserved bits 6-7; every lane zero cannot be scaled or unsigned; a line needs both varints.
+  for (const Bytes& bad : {Bytes{0x40, 0}, Bytes{0x80, 0}, Bytes{0x14}, Bytes{0x30}, Bytes{0x13, 1}}) {
+    ByteReader r(bad);
+    IntChain c;
+    EXPECT_FALSE(read_int_column(r, c, out)) << int(bad[0]);
   }
 }
 

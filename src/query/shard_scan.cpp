@@ -27,9 +27,10 @@ class ShardScan {
   bool stopped() const { return stop_; }
 
   // Both return false once the scan must stop.
-  bool visit_twin(const twin::Twin& t) {
+  // `known`: an anchor conjunct the twin is already known to satisfy (IndexUse::condition).
+  bool visit_twin(const twin::Twin& t, ExprId known = kNoExpr) {
     if (stop_ || !tick()) return false;
-    if (!twin_matches(plan_, slot_, t, scratch_)) return done_with_row();
+    if (!twin_matches(plan_, slot_, t, scratch_, known)) return done_with_row();
     if (spec_.collect == Collect::bindings) {
       keep(twin_binding(plan_, slot_, t, scratch_));
       if (spec_.first_hop != nullptr) {
@@ -195,7 +196,7 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
   if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
     ++out.stats.indexed;
     for (const twin::Twin* t : candidates) {
-      if (!scan.visit_twin(*t)) return;
+      if (!scan.visit_twin(*t, out.index.condition)) return;
     }
     return;
   }

@@ -47,8 +47,8 @@ const model::CompiledInterface* RowResolver::model_of(SlotId slot) const {
   return snap ? snap->model.get() : nullptr;
 }
 
-bool twin_matches(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s) {
-  return all_true(plan, plan.slots[slot].local, TwinResolver(plan, t), s);
+bool twin_matches(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s, ExprId known) {
+  return all_true(plan, plan.slots[slot].local, TwinResolver(plan, t), s, known);
 }
 
 bool relationship_matches(const Plan& plan, SlotId slot, std::string_view source,

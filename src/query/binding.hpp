@@ -71,8 +71,10 @@ class RowResolver final : public Resolver {
 
 inline constexpr std::uint32_t kUnbound = UINT32_MAX;
 
-// Whether the slot's own conditions hold for a live twin or relationship.
-bool twin_matches(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s);
+// Whether the slot's own conditions hold for a live twin or relationship. `known`: a conjunct
+// already known to hold (the one a property index found the twin by), not evaluated again.
+bool twin_matches(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                  ExprId known = kNoExpr);
 bool relationship_matches(const Plan& plan, SlotId slot, std::string_view source,
                           const twin::Relationship& r, Scratch& s);
 // The binding of a matching twin or relationship, with a snapshot of what later conditions read.

@@ -156,9 +156,9 @@ Truth eval_condition(const Plan& plan, ExprId id, const Resolver& r, Scratch& s)
 }
 
 bool all_true(const Plan& plan, const std::vector<ExprId>& conditions, const Resolver& r,
-              Scratch& s) {
+              Scratch& s, ExprId known) {
   for (ExprId c : conditions) {
-    if (eval_condition(plan, c, r, s) != Truth::yes) return false;
+    if (c != known && eval_condition(plan, c, r, s) != Truth::yes) return false;
   }
   return true;
 }

@@ -27,9 +27,9 @@ class Resolver {
 Truth eval_condition(const Plan& plan, ExprId e, const Resolver& r, Scratch& s);
 Datum eval_operand(const Plan& plan, ExprId e, const Resolver& r, Scratch& s);
 
-// True when every conjunct in `conditions` is true.
+// True when every conjunct in `conditions` is true; `known` (if any) is taken as true unread.
 bool all_true(const Plan& plan, const std::vector<ExprId>& conditions, const Resolver& r,
-              Scratch& s);
+              Scratch& s, ExprId known = kNoExpr);
 
 // IS_OF_MODEL: `m` is `wanted`, or (unless `exact`) extends it, where a model with the same
 // name and an equal or higher version counts as the wanted one (how-to-query-graph.md).

@@ -27,9 +27,10 @@ class ShardScan {
   bool stopped() const { return stop_; }
 
   // Both return false once the scan must stop.
-  bool visit_twin(const twin::Twin& t) {
+  // `known`: an anchor conjunct the twin is already known to satisfy (IndexUse::condition).
+  bool visit_twin(const twin::Twin& t, ExprId known = kNoExpr) {
     if (stop_ || !tick()) return false;
-    if (!twin_matches(plan_, slot_, t, scratch_)) return done_with_row();
+    if (!twin_matches(plan_, slot_, t, scratch_, known)) return done_with_row();
     if (spec_.collect == Collect::bindings) {
       keep(twin_binding(plan_, slot_, t, scratch_));
       if (spec_.first_hop != nullptr) {
@@ -159,6 +160,21 @@ std::vector<std::string_view> read_properties(const Plan& plan) {
   return names;
 }
 
+// Index candidates lie scattered over the heap, and visiting one waits on its memory (the twin,
+// then its cells): fetch each a few candidates ahead.
+void visit_candidates(ShardScan& scan, const std::vector<const twin::Twin*>& twins, ExprId known) {
+  constexpr std::size_t kAhead = 8;
+  const std::size_t n = twins.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) {
+      __builtin_prefetch(twins[i + kAhead]);
+      __builtin_prefetch(&twins[i + kAhead]->cells);
+    }
+    if (i + kAhead / 2 < n) __builtin_prefetch(twins[i + kAhead / 2]->cells.begin());
+    if (!scan.visit_twin(*twins[i], known)) return;
+  }
+}
+
 }  // namespace
 
 void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::string> ids,
@@ -194,9 +210,7 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
   std::vector<const twin::Twin*> candidates;
   if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
     ++out.stats.indexed;
-    for (const twin::Twin* t : candidates) {
-      if (!scan.visit_twin(*t)) return;
-    }
+    visit_candidates(scan, candidates, out.index.condition);
     return;
   }
   index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); },

@@ -1,5 +1,6 @@
 // The anchor scan: on one shard, finds the anchor's candidates (every twin or relationship, or
-// only those named by point lookups), checks the anchor's own conditions on the live data, and
+// only those named by point lookups), checks the anchor's own conditions on the live data (but
+// the comparison a property index found the candidates by, which they satisfy), and
 // keeps what the query needs of each match: a count (COUNT), a rendered row for the first few,
 // a key, or a binding to traverse from. Candidates come from the shard's most selective index
 // that applies (twin_index.hpp), else from every twin. Rejected twins are never rendered. Runs on the shard

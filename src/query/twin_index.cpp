@@ -272,7 +272,7 @@ bool ShardIndex::count_by_value(const Plan& plan, std::uint64_t& n) const {
   for (const auto& p : properties_) {
     Range r;
     if (!p->spec.model.empty() || !range_of(plan, local[0], *p, r)) continue;
-    n = static_cast<std::uint64_t>(std::distance(p->values.lower_bound(r.lo), p->values.lower_bound(r.hi)));
+    n = p->values.distance(p->values.lower_bound(r.lo), p->values.lower_bound(r.hi));
     return true;
   }
   return false;
@@ -334,18 +334,19 @@ bool ShardIndex::candidates(const Plan& plan, std::size_t cap, std::vector<const
   if (by_model) best = n;
   const Property* best_property = nullptr;
   Range best_range;
+  ExprId best_condition = kNoExpr;
   for (ExprId c : plan.hints.property_conditions) {
     for (const auto& p : properties_) {
       Range r;
       if (!range_of(plan, c, *p, r)) continue;
       const auto lo = p->values.lower_bound(r.lo);
       const auto hi = p->values.lower_bound(r.hi);
-      std::size_t count = 0;
-      for (auto it = lo; it != hi && count < best; ++it) ++count;  // stops at the best so far
+      const std::size_t count = p->values.distance(lo, hi);
       if (count < best || (count == 0 && best == 0 && best_property == nullptr)) {
         best = count;
         best_property = p.get();
         best_range = r;
+        best_condition = c;
         by_model = false;
       }
     }
@@ -353,8 +354,10 @@ bool ShardIndex::candidates(const Plan& plan, std::size_t cap, std::vector<const
   if (best_property != nullptr) {
     const auto lo = best_property->values.lower_bound(best_range.lo);
     const auto hi = best_property->values.lower_bound(best_range.hi);
-    for (auto it = lo; it != hi; ++it) out.push_back(reinterpret_cast<const twin::Twin*>(it->second));
-    use = {best_property->spec.path(), out.size()};
+    out.reserve(best);
+    best_property->values.for_each(
+        lo, hi, [&](const auto& v) { out.push_back(reinterpret_cast<const twin::Twin*>(v.second)); });
+    use = {best_property->spec.path(), out.size(), best_condition};
     return true;
   }
   if (!by_model) return false;

@@ -4,14 +4,14 @@
 // <=, >, >= with a literal). Declared ones come from the `query_indexes` option; others are
 // created automatically for properties that WHERE clauses filter on repeatedly. Each shard's
 // index is changed and read only on that shard's thread (it is the shard's ShardObserver);
-// an index only proposes candidates: the scan still checks every condition on the live twin.
+// a property index's candidates satisfy the comparison it was chosen for (IndexUse::condition);
+// the scan checks every other condition on the live twin.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +19,7 @@
 
 #include "common/status.hpp"
 #include "common/strings.hpp"
+#include "query/chunked_set.hpp"
 #include "query/planner.hpp"
 #include "twin/engine.hpp"
 #include "twin/shard_observer.hpp"
@@ -61,6 +62,9 @@ struct IndexKey {
 struct IndexUse {
   std::string what;       // "model" or the property path; empty: no index applied
   std::size_t count = 0;  // candidates
+  // The anchor's conjunct every candidate satisfies (a property index's comparison, whose keys
+  // follow every change of the twin), so the scan skips it; kNoExpr for the model index.
+  ExprId condition = kNoExpr;
 };
 
 class ShardIndex {
@@ -119,7 +123,7 @@ class ShardIndex {
     std::vector<const twin::Twin*> twins;
   };
   struct Entry;
-  using Ordered = std::set<std::pair<IndexKey, std::uintptr_t>>;  // (key, twin address)
+  using Ordered = ChunkedSet<std::pair<IndexKey, std::uintptr_t>>;  // (key, twin address)
   struct Property {
     IndexSpec spec;
     Ordered values;

@@ -114,7 +114,7 @@ TEST(RenderCache, EveryKindOfWriteIsSeenByTheNextQuery) {
   auto& e = f.engine();
   auto fresh = [&](const std::string& id) {
     const std::string row = one(*p.service, id);
-    EXPECT_EQ(row, get_twin(e, id)) << id;
+    EXPECT_EQ(row, get_twin(f.engine(), id)) << id;  // not `e`: reopen() below replaces it
     return row;
   };
   for (int round = 0; round < 3; ++round) {  // kept from the second on, served on the third

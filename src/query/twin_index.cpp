@@ -178,6 +178,13 @@ void ShardIndex::update(std::string_view id, const twin::Twin* after) {
   }
   if (it == entries_.end()) it = entries_.emplace(std::string(id), Entry{}).first;
   Entry& e = it->second;
+  if (e.twin == after && e.slot != nullptr && e.slot->model == after->model) {
+    // Changed in place (a patch): it keeps its place among its model's twins, only its property
+    // keys may have moved. Saves the slot shuffle and its hash lookups on every write.
+    drop_keys(e);
+    add_keys(e, *after);
+    return;
+  }
   remove(e);  // drops the old pointer and keys (the twin may be a new object, or changed in place)
   e.twin = after;
   auto slot = models_.find(after->model->id);
@@ -201,6 +208,10 @@ void ShardIndex::remove(Entry& e) {
     v.pop_back();
     e.slot = nullptr;
   }
+  drop_keys(e);
+}
+
+void ShardIndex::drop_keys(Entry& e) {
   for (auto& [p, key] : e.keys)
     properties_[p]->values.erase({key, reinterpret_cast<std::uintptr_t>(e.twin)});
   e.keys.clear();

@@ -137,6 +137,7 @@ class ShardIndex {
   struct Range;
 
   void remove(Entry& e);
+  void drop_keys(Entry& e);  // its property index keys only
   void add_keys(Entry& e, const twin::Twin& t);
   bool add_key(std::uint32_t property, Entry& e, const twin::Twin& t);
   bool model_candidates(const Plan& plan, std::vector<const Slot*>& slots, std::size_t& n) const;

@@ -4,15 +4,12 @@
 // through the Responder, and slow synchronous work (model uploads) runs on a worker thread.
 #pragma once
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "api/router.hpp"
 #include "common/config.hpp"
+#include "common/job_thread.hpp"
 #include "ingest/observation.hpp"
 #include "twin/engine.hpp"
 
@@ -25,28 +22,11 @@ namespace castor::api {
 
 class TwinReadCache;
 
-// One background thread for blocking work, so I/O threads stay free.
-class Worker {
- public:
-  Worker();
-  ~Worker();
-  Worker(const Worker&) = delete;
-  Worker& operator=(const Worker&) = delete;
-  void post(std::function<void()> job);
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 struct AdtContext {
   twin::Engine& engine;
   const Config& config;
   bool tls = true;  // for nextLink URLs
-  Worker worker;    // blocking work (model uploads, jobs)
+  JobThread worker{"castor-adtwork"};  // blocking work (model uploads, jobs), off IO threads
   TwinReadCache* read_cache = nullptr;  // GET of twins without a shard round trip, when set
   std::shared_ptr<query::IndexSet> indexes;  // the engine's query indexes (null: queries scan)
   // Rendered twins for query rows, an observer of the engine (null: every row is rendered).

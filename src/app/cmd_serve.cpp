@@ -204,7 +204,8 @@ int run_serve(const ServeFlags& flags) {
   auto value_probes = api::value_stream_metrics(registry, values);
   {
     api::ApiServer server(*config, registry, kVersion);
-    api::AdtContext adt{**engine, *config, !config->insecure_local, {}, read_cache.get()};
+    api::AdtContext adt{.engine = **engine, .config = *config, .tls = !config->insecure_local,
+                        .read_cache = read_cache.get()};
     adt.indexes = *indexes;
     adt.render_cache = render_cache;
     adt.observations = (*ingest)->pipeline.get();  // ADT telemetry feeds ingest and history

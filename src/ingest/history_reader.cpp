@@ -1,13 +1,12 @@
 #include "ingest/history_reader.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <system_error>
+#include <thread>
 
 #include "history/bucket_aggregator.hpp"
 #include "history/chunk_format.hpp"
@@ -59,39 +58,6 @@ Result<std::vector<AggregateSpec>> parse_aggregates(std::string_view list) {
     return Status(Code::invalid_argument, "agg is empty: name at least one aggregate",
                   "InvalidArgument");
   return out;
-}
-
-JobThread::JobThread(const char* name) {
-  thread_ = std::thread([this, name] {
-    pthread_setname_np(pthread_self(), name);
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  });
-}
-
-JobThread::~JobThread() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  thread_.join();
-}
-
-void JobThread::post(std::function<void()> job) {
-  {
-    std::lock_guard lock(mu_);
-    jobs_.push_back(std::move(job));
-  }
-  cv_.notify_one();
 }
 
 HistoryReader::HistoryReader(IngestPipeline& pipeline) : pipeline_(pipeline) {}
@@ -219,56 +185,61 @@ std::vector<std::int64_t> bucket_cuts(std::span<const history::RangeScan::ChunkB
   return cuts;
 }
 
-// One series' aggregation in parts that the reader and the helper take in turn. The reader never
-// waits for the helper: once no part is left to take, it does every part the helper has not
-// finished yet itself (the same bits either way; the later result is dropped). So a helper that
-// starts late, or loses its core halfway, costs the read nothing but the duplicated part. Shared
-// with the helper, which may get to it only after the read is answered.
-struct SplitAggregation {
-  history::ValueType type = history::ValueType::float64;
-  std::vector<history::Bytes> chunks;
-  std::vector<history::RangeScan::ChunkBytes> spans;
-  std::vector<history::AggregateQuery> parts;
-  std::int64_t from = 0;
-  std::atomic<std::size_t> next{0};
-  std::mutex mu;
-  std::vector<std::optional<Result<history::AggregateResult>>> results;  // guarded by mu
-
-  void run_part(std::size_t i) {
-    Result<history::AggregateResult> r = aggregate_span(type, spans, parts[i], from);
-    std::lock_guard lock(mu);
-    if (!results[i]) results[i].emplace(std::move(r));
-  }
+// Parts of one read that the reader and the helper thread take in turn: a long series' buckets
+// cut into ranges, or the series of a many-series read. The reader never waits for the helper:
+// once no part is left to take, it does every part the helper has not finished yet itself (the
+// same bits either way; the later result is dropped). So a helper that starts late, or loses its
+// core halfway, costs the read nothing but a duplicated part. Shared with the helper, which may
+// get to it only after the read is answered: `run_part` must own what it reads.
+template <class R>
+class SharedParts {
+ public:
+  SharedParts(std::size_t n, std::function<R(std::size_t)> run_part)
+      : run_part_(std::move(run_part)), results_(n) {}
 
   // The helper's share: parts nobody has taken yet.
   void help() {
-    for (std::size_t i; (i = next.fetch_add(1)) < parts.size();) run_part(i);
+    for (std::size_t i; (i = next_.fetch_add(1)) < results_.size();) take(i);
   }
 
-  bool finished(std::size_t i) {
-    std::lock_guard lock(mu);
-    return results[i].has_value();
-  }
-
-  // The reader's share, then every part still unfinished, then the parts' buckets in order.
-  Result<history::AggregateResult> run() {
+  // The reader's share, then every part still unfinished; the results in part order.
+  std::vector<R> run() {
     help();
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (!finished(i)) run_part(i);
+    for (std::size_t i = 0; i < results_.size(); ++i) {
+      if (!finished(i)) take(i);
     }
-    std::lock_guard lock(mu);
-    history::AggregateResult all;
-    for (const auto& part : results) {
-      if (!*part) return part->status();
-      const history::AggregateResult& r = **part;
-      all.quantiles_per_bucket = r.quantiles_per_bucket;
-      all.buckets.insert(all.buckets.end(), r.buckets.begin(), r.buckets.end());
-      all.quantile_values.insert(all.quantile_values.end(), r.quantile_values.begin(),
-                                 r.quantile_values.end());
-    }
-    return all;
+    std::lock_guard lock(mu_);
+    std::vector<R> out;
+    out.reserve(results_.size());
+    for (auto& r : results_) out.push_back(std::move(*r));  // stays engaged: a late helper drops its copy
+    return out;
   }
+
+ private:
+  void take(std::size_t i) {
+    R r = run_part_(i);
+    std::lock_guard lock(mu_);
+    if (!results_[i]) results_[i].emplace(std::move(r));
+  }
+  bool finished(std::size_t i) {
+    std::lock_guard lock(mu_);
+    return results_[i].has_value();
+  }
+
+  const std::function<R(std::size_t)> run_part_;
+  std::atomic<std::size_t> next_{0};
+  std::mutex mu_;
+  std::vector<std::optional<R>> results_;  // guarded by mu_
 };
+
+// Runs parts 0..n-1 of a read on the calling thread, offering them to `helper` too when there
+// is more than one part and a second core to run it.
+template <class R>
+std::vector<R> run_shared(JobThread& helper, std::size_t n, std::function<R(std::size_t)> run_part) {
+  auto parts = std::make_shared<SharedParts<R>>(n, std::move(run_part));
+  if (n > 1 && std::thread::hardware_concurrency() > 1) helper.post([parts] { parts->help(); });
+  return parts->run();
+}
 
 }  // namespace
 
@@ -306,27 +277,43 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
       if (!loaded) return loaded.status();
       chunks = std::move(*loaded);
     }
-    auto split = std::make_shared<SplitAggregation>();
-    split->type = snap.type;
-    split->from = from;
-    split->chunks = std::move(chunks);
-    split->spans.assign(split->chunks.begin(), split->chunks.end());
-    const std::vector<std::int64_t> cuts =
-        may_split && std::thread::hardware_concurrency() > 1 ? bucket_cuts(split->spans, aq)
-                                                             : std::vector<std::int64_t>{};
+    // What the parts read is shared with the helper, which may outlive this call.
+    struct Span {
+      std::vector<history::Bytes> chunks;
+      std::vector<history::RangeScan::ChunkBytes> spans;
+    };
+    auto span = std::make_shared<Span>();
+    span->chunks = std::move(chunks);
+    span->spans.assign(span->chunks.begin(), span->chunks.end());
+    const std::vector<std::int64_t> cuts = may_split ? bucket_cuts(span->spans, aq)
+                                                     : std::vector<std::int64_t>{};
     Result<history::AggregateResult> r = history::AggregateResult{};
     if (cuts.empty()) {
-      r = aggregate_span(snap.type, split->spans, aq, from);
+      r = aggregate_span(snap.type, span->spans, aq, from);
     } else {
+      auto parts = std::make_shared<std::vector<history::AggregateQuery>>();
       for (std::size_t k = 0; k <= cuts.size(); ++k) {
         history::AggregateQuery part = aq;
         if (k > 0) part.from = cuts[k - 1];
         if (k < cuts.size()) part.to = cuts[k];
-        split->parts.push_back(std::move(part));
+        parts->push_back(std::move(part));
       }
-      split->results.resize(split->parts.size());
-      helper_.post([split] { split->help(); });
-      r = split->run();
+      auto results = run_shared<Result<history::AggregateResult>>(
+          helper_, parts->size(), [span, parts, type = snap.type, from](std::size_t i) {
+            return aggregate_span(type, span->spans, (*parts)[i], from);
+          });
+      history::AggregateResult all;
+      for (auto& part : results) {
+        if (!part) {
+          r = part.status();
+          break;
+        }
+        all.quantiles_per_bucket = part->quantiles_per_bucket;
+        all.buckets.insert(all.buckets.end(), part->buckets.begin(), part->buckets.end());
+        all.quantile_values.insert(all.quantile_values.end(), part->quantile_values.begin(),
+                                   part->quantile_values.end());
+      }
+      if (r) r = std::move(all);
     }
     if (!r) return r.status();
     out.ts.reserve(r->buckets.size());
@@ -386,34 +373,18 @@ void HistoryReader::read(HistoryQuery q,
   snapshot(*shared, [this, shared, done](Result<Snapshots> snaps) {
     if (!snaps) return post([done, st = snaps.status()] { done(st); });
     post([this, shared, done, snaps = std::make_shared<Snapshots>(std::move(*snaps))] {
-      // Series are independent: a read of many (model=) decodes them on every core. Helpers
-      // live for this read only, and reads run one at a time, so at most cores - 1 exist.
+      // Series are independent: a read of many (model=) is shared with the helper thread; a
+      // read of one may share that series' buckets with it instead (evaluate's may_split).
       const std::size_t n = snaps->size();
-      std::vector<std::optional<Result<SeriesResult>>> results(n);
-      std::atomic<std::size_t> next{0};
-      // One series may instead share its buckets with the helper (SplitAggregation).
-      auto work = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < n;)
-          results[i].emplace(evaluate(*shared, (*snaps)[i], n == 1));
-      };
-      const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-      std::vector<std::thread> helpers;
-      try {
-        for (std::size_t h = 1; h < std::min(cores, n); ++h)
-          helpers.emplace_back([&work] {
-            pthread_setname_np(pthread_self(), "castor-hread");
-            work();
+      auto results = run_shared<Result<SeriesResult>>(
+          helper_, n, [this, shared, snaps, n](std::size_t i) {
+            return evaluate(*shared, (*snaps)[i], n == 1);
           });
-      } catch (const std::system_error&) {
-        // No thread to spare: the reader's own thread does the rest.
-      }
-      work();
-      for (auto& t : helpers) t.join();
       std::vector<SeriesResult> out;
       out.reserve(n);
       for (auto& r : results) {
-        if (!*r) return done(r->status());
-        out.push_back(std::move(**r));
+        if (!r) return done(r.status());
+        out.push_back(std::move(*r));
       }
       done(std::move(out));
     });

@@ -1,20 +1,18 @@
 // HistoryReader: range, aggregate and latest-value reads of history for one series or for one
 // name across every twin of a model. Takes consistent snapshots of the series on their shards
 // (head chunks included, so acknowledged points are visible at once), then reads sealed chunks
-// and aggregates on its own thread (a read of many series also on short-lived helpers, one per
-// further core), never on a shard or an I/O thread. Read-only.
+// and aggregates on its own thread, sharing the work (the series of a many-series read, or one
+// long series' buckets) with one helper thread that it never waits for; never on a shard or an
+// I/O thread. Read-only.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/job_thread.hpp"
 #include "ingest/pipeline.hpp"
 
 namespace castor::ingest {
@@ -64,23 +62,6 @@ struct SeriesResult {
   bool has_latest = false;         // latest(): whether the series has a point
 };
 
-// One thread that runs posted jobs in order; its destructor runs what was posted, then joins.
-class JobThread {
- public:
-  explicit JobThread(const char* name);
-  ~JobThread();
-  JobThread(const JobThread&) = delete;
-  JobThread& operator=(const JobThread&) = delete;
-  void post(std::function<void()> job);
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 class HistoryReader {
  public:
   explicit HistoryReader(IngestPipeline& pipeline);
@@ -106,8 +87,9 @@ class HistoryReader {
                                 bool may_split);
 
   IngestPipeline& pipeline_;
-  // Takes parts of a long series' aggregation when it gets a core in time; the reader does
-  // whatever the helper has not finished, so a busy machine never makes a read wait for it.
+  // Takes parts of a read (series, or one long series' buckets) when it gets a core in time;
+  // the reader does whatever the helper has not finished, so a busy machine never makes a read
+  // wait for it.
   JobThread helper_{"castor-hhelp"};
   JobThread reader_{"castor-hread"};
 };

@@ -7,8 +7,11 @@ bench/load/wrk/) for two request classes:
   get    GET /digitaltwins/{random twin}?api-version=2023-10-31            (expects 200)
   patch  PATCH one property of a random twin (application/json-patch+json) (expects 204;
          strict durability: acknowledged = fsync'd twin write and audit line)
-Each class runs --runs times (--duration seconds each); the table gives the median req/s and the
-p50/p99 latency of the median run, and the ratio to the targets and anchors. A run with any
+Each class runs --runs times (--duration seconds each) at each number of keep-alive connections in
+--connections (default 64 and 128); the table gives, per class and connection count, the median
+req/s and the p50/p99 latency of the median run, and the ratio to the targets and anchors. Two
+counts because a durable PATCH waits for its group's fsync: with a fixed number of clients its
+throughput is clients / latency, and 64 clients leave the CPU idle during fsyncs that 128 fill. A run with any
 non-2xx answer or socket error is reported as INVALID. Both transports are measured when asked:
 plain HTTP (`--insecure-local`, no token) and HTTPS with a bearer token.
 
@@ -124,8 +127,8 @@ def store_counters(server, token):
     return out
 
 
-def run_wrk(args, server, script, token):
-    cmd = [args.wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s",
+def run_wrk(args, server, script, token, connections):
+    cmd = [args.wrk, f"-t{args.wrk_threads}", f"-c{connections}", f"-d{args.duration}s",
            "--timeout", "10s", "-s", os.path.join(HERE, "wrk", script), server.url.rstrip("/"),
            "--", str(args.twins), PREFIX, token or ""]
     store = store_counters(server, token)
@@ -158,12 +161,12 @@ def run_wrk(args, server, script, token):
 
 def measure(args, server, token, transport):
     rows = []
-    for name in args.classes:
+    for name, connections in ((n, c) for n in args.classes for c in args.connections):
         script, target, anchors = CLASSES[name]
         runs = []
         for k in range(args.runs):
-            r = run_wrk(args, server, script, token)
-            log(f"  {transport} {name} run {k + 1}/{args.runs}: {r['rps']:,.0f} req/s, "
+            r = run_wrk(args, server, script, token, connections)
+            log(f"  {transport} {name} -c{connections} run {k + 1}/{args.runs}: {r['rps']:,.0f} req/s, "
                 f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                 f"castor CPU {r['server_cpu_us']:.1f} us/req, wrk CPU {r['wrk_cpu_us']:.1f} us/req, "
                 f"errors {r['bad']}" +
@@ -173,7 +176,7 @@ def measure(args, server, token, transport):
             runs.append(r)
         by_rps = sorted(runs, key=lambda r: r["rps"])
         median = by_rps[len(by_rps) // 2]
-        rows.append({"transport": transport, "class": name,
+        rows.append({"transport": transport, "class": name, "connections": connections,
                      "rps": statistics.median(r["rps"] for r in runs),
                      "p50_ms": median["p50_us"] / 1000, "p99_ms": median["p99_us"] / 1000,
                      "server_cpu_us": statistics.median(r["server_cpu_us"] for r in runs),
@@ -222,21 +225,21 @@ def bench_transport(args, transport):
 def print_table(rows, args):
     load = os.getloadavg()
     print(f"\nHTTP API benchmark: castor serve, {args.twins:,} twins of 20 properties, "
-          f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration}s, {args.runs} runs "
+          f"wrk -t{args.wrk_threads} -c{'/'.join(map(str, args.connections))} -d{args.duration}s, {args.runs} runs "
           f"per class, io_threads {args.io_threads or 'half the CPUs'}, shards {args.shards or 'one per CPU'}, "
           f"access log {'on' if args.access_log else 'off'}")
     print(f"machine: {os.cpu_count()} cores (wrk runs on the same cores), load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("transport: plain = HTTP with --insecure-local (no token); tls = HTTPS with a bearer "
           "token (operator role)")
-    print(f"{'transport':<9} {'class':<6} {'req/s median':>13} {'p50 ms':>8} {'p99 ms':>8} "
+    print(f"{'transport':<9} {'class':<6} {'conns':>5} {'req/s median':>13} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'target':>9} {'castor CPU/req':>14} {'wrk CPU/req':>11}  ratios to anchors"
           "                         runs")
     for r in rows:
         ratios = ", ".join(f"{r['rps'] / v:,.0f}x {n} ({v:,}/s)" for n, v in r["anchors"])
         flag = "" if r["valid"] else f"  INVALID ({r['errors']} non-2xx or socket errors)"
         met = "met" if r["rps"] >= r["target"] else "MISSED"
-        print(f"{r['transport']:<9} {r['class']:<6} {r['rps']:>13,.0f} {r['p50_ms']:>8.2f} "
+        print(f"{r['transport']:<9} {r['class']:<6} {r['connections']:>5} {r['rps']:>13,.0f} {r['p50_ms']:>8.2f} "
               f"{r['p99_ms']:>8.2f} {met:>6} {r['target'] // 1000}k {r['server_cpu_us']:>11.1f} us "
               f"{r['wrk_cpu_us']:>8.1f} us  {ratios:<40} "
               f"{r['runs']}{flag}")
@@ -250,7 +253,8 @@ def main():
     p.add_argument("--twins", type=int, default=10_000)
     p.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     p.add_argument("--runs", type=int, default=3, help="wrk runs per class")
-    p.add_argument("--connections", type=int, default=64, help="wrk keep-alive connections")
+    p.add_argument("--connections", default="64,128",
+                   help="wrk keep-alive connections; a comma list runs every class at each")
     p.add_argument("--wrk-threads", type=int, default=1)
     p.add_argument("--io-threads", type=int, default=0,
                    help="castor serve --io-threads (0: the server's default, half the CPUs)")
@@ -261,6 +265,12 @@ def main():
     args = p.parse_args()
     args.castor = os.path.abspath(args.castor)
     args.classes = [c for c in args.classes.split(",") if c]
+    try:
+        args.connections = [int(c) for c in args.connections.split(",") if c]
+    except ValueError:
+        p.error(f"--connections takes numbers separated by commas, e.g. 64,128; got {args.connections!r}")
+    if not args.connections or min(args.connections) < 1:
+        p.error("--connections needs at least one positive number")
     for c in args.classes:
         if c not in CLASSES:
             p.error(f"unknown class {c!r}; use get, patch")

@@ -192,8 +192,26 @@ class HttpSession final : public Connection,
     if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done()) {
       return send_continue();
     }
-    if (parser_->is_done()) return handle_request();
+    if (parser_->is_done() || parse_buffered_body(ec)) return handle_request();
+    if (ec) return on_body(ec);
     read_body();
+  }
+
+  // A small body usually arrives in the same segment as the head: parse what the buffer holds
+  // now instead of a second trip through the reactor. True once the message is complete; on a
+  // parse error `ec` says which (as async_read would have).
+  bool parse_buffered_body(error_code& ec) {
+    parser_->eager(true);
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec || used == 0) break;
+    }
+    return !ec && parser_->is_done();
   }
 
   void send_continue() {

@@ -69,6 +69,10 @@ class HttpServerTest : public ::testing::Test {
     router.add(
         {.method = Method::get, .path = "/hello", .access = Access::anyone},
         sync_handler([](const HttpRequest&) { return HttpResponse::json(200, "{\"hi\":1}"); }));
+    router.add({.method = Method::post, .path = "/echo", .access = Access::anyone},
+               sync_handler([](const HttpRequest& r) {
+                 return HttpResponse::json(200, "[" + std::to_string(r.body.size()) + "]" + r.body);
+               }));
     router.add({.method = Method::post, .path = "/late", .access = Access::anyone},
                [](HttpRequest, Responder respond) {
                  std::thread([respond] {
@@ -130,6 +134,36 @@ TEST_F(HttpServerTest, OversizedBodyGets413AndTheConnectionCloses) {
   EXPECT_TRUE(data.starts_with("HTTP/1.1 413")) << data;
   EXPECT_NE(data.find("PayloadTooLarge"), std::string::npos);
   EXPECT_TRUE(c.closed_by_peer());
+}
+
+// A body that came with its head is parsed at once; one that is split, chunked, or followed by
+// a pipelined request must arrive whole and exact all the same; a chunked body over the limit
+// is refused.
+TEST_F(HttpServerTest, BodiesArriveWholeHoweverTheyAreCut) {
+  Client c(server->port());
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_NE(c.read_responses(1).find("[5]hello"), std::string::npos);
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhel");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  c.send("lo world");  // 3 + 7 bytes; the 11th byte belongs to nobody and must not be read
+  std::string split = c.read_responses(1);
+  EXPECT_NE(split.find("[10]hello worl"), std::string::npos) << split;
+  c.send("\r\n");  // ends the stray "d" line: a malformed next request, answered 400
+  EXPECT_NE(c.read_responses(1).find("HTTP/1.1 400"), std::string::npos);
+
+  Client d(server->port());
+  d.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  d.send("2\r\nde\r\n0\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+  std::string two = d.read_responses(2);
+  EXPECT_NE(two.find("[5]abcde"), std::string::npos) << two;
+  EXPECT_NE(two.find("[2]ok"), std::string::npos) << two;
+
+  Client e(server->port());
+  e.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+         "80\r\n" + std::string(128, 'x') + "\r\n0\r\n\r\n");
+  std::string big = e.read_responses(1);
+  EXPECT_TRUE(big.starts_with("HTTP/1.1 413")) << big;
 }
 
 TEST_F(HttpServerTest, MalformedRequestsGet400) {

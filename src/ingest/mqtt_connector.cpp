@@ -25,6 +25,7 @@
 #include "common/log.hpp"
 #include "ingest/mqtt_codec.hpp"
 #include "ingest/mqtt_mapping.hpp"
+#include "ingest/mqtt_setpoints.hpp"
 
 namespace castor::ingest {
 namespace {
@@ -80,50 +81,6 @@ constexpr std::uint64_t kSinkLimitPerMessage = 64;  // observations in flight pe
 constexpr auto kLogEvery = std::chrono::seconds(10);
 constexpr std::size_t kMaxSetpointsOutstanding = 10000;  // unacknowledged set-point PUBLISHes
 constexpr std::size_t kMaxLearnedTwins = 1000000;        // twins whose topic bindings are kept
-
-// A set-point to publish: a user's write of a writable property.
-struct Setpoint {
-  std::string twin, component, name, payload;  // payload: the JSON value
-};
-
-// The set-points a twin update carries: add/replace of writable properties of the twin or of
-// its components (a patch of a component's own endpoint names it in the event).
-std::vector<Setpoint> setpoints_of(const twin::ChangeEvent& e, const model::ModelRegistry& models) {
-  std::vector<Setpoint> out;
-  if (e.type != twin::EventType::twin_update || e.observed) return out;
-  auto model = models.interface(e.model_id);
-  if (!model) return out;
-  json::value data;
-  json::ParseError err;
-  if (!json::parse(e.data, data, err) || !data.is_object()) return out;
-  const json::value* patch = data.get_object().if_contains("patch");
-  if (!patch || !patch->is_array()) return out;
-  for (const auto& op_value : patch->get_array()) {
-    const json::object* op = op_value.if_object();
-    const json::value* path = op ? op->if_contains("path") : nullptr;
-    const json::value* verb = op ? op->if_contains("op") : nullptr;
-    const json::value* value = op ? op->if_contains("value") : nullptr;
-    if (!path || !path->is_string() || !verb || !value) continue;
-    std::string_view v = json::sv(verb->as_string());
-    if (v != "add" && v != "replace") continue;
-    auto parsed = json::parse_pointer(json::sv(path->get_string()));
-    if (!parsed || parsed->empty() || parsed->size() > 2) continue;
-    const std::vector<std::string>& segs = *parsed;
-    if (!e.component.empty() && segs.size() != 1) continue;  // a component's endpoint: /prop
-    std::string component = segs.size() == 2 ? segs[0] : e.component;
-    const model::CompiledInterface* iface = model.get();
-    if (!component.empty()) {
-      auto c = model->components.find(component);
-      if (c == model->components.end()) continue;  // a field of an object property
-      iface = c->second.get();
-    }
-    const std::string& p = segs.back();
-    const model::ContentDef* def = iface->property(p);
-    if (!def || !def->writable) continue;
-    out.push_back({e.twin_id, component, std::string(p), json::serialize(*value)});
-  }
-  return out;
-}
 
 }  // namespace
 

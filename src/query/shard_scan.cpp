@@ -49,6 +49,9 @@ class ShardScan {
     return matched();
   }
 
+  // A twin the columns ruled out: counted as examined, nothing else.
+  bool skip_twin() { return !stop_ && tick(); }
+
   bool visit_relationship(const twin::Twin& source, const twin::Relationship& r) {
     if (stop_ || !tick()) return false;
     if (!relationship_matches(plan_, slot_, source.id, r, scratch_)) return done_with_row();
@@ -213,6 +216,10 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     visit_candidates(scan, candidates, out.index.condition);
     return;
   }
+  if (index.scan_columns(
+          plan, spec.indexes->hot_after(), [&](const twin::Twin& t) { return scan.visit_twin(t); },
+          [&] { return scan.skip_twin(); }))
+    return;
   index.for_each_twin_while([&](const twin::Twin& t) { return scan.visit_twin(t); },
                             read_properties(plan));
 }

@@ -183,6 +183,7 @@ void ShardIndex::update(std::string_view id, const twin::Twin* after) {
     // keys may have moved. Saves the slot shuffle and its hash lookups on every write.
     drop_keys(e);
     add_keys(e, *after);
+    set_cells(*e.slot, e.pos, *after);
     return;
   }
   remove(e);  // drops the old pointer and keys (the twin may be a new object, or changed in place)
@@ -193,6 +194,7 @@ void ShardIndex::update(std::string_view id, const twin::Twin* after) {
   e.slot = &slot->second;
   e.pos = static_cast<std::uint32_t>(e.slot->twins.size());
   e.slot->twins.push_back(after);
+  push_cells(*e.slot, *after);
   add_keys(e, *after);
 }
 
@@ -206,6 +208,7 @@ void ShardIndex::remove(Entry& e) {
       entries_.find(std::string_view(moved->id))->second.pos = e.pos;
     }
     v.pop_back();
+    move_last_cells(*e.slot, e.pos);
     e.slot = nullptr;
   }
   drop_keys(e);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "common/strings.hpp"
 #include "query/chunked_set.hpp"
 #include "query/planner.hpp"
+#include "query/twin_columns.hpp"
 #include "twin/engine.hpp"
 #include "twin/shard_observer.hpp"
 
@@ -87,6 +89,18 @@ class ShardIndex {
   // string, boolean or null literal (keys equal exactly when the values are: numbers are kept as
   // doubles, which is exact enough to find candidates but not to count without looking).
   bool count_by_value(const Plan& plan, std::uint64_t& n) const;
+  // A full scan through columns (twin_columns.cpp): when every path the anchor's conditions
+  // read is a top-level property with a column, calls visit(twin) for each twin the columns do
+  // not rule out (the caller checks it on the live twin) and skip() for the others, both
+  // returning false to stop. False when the columns cannot serve the plan (nothing called).
+  // Counts full scans per property and makes a column for a property at the `hot`-th (0: never;
+  // at most kMaxColumns per shard).
+  static constexpr std::size_t kMaxColumns = 4;
+  bool scan_columns(const Plan& plan, std::size_t hot,
+                    const std::function<bool(const twin::Twin&)>& visit,
+                    const std::function<bool()>& skip) const;
+  std::size_t column_count() const noexcept { return columns_.size(); }
+
   // Every twin of the shard, from the model lists: dense arrays, one pointer chase fewer than the
   // shard's hash map. Stops when `f` returns false.
   template <class F>
@@ -121,6 +135,9 @@ class ShardIndex {
   struct Slot {
     model::InterfacePtr model;
     std::vector<const twin::Twin*> twins;
+    // [column][position of the twin in `twins`]; mutable: scans make columns, a cache on the
+    // shard's own thread like the index itself.
+    mutable std::vector<std::vector<ColumnCell>> columns;
   };
   struct Entry;
   using Ordered = ChunkedSet<std::pair<IndexKey, std::uintptr_t>>;  // (key, twin address)
@@ -143,10 +160,20 @@ class ShardIndex {
   bool model_candidates(const Plan& plan, std::vector<const Slot*>& slots, std::size_t& n) const;
   bool range_of(const Plan& plan, ExprId c, const Property& p, Range& r) const;
   bool covers(const Plan& plan, const std::string& model) const;
+  // Columns (twin_columns.cpp): the slot's cells of twin `pos` set from `t` / appended / the last
+  // moved into `pos`; a new column filled for every twin.
+  void set_cells(const Slot& slot, std::size_t pos, const twin::Twin& t) const;
+  void push_cells(const Slot& slot, const twin::Twin& t) const;
+  static void move_last_cells(const Slot& slot, std::size_t pos);
+  void add_column(std::string_view name) const;
 
   StringMap<Entry> entries_;
   std::map<std::string, Slot, std::less<>> models_;  // node-based: Entry::slot stays valid
   std::vector<std::unique_ptr<Property>> properties_;
+  // Made by scans (const) on the shard's thread, as a cache.
+  mutable std::vector<std::string> columns_;                         // property names
+  mutable std::map<std::string, std::size_t, std::less<>> scanned_;  // full scans per property
+  mutable Scratch cell_scratch_;  // reading a twin's value for its cells
 };
 
 // Every shard's index, and the bookkeeping for automatic ones. Registered with the engine as
@@ -165,6 +192,8 @@ class IndexSet final : public twin::ShardObserver {
   // Creates an index on every shard; `done` runs once all shards hold it.
   void create(twin::Engine& engine, IndexSpec spec, std::function<void()> done = {});
   std::vector<IndexSpec> specs() const;
+  // After how many full scans reading a property its shard makes a column (0: never).
+  std::size_t hot_after() const noexcept { return options_.auto_after; }
 
  private:
   IndexOptions options_;

@@ -80,16 +80,6 @@ std::string_view Scratch::keep(std::string s) {
   return strings_.back();
 }
 
-const model::ContentDef* Scratch::property(const model::CompiledInterface& m, std::string_view name) {
-  for (const Lookup& l : lookups_) {
-    if (l.model == &m && l.name == name.data() && l.size == name.size()) return l.def;
-  }
-  const model::ContentDef* def = m.property(name);
-  lookups_[next_lookup_] = Lookup{&m, name.data(), name.size(), def};
-  next_lookup_ = (next_lookup_ + 1) % lookups_.size();
-  return def;
-}
-
 void Scratch::clear() noexcept {
   docs_.clear();
   strings_.clear();

@@ -5,14 +5,12 @@
 // evaluation of one row and never allocates by itself.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
 
 #include "common/json.hpp"
-#include "model/compiled_model.hpp"
 #include "query/ast.hpp"
 
 namespace castor::query {
@@ -31,23 +29,11 @@ class Scratch {
  public:
   const json::value& keep(json::value v);
   std::string_view keep(std::string s);
-  void clear() noexcept;  // what keep() kept; the property lookups stay
-
-  // `m.property(name)`, remembered for the few (model, name) pairs a scan asks about for every
-  // twin. `name` must stay where it is while this Scratch lives (a plan's path names do).
-  const model::ContentDef* property(const model::CompiledInterface& m, std::string_view name);
+  void clear() noexcept;
 
  private:
   std::deque<json::value> docs_;
   std::deque<std::string> strings_;
-  struct Lookup {
-    const model::CompiledInterface* model = nullptr;
-    const char* name = nullptr;
-    std::size_t size = 0;
-    const model::ContentDef* def = nullptr;
-  };
-  std::array<Lookup, 4> lookups_{};
-  std::size_t next_lookup_ = 0;
 };
 
 struct Datum {

@@ -61,7 +61,7 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
     p.component = o.component;
     p.name = o.name;
     p.model = obs[i].twin->model->id;
-    p.ts = o.ts;
+    p.ts = o.ts_ns;
     p.hint = hint(sc, i, obs[i]);
     p.type = history_type(*obs[i].content->schema, o.value);
     const json::value& v = o.value;

@@ -18,12 +18,14 @@ namespace castor::twin {
 
 class Shard;
 
+// Connectors parse straight into this type (ingest::Observation names it), so a batch reaches the
+// shards without being converted or copied.
 struct Observation {
   std::string twin;
   std::string component;  // empty: the twin itself
   std::string name;       // a Telemetry or Property of the (component's) model
-  Nanos ts = 0;           // source time; 0 = the time of receipt
-  json::value value;
+  Nanos ts_ns = 0;        // source time in ns since the Unix epoch; 0 = the time of receipt
+  json::value value;      // number, bool, string or object, checked against the model
   std::string message_id;       // carried into the telemetry change event
   bool telemetry_only = false;  // a Property name is refused (ADT telemetry messages)
 };

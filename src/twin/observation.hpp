@@ -52,6 +52,10 @@ struct CheckedObservation {
   const Observation* obs = nullptr;
   const Twin* twin = nullptr;
   const model::ContentDef* content = nullptr;  // the Property or Telemetry it measures
+  // Observations of one step with the same run have the same twin and component (a batch holds
+  // runs of them, such as one line-protocol line): hooks reuse what they found for the previous
+  // one instead of comparing names again.
+  std::uint32_t run = 0;
 };
 
 class ObservationHook {

@@ -33,6 +33,7 @@ struct LastTarget {
   std::string_view twin, component;
   const Twin* t = nullptr;
   const model::CompiledInterface* iface = nullptr;
+  std::uint32_t run = 0;  // counts the targets found (CheckedObservation::run)
 };
 
 Status check_observation(Shard& s, const Observation& o, CheckedObservation& out,
@@ -52,7 +53,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
       if (it == iface->components.end()) return errors::component_not_found(o.twin, o.component);
       iface = it->second.get();
     }
-    last = LastTarget{o.twin, o.component, t, iface};
+    last = LastTarget{o.twin, o.component, t, iface, last.run + 1};
   }
   const model::ContentDef* c = iface->find(o.name);
   if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
@@ -67,6 +68,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   out.obs = &o;
   out.twin = t;
   out.content = c;
+  out.run = last.run;
   return Status::ok();
 }
 
@@ -199,6 +201,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
   std::unordered_map<TwinPart, std::size_t, TwinPartHash> telemetry_index;
   constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t last_event = kNone;
+  std::uint32_t last_run = 0;  // the run of last_event's last observation
   for (std::size_t k = 0; k < checked.size(); ++k) {
     if (!refusals[k].is_ok()) continue;
     const CheckedObservation& c = checked[k];
@@ -214,12 +217,12 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     }
     // One event per (twin, component): found through a map, batches interleave many twins; a
     // run of one (twin, component) (a line-protocol line) reuses the last one found.
-    if (last_event == kNone || telemetry[last_event].twin != c.twin ||
-        telemetry[last_event].component != o.component) {
+    if (last_event == kNone || last_run != c.run) {
       auto [slot, fresh] =
           telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
       if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, 0, o.message_id, {}});
       last_event = slot->second;
+      last_run = c.run;
     }
     Telemetry& t = telemetry[last_event];
     t.values.take(c.content, o, false);

@@ -61,8 +61,8 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
     p.component = o.component;
     p.name = o.name;
     p.model = obs[i].twin->model->id;
-    p.ts = o.ts;
-    p.hint = hint(sc, i, obs[i]);
+    p.ts = o.ts_ns;
+    p.hint = hint(sc, i, obs);
     p.type = history_type(*obs[i].content->schema, o.value);
     const json::value& v = o.value;
     switch (p.type) {
@@ -138,8 +138,11 @@ HistoryHook::Target* HistoryHook::target(Scratch& sc, const twin::CheckedObserva
   return sc.memo;
 }
 
-history::Series* HistoryHook::hint(Scratch& sc, std::size_t i, const twin::CheckedObservation& c) {
-  Target* t = target(sc, c, false);
+history::Series* HistoryHook::hint(Scratch& sc, std::size_t i,
+                                   std::span<const twin::CheckedObservation> obs) {
+  const twin::CheckedObservation& c = obs[i];
+  // The same run as the previous observation: the same (twin, component), so the same target.
+  Target* t = i > 0 && obs[i - 1].run == c.run ? sc.target_of[i - 1] : target(sc, c, false);
   sc.target_of[i] = t;
   if (!t) return nullptr;
   for (const auto& [content, series] : t->series)

@@ -74,7 +74,7 @@ class HistoryHook final : public twin::ObservationHook {
   // More contents than this per (twin, component) are looked up by key (the scan stays short).
   static constexpr std::size_t kMaxSeriesPerTarget = 64;
   Target* target(Scratch& sc, const twin::CheckedObservation& c, bool create);
-  history::Series* hint(Scratch& sc, std::size_t i, const twin::CheckedObservation& c);
+  history::Series* hint(Scratch& sc, std::size_t i, std::span<const twin::CheckedObservation> obs);
   explicit HistoryHook(history::HistoryOptions options) : options_(std::move(options)) {}
 
   history::HistoryOptions options_;

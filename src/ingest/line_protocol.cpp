@@ -3,6 +3,7 @@
 // Escapes as in InfluxDB: `\,` `\ ` `\=` in keys and measurements, `\"` `\\` in string fields.
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <string>
 
 #include "ingest/batch_parsers.hpp"
@@ -26,31 +27,32 @@ class LineReader {
   }
 
   // Reads up to an unescaped delimiter in `stops` (not consumed); unescapes `\x` for x in
-  // `escapable`.
-  std::string token(std::string_view stops, std::string_view escapable) {
+  // `escapable`. The token is a slice of the line unless it holds escapes; then it is unescaped
+  // into `buf`, which the returned view points into.
+  std::string_view token(std::string_view stops, std::string_view escapable, std::string& buf) {
     // Fast path: no backslash before the delimiter, so the token is one slice of the line.
     std::size_t end = pos_;
     while (end < s_.size() && s_[end] != '\\' && !in(stops, s_[end])) ++end;
     if (end == s_.size() || s_[end] != '\\') {
-      std::string out(s_.substr(pos_, end - pos_));
+      std::string_view out = s_.substr(pos_, end - pos_);
       pos_ = end;
       return out;
     }
-    std::string out(s_.substr(pos_, end - pos_));
+    buf.assign(s_.substr(pos_, end - pos_));
     pos_ = end;
     while (pos_ < s_.size()) {
       char c = s_[pos_];
       if (c == '\\' && pos_ + 1 < s_.size() &&
           escapable.find(s_[pos_ + 1]) != std::string_view::npos) {
-        out.push_back(s_[pos_ + 1]);
+        buf.push_back(s_[pos_ + 1]);
         pos_ += 2;
         continue;
       }
       if (in(stops, c)) break;
-      out.push_back(c);
+      buf.push_back(c);
       ++pos_;
     }
-    return out;
+    return buf;
   }
   bool at(char c) const { return pos_ < s_.size() && s_[pos_] == c; }
   bool done() const { return pos_ >= s_.size(); }
@@ -99,6 +101,38 @@ class LineReader {
   std::size_t pos_ = 0;
 };
 
+// Short decimals ("21.347", "-0.5", "1200") without calling from_chars: at most 15 digits make
+// an integer below 2^53, and a power of ten up to 10^15 is exact too, so one IEEE division gives
+// the correctly rounded double, the same as from_chars. False for anything else (exponents, long
+// mantissas, a leading or trailing '.'), which the caller hands to from_chars.
+bool short_decimal(std::string_view raw, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const char* p = raw.data();
+  const char* e = p + raw.size();
+  const bool negative = p < e && *p == '-';
+  if (negative) ++p;
+  if (p == e || *p == '.' || e[-1] == '.') return false;
+  std::uint64_t m = 0;
+  int digits = 0, frac = -1;
+  for (; p < e; ++p) {
+    const char c = *p;
+    if (c >= '0' && c <= '9') {
+      if (++digits > 15) return false;
+      m = m * 10 + static_cast<unsigned>(c - '0');
+      if (frac >= 0) ++frac;
+    } else if (c == '.' && frac < 0) {
+      frac = 0;
+    } else {
+      return false;
+    }
+  }
+  double d = static_cast<double>(m);
+  if (frac > 0) d /= kPow10[frac];
+  out = negative ? -d : d;
+  return true;
+}
+
 // A field value as JSON: 1.5 / 1e3 (float), 12i (integer), 12u (unsigned), t/true/f/false, "text".
 bool field_value(std::string_view raw, json::value& out) {
   if (raw.size() >= 2 && raw.front() == '"') {
@@ -135,6 +169,10 @@ bool field_value(std::string_view raw, json::value& out) {
     return true;
   }
   double d = 0;
+  if (short_decimal(raw, d)) {
+    out = d;
+    return true;
+  }
   auto r = std::from_chars(b, e, d);
   if (r.ec != std::errc() || r.ptr != e || d != d) return false;
   out = d;
@@ -144,18 +182,24 @@ bool field_value(std::string_view raw, json::value& out) {
 // Parses one non-empty, non-comment line into `out`; returns what is wrong, or "".
 std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   LineReader r(line);
-  std::string twin = r.token(", ", ", =");
+  std::string twin_buf, component_buf, key_buf, value_buf, name_buf;
+  std::string_view twin = r.token(", ", ", =", twin_buf);
   if (twin.empty()) return "the line must start with a twin id";
-  std::string component;
+  std::string_view component;
   while (r.at(',')) {
     r.skip();
-    std::string key = r.token("= ,", ", =");
-    if (!r.at('=')) return "tag '" + key + "' has no value (write component=<name>)";
+    std::string_view key = r.token("= ,", ", =", key_buf);
+    if (!r.at('=')) return "tag '" + std::string(key) + "' has no value (write component=<name>)";
     r.skip();
-    std::string value = r.token(", ", ", =");
-    if (key != "component") return "unknown tag '" + key + "': the only tag is component";
+    std::string_view value = r.token(", ", ", =", value_buf);
+    if (key != "component")
+      return "unknown tag '" + std::string(key) + "': the only tag is component";
     if (value.empty()) return "the component tag is empty";
-    component = std::move(value);
+    if (value.data() == value_buf.data()) {  // unescaped into the scratch: keep it apart
+      component_buf = std::move(value_buf);
+      value = component_buf;
+    }
+    component = value;
   }
   if (!r.at(' ')) return "expected a space and fields after the twin id";
   while (r.at(' ')) r.skip();
@@ -163,17 +207,17 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   std::string_view raw;
   std::string unescaped;
   while (true) {
-    std::string name = r.token("=, ", ", =");
+    std::string_view name = r.token("=, ", ", =", name_buf);
     if (name.empty() || !r.at('='))
       return "expected <name>=<value> at column " + std::to_string(r.pos() + 1);
     r.skip();
     if (!r.value(raw, unescaped))
-      return "field '" + name + "' has no value or an unterminated string";
+      return "field '" + std::string(name) + "' has no value or an unterminated string";
     // Built in place: the caller drops every observation of a line that fails.
     Observation& o = out.emplace_back();
     o.twin = twin;
     o.component = component;
-    o.name = std::move(name);
+    o.name = name;
     if (!field_value(raw, o.value))
       return "field '" + o.name + "' has an unreadable value '" + std::string(raw) +
              "' (numbers: 1.5, 12i for integers; booleans: true/false; strings in double quotes)";

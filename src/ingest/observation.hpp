@@ -11,19 +11,13 @@
 
 #include "common/json.hpp"
 #include "common/status.hpp"
+#include "twin/observation.hpp"
 
 namespace castor::ingest {
 
-// One measurement of one twin: a telemetry value or a reported property value.
-struct Observation {
-  std::string twin;       // $dtId
-  std::string component;  // component name; empty for the twin itself
-  std::string name;       // telemetry or property name (of the component when one is given)
-  std::int64_t ts_ns = 0;  // source time in ns since the Unix epoch; 0 = "now" (set at receipt)
-  json::value value;      // number, bool, string or object, checked against the model
-  std::string message_id;       // optional: the sender's message id, carried into change events
-  bool telemetry_only = false;  // refuse names that are not Telemetry (ADT telemetry messages)
-};
+// One measurement of one twin: a telemetry value or a reported property value. The twin core's
+// own type, so that connectors parse into what the shards read (no second vector, no copies).
+using Observation = twin::Observation;
 
 // Why one observation of a batch was refused; `index` is its position in the submitted batch.
 struct Rejection {

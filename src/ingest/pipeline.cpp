@@ -64,16 +64,6 @@ bool IngestPipeline::checkpoint_all() {
 
 namespace {
 
-std::vector<twin::Observation> to_twin(std::vector<Observation>& batch) {
-  std::vector<twin::Observation> obs;
-  obs.reserve(batch.size());
-  for (auto& o : batch)
-    obs.push_back(twin::Observation{std::move(o.twin), std::move(o.component), std::move(o.name),
-                                    o.ts_ns, std::move(o.value), std::move(o.message_id),
-                                    o.telemetry_only});
-  return obs;
-}
-
 IngestResult from_twin(twin::IngestOutcome out) {
   IngestResult r;
   r.status = std::move(out.status);
@@ -89,7 +79,7 @@ IngestResult from_twin(twin::IngestOutcome out) {
 void IngestPipeline::validate(std::vector<Observation> batch,
                               std::function<void(IngestResult)> done) {
   writer_->ingest(
-      to_twin(batch), twin::IngestMode::validate_only,
+      std::move(batch), twin::IngestMode::validate_only,
       [done = std::move(done)](twin::IngestOutcome out) { done(from_twin(std::move(out))); });
 }
 
@@ -104,10 +94,9 @@ void IngestPipeline::submit(std::vector<Observation> batch, Partial mode,
     return done(std::move(r));
   }
   in_flight_.fetch_add(n, std::memory_order_relaxed);
-  auto obs = to_twin(batch);
   auto mode_ =
       mode == Partial::keep_valid ? twin::IngestMode::keep_valid : twin::IngestMode::reject_whole;
-  writer_->ingest(std::move(obs), mode_,
+  writer_->ingest(std::move(batch), mode_,
                   [this, n, done = std::move(done)](twin::IngestOutcome out) {
                     in_flight_.fetch_sub(n, std::memory_order_relaxed);
                     IngestResult r = from_twin(std::move(out));

@@ -18,12 +18,14 @@ namespace castor::twin {
 
 class Shard;
 
+// Connectors parse straight into this type (ingest::Observation names it), so a batch reaches the
+// shards without being converted or copied.
 struct Observation {
   std::string twin;
   std::string component;  // empty: the twin itself
   std::string name;       // a Telemetry or Property of the (component's) model
-  Nanos ts = 0;           // source time; 0 = the time of receipt
-  json::value value;
+  Nanos ts_ns = 0;        // source time in ns since the Unix epoch; 0 = the time of receipt
+  json::value value;      // number, bool, string or object, checked against the model
   std::string message_id;       // carried into the telemetry change event
   bool telemetry_only = false;  // a Property name is refused (ADT telemetry messages)
 };
@@ -50,6 +52,10 @@ struct CheckedObservation {
   const Observation* obs = nullptr;
   const Twin* twin = nullptr;
   const model::ContentDef* content = nullptr;  // the Property or Telemetry it measures
+  // Observations of one step with the same run have the same twin and component (a batch holds
+  // runs of them, such as one line-protocol line): hooks reuse what they found for the previous
+  // one instead of comparing names again.
+  std::uint32_t run = 0;
 };
 
 class ObservationHook {

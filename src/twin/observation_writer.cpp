@@ -33,6 +33,7 @@ struct LastTarget {
   std::string_view twin, component;
   const Twin* t = nullptr;
   const model::CompiledInterface* iface = nullptr;
+  std::uint32_t run = 0;  // counts the targets found (CheckedObservation::run)
 };
 
 Status check_observation(Shard& s, const Observation& o, CheckedObservation& out,
@@ -52,7 +53,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
       if (it == iface->components.end()) return errors::component_not_found(o.twin, o.component);
       iface = it->second.get();
     }
-    last = LastTarget{o.twin, o.component, t, iface};
+    last = LastTarget{o.twin, o.component, t, iface, last.run + 1};
   }
   const model::ContentDef* c = iface->find(o.name);
   if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
@@ -67,6 +68,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   out.obs = &o;
   out.twin = t;
   out.content = c;
+  out.run = last.run;
   return Status::ok();
 }
 
@@ -88,24 +90,61 @@ struct TwinPartHash {
   }
 };
 
-// Reported properties of one (twin, component) as an ADT JSON Patch with source times; only
-// observations newer than the property's current source time change the twin.
-struct PropertyPatch {
-  Twin* twin = nullptr;
-  std::string component;
-  json::array ops;
+// The newest observation of each content (Property or Telemetry) of one (twin, component) in a
+// step, in the order the names first came, with how many older ones it replaced. Found by the
+// content's address, so no name is hashed or compared per point.
+struct LastValues {
+  struct Entry {
+    const model::ContentDef* content;
+    const Observation* obs;
+    std::uint32_t replaced = 0;
+  };
+  std::vector<Entry> entries;
+
+  // Keeps `o` if it comes later in the batch (`newest`: only if it is also at least as new).
+  void take(const model::ContentDef* c, const Observation& o, bool newest) {
+    for (auto& e : entries) {
+      if (e.content != c) continue;
+      ++e.replaced;
+      if (!newest || o.ts_ns >= e.obs->ts_ns) e.obs = &o;
+      return;
+    }
+    entries.push_back(Entry{c, &o, 0});
+  }
 };
 
-void add_property(PropertyPatch& p, const CheckedObservation& c) {
-  const Observation& o = *c.obs;
-  Nanos current = p.twin->source_time(component_index(*p.twin, o.component),
-                                      static_cast<std::uint16_t>(c.content->slot));
-  if (current > o.ts) return;
-  p.ops.push_back(json::object{{"op", "add"}, {"path", "/" + o.name}, {"value", o.value}});
-  p.ops.push_back(json::object{{"op", "add"},
+// Reported properties of one (twin, component): each property's newest value in the step becomes
+// one ADT JSON Patch (value and $metadata sourceTime) if it is not older than the property's
+// current source time.
+struct PropertyPatch {
+  Twin* twin = nullptr;
+  std::string_view component;
+  LastValues values;
+};
+
+json::array property_ops(const PropertyPatch& p) {
+  json::array ops;
+  const std::uint16_t component = component_index(*p.twin, p.component);
+  for (const auto& e : p.values.entries) {
+    const Observation& o = *e.obs;
+    Nanos current = p.twin->source_time(component, static_cast<std::uint16_t>(e.content->slot));
+    if (current > o.ts_ns) continue;
+    ops.push_back(json::object{{"op", "add"}, {"path", "/" + o.name}, {"value", o.value}});
+    ops.push_back(json::object{{"op", "add"},
                                {"path", "/$metadata/" + o.name + "/sourceTime"},
-                               {"value", format_time(o.ts)}});
+                               {"value", format_time(o.ts_ns)}});
+  }
+  return ops;
 }
+
+// Telemetry of one (twin, component): one event holding the last value of each name.
+struct Telemetry {
+  const Twin* twin;
+  std::string_view component;
+  Nanos source_time = 0;
+  std::string_view message_id;
+  LastValues values;
+};
 
 }  // namespace
 
@@ -117,7 +156,7 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
                   .count();
   call->by_shard.resize(engine_.shard_count());
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].ts == 0) batch[i].ts = now;
+    if (batch[i].ts_ns == 0) batch[i].ts_ns = now;
     call->by_shard[engine_.shard_of(batch[i].twin)].push_back(i);
   }
   call->batch = std::move(batch);
@@ -158,18 +197,11 @@ void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply)
 void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation> checked,
                                     const std::vector<Status>& refusals) {
   std::vector<PropertyPatch> patches;
-  struct Telemetry {
-    const Twin* twin;
-    std::string_view component;
-    json::object data;
-    Nanos source_time = 0;
-    std::string_view message_id;
-    std::vector<std::pair<std::string, std::uint32_t>> superseded;  // see ChangeEvent
-  };
   std::vector<Telemetry> telemetry;
   std::unordered_map<TwinPart, std::size_t, TwinPartHash> telemetry_index;
   constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t last_event = kNone;
+  std::uint32_t last_run = 0;  // the run of last_event's last observation
   for (std::size_t k = 0; k < checked.size(); ++k) {
     if (!refusals[k].is_ok()) continue;
     const CheckedObservation& c = checked[k];
@@ -180,31 +212,27 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
       });
       if (it == patches.end())
         it = patches.insert(patches.end(), PropertyPatch{s.find(o.twin), o.component, {}});
-      add_property(*it, c);
+      it->values.take(c.content, o, true);
       continue;
     }
     // One event per (twin, component): found through a map, batches interleave many twins; a
     // run of one (twin, component) (a line-protocol line) reuses the last one found.
-    if (last_event == kNone || telemetry[last_event].twin != c.twin ||
-        telemetry[last_event].component != o.component) {
+    if (last_event == kNone || last_run != c.run) {
       auto [slot, fresh] =
           telemetry_index.try_emplace(TwinPart{c.twin, o.component}, telemetry.size());
-      if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, {}, 0, o.message_id});
+      if (fresh) telemetry.push_back(Telemetry{c.twin, o.component, 0, o.message_id, {}});
       last_event = slot->second;
+      last_run = c.run;
     }
     Telemetry& t = telemetry[last_event];
-    if (!t.data.insert_or_assign(o.name, o.value).second) {  // one lookup; false: replaced
-      auto it = std::find_if(t.superseded.begin(), t.superseded.end(),
-                             [&](const auto& x) { return x.first == o.name; });
-      if (it == t.superseded.end()) t.superseded.emplace_back(o.name, 1);
-      else ++it->second;
-    }
-    t.source_time = std::max(t.source_time, o.ts);
+    t.values.take(c.content, o, false);
+    t.source_time = std::max(t.source_time, o.ts_ns);
   }
   Nanos now = s.now();
   for (auto& p : patches) {
-    if (p.ops.empty()) continue;
-    json::value patch(std::move(p.ops));
+    json::array ops = property_ops(p);
+    if (ops.empty()) continue;
+    json::value patch(std::move(ops));
     PatchOutcome outcome;
     if (!twin::patch_twin(*p.twin, p.component, patch, now, outcome).is_ok() || !outcome.changed)
       continue;
@@ -219,7 +247,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     e->time = now;
     e->twin_id = p.twin->id;
     e->model_id = p.twin->model->id;
-    e->component = p.component;
+    e->component = std::string(p.component);
     e->data =
         json::serialize(json::object{{"modelId", p.twin->model->id}, {"patch", std::move(patch)}});
     s.publish_after_commit(std::move(e));
@@ -233,8 +261,16 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     e->component = std::string(t.component);
     e->source_time = t.source_time;
     e->message_id = std::string(t.message_id);
-    e->data = json::serialize(t.data);
-    e->superseded = std::move(t.superseded);
+    // {"name":value,...} written directly: names are the model's, values already checked.
+    e->data.push_back('{');
+    for (const auto& v : t.values.entries) {
+      if (e->data.size() > 1) e->data.push_back(',');
+      json::append_string(e->data, v.content->name);
+      e->data.push_back(':');
+      json::serialize_to(e->data, v.obs->value);
+      if (v.replaced) e->superseded.emplace_back(v.content->name, v.replaced);
+    }
+    e->data.push_back('}');
     s.publish_after_commit(std::move(e));
   }
 }

@@ -2,6 +2,12 @@
 // position instead of being skipped or guessed.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
+#include <random>
+#include <string>
+#include <vector>
+
 #include "ingest/batch_parsers.hpp"
 
 namespace castor::ingest {
@@ -46,6 +52,36 @@ TEST(LineProtocol, ReportsEveryBadLineWithItsNumberAndKeepsNothingOfIt) {
   EXPECT_NE(b.errors[4].message.find("timestamp"), std::string::npos);
   ASSERT_EQ(b.observations.size(), 3u);  // line 1 and both fields of line 7
   EXPECT_EQ(b.origin, (std::vector<std::size_t>{1, 7, 7}));
+}
+
+// Float fields are read without from_chars when they are short decimals: the value must be the
+// same double, bit for bit, as from_chars gives, for every length and sign.
+TEST(LineProtocol, DecimalFieldsAreTheSameDoublesAsFromChars) {
+  std::mt19937_64 rng(42);
+  std::vector<std::string> texts = {"0",   "-0.0",  "5",   "1200", "21.347", "-3.25", "0.1",
+                                    "0.3", "1e3",   "5.",  ".5",   "-.5",    "007.50",
+                                    "123456789012345", "1234567890123456", "0.000000000000001",
+                                    "9007199254740993", "-999999999999999.9"};
+  for (int i = 0; i < 2000; ++i) {
+    int digits = 1 + static_cast<int>(rng() % 17);
+    std::string t = rng() % 2 ? "-" : "";
+    for (int d = 0; d < digits; ++d) t.push_back(static_cast<char>('0' + rng() % 10));
+    if (digits > 1 && rng() % 4) t.insert(t.size() - 1 - rng() % (digits - 1), ".");
+    texts.push_back(t);
+  }
+  std::string body;
+  for (const auto& t : texts) body += "robot-1 temp=" + t + "\n";
+  auto b = parse_line_protocol(body);
+  ASSERT_TRUE(b.errors.empty()) << b.errors[0].message;
+  ASSERT_EQ(b.observations.size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    double want = 0;
+    std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), want);
+    ASSERT_TRUE(b.observations[i].value.is_double()) << texts[i];
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(b.observations[i].value.get_double()),
+              std::bit_cast<std::uint64_t>(want))
+        << texts[i];
+  }
 }
 
 TEST(JsonBatch, ReadsObservationsWithRfc3339AndNanosecondTimes) {

@@ -10,6 +10,9 @@ namespace castor::query {
 
 namespace {
 
+// Ids whose table slot a shard loop starts loading ahead of the one it looks up.
+constexpr std::size_t kPrefetchAhead = 8;
+
 bool name_matches(const Step& st, std::string_view name) {
   return st.names.empty() || std::find(st.names.begin(), st.names.end(), name) != st.names.end();
 }
@@ -84,6 +87,7 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
   if (extras.render) out.rows.resize(task.twins.size());
   for (std::size_t i = 0; i < task.twins.size(); ++i) {
     ++out.examined;
+    if (i + kPrefetchAhead < task.twins.size()) shard.prefetch(task.twins[i + kPrefetchAhead]);
     const twin::Twin* t = shard.find(task.twins[i]);
     Bound b;
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
@@ -242,6 +246,7 @@ void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
         const auto& mine = (*per_task)[task];
         out.lists.resize(mine.size());
         for (std::size_t j = 0; j < mine.size(); ++j) {
+          if (j + kPrefetchAhead < mine.size()) shard.prefetch(mine[j + kPrefetchAhead]);
           adjacent_here(shard, *self->plan_, st, mine[j], s, out, out.lists[j]);
         }
       },

@@ -2,11 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <optional>
+#include <future>
 
 #include "query/executor.hpp"
 #include "query/parser.hpp"
@@ -32,42 +28,12 @@ Status expired_token() {
                 "BadRequest");
 }
 
-// How long a synchronous caller spins before it sleeps. An in-process point query answers in
-// ~15 µs, and waking a sleeping thread costs tens of µs on some virtual machines; a longer
-// query costs at most this much CPU more.
-constexpr auto kSpinBeforeSleep = std::chrono::microseconds(30);
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 template <class F>
 Result<QueryPage> wait_for(F&& start) {
-  struct Answer {
-    std::atomic<bool> ready{false};
-    std::optional<Result<QueryPage>> value;
-    std::mutex mu;
-    std::condition_variable cv;
-  };
-  auto answer = std::make_shared<Answer>();  // the callback may still notify after we return
-  start([answer](Result<QueryPage> r) {
-    {
-      std::lock_guard lock(answer->mu);
-      answer->value.emplace(std::move(r));
-      answer->ready.store(true, std::memory_order_release);
-    }
-    answer->cv.notify_one();
-  });
-  const auto until = std::chrono::steady_clock::now() + kSpinBeforeSleep;
-  for (unsigned i = 1; !answer->ready.load(std::memory_order_acquire); ++i) {
-    cpu_relax();
-    if ((i & 63) == 0 && std::chrono::steady_clock::now() >= until) break;
-  }
-  std::unique_lock lock(answer->mu);
-  answer->cv.wait(lock, [&] { return answer->ready.load(std::memory_order_acquire); });
-  return std::move(*answer->value);
+  std::promise<Result<QueryPage>> p;
+  auto f = p.get_future();
+  start([&p](Result<QueryPage> r) { p.set_value(std::move(r)); });
+  return f.get();
 }
 
 }  // namespace

@@ -81,8 +81,20 @@ std::string_view Scratch::keep(std::string s) {
 }
 
 void Scratch::clear() noexcept {
-  docs_.clear();
-  strings_.clear();
+  if (!docs_.empty()) docs_.clear();
+  if (!strings_.empty()) strings_.clear();
+}
+
+const model::ContentDef* Scratch::property(const model::InterfacePtr& m, std::string_view name) {
+  for (const KnownProperty& k : known_) {
+    if (k.model == m && k.name == name) return k.def;
+  }
+  KnownProperty& k = known_[next_known_];
+  next_known_ = (next_known_ + 1) % known_.size();
+  k.model = m;
+  k.name.assign(name);
+  k.def = m->property(name);
+  return k.def;
 }
 
 Datum Datum::null() noexcept {

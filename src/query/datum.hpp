@@ -5,12 +5,14 @@
 // evaluation of one row and never allocates by itself.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <string_view>
 
 #include "common/json.hpp"
+#include "model/compiled_model.hpp"
 #include "query/ast.hpp"
 
 namespace castor::query {
@@ -31,9 +33,21 @@ class Scratch {
   std::string_view keep(std::string s);
   void clear() noexcept;
 
+  // m.property(name), remembered for a few (model, name) pairs: a scan reads the same paths of
+  // twins of the same few models over and over. Kept across clear(); each entry holds its model,
+  // and compiled models never change.
+  const model::ContentDef* property(const model::InterfacePtr& m, std::string_view name);
+
  private:
+  struct KnownProperty {
+    model::InterfacePtr model;
+    std::string name;
+    const model::ContentDef* def = nullptr;
+  };
   std::deque<json::value> docs_;
   std::deque<std::string> strings_;
+  std::array<KnownProperty, 4> known_;
+  std::size_t next_known_ = 0;
 };
 
 struct Datum {

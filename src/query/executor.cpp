@@ -51,9 +51,10 @@ class Run : public std::enable_shared_from_this<Run> {
   void scanned(std::vector<ScanResult> results, Status status);
   void single_slot(std::vector<ScanResult>& results);
   void next_chunk();
-  void chunk_done(const Expander& expander, Status status);
+  void chunk_done(Expander& expander, Status status);
   void finish_rows();
-  void keep_text(const Expander& expander, std::string_view id);
+  void keep_rendered(Expander& expander, const RowTable& rows, std::size_t first_key,
+                     std::size_t taken);
   void finish(std::vector<std::string> rows, std::size_t next,
               std::shared_ptr<const KeyList> keys = nullptr) {
     Execution e;
@@ -83,8 +84,8 @@ class Run : public std::enable_shared_from_this<Run> {
   bool first_hop_ready_ = false;  // first_hop_ has a list for every anchor
   std::size_t next_anchor_ = 0;
   KeyList keys_;
-  // The first page's rows, when rendered while bound (shared: a twin may be in several rows).
-  std::vector<std::shared_ptr<const SlotTexts>> first_texts_;
+  // The first page's rows, when rendered on the shards while their twins were bound.
+  std::vector<std::string> first_rows_;
   std::uint64_t count_ = 0;
   QueryStats stats_;
 };
@@ -219,14 +220,16 @@ void Run::next_chunk() {
       first_hop ? &first_hop_ : nullptr);
 }
 
-void Run::chunk_done(const Expander& expander, Status status) {
+void Run::chunk_done(Expander& expander, Status status) {
   if (!status.is_ok()) return fail(std::move(status));
   stats_.examined += expander.examined();
   const RowTable& rows = expander.rows();
   const auto& bound = expander.bound();
   const std::size_t before = keys_.bytes();
   std::vector<std::string_view> parts;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
+  const std::size_t keys_before = keys_.size();
+  std::size_t i = 0;
+  for (; i < rows.size(); ++i) {
     if ((plan_->count ? count_ : keys_.size()) >= top()) break;
     if (plan_->count) {
       ++count_;
@@ -239,23 +242,34 @@ void Run::chunk_done(const Expander& expander, Status status) {
       parts.push_back(b.id);
       if (plan_->slots[s].kind == SlotKind::relationship) parts.push_back(b.rel_id);
     }
-    if (plan_->stored.size() == 1 && keys_.size() < page_ && first_texts_.size() == keys_.size()) {
-      keep_text(expander, parts[0]);
-    }
     keys_.add(parts);
   }
+  if (!plan_->count && plan_->stored.size() == 1) keep_rendered(expander, rows, keys_before, i);
   if (keys_.bytes() > before && !budget_->charge(keys_.bytes() - before)) {
     return fail(budget_->error());
   }
   next_chunk();
 }
 
-// The row's texts, when the expander rendered its one stored twin while binding it.
-void Run::keep_text(const Expander& expander, std::string_view id) {
-  const auto& rendered = expander.rendered();
-  if (rendered.empty()) return;
-  const auto it = rendered.find(std::string(id));
-  if (it != rendered.end()) first_texts_.push_back(it->second);
+// The JSON of the chunk's first `taken` rows (keys first_key...), as far as the first page goes
+// and while every row before them was rendered by the expander as it bound their one stored
+// twin. A twin in several rows is copied for all but its last.
+void Run::keep_rendered(Expander& expander, const RowTable& rows, std::size_t first_key,
+                        std::size_t taken) {
+  auto& rendered = expander.rendered_rows();
+  if (rendered.empty() || first_rows_.size() != first_key || first_key >= page_) return;
+  const SlotId slot = plan_->stored[0];
+  const std::size_t end = std::min(taken, page_ - first_key);
+  std::vector<std::uint32_t> uses(rendered.size(), 0);
+  for (std::size_t i = 0; i < end; ++i) {
+    const std::uint32_t b = rows.row(i)[slot];
+    if (b < uses.size()) ++uses[b];
+  }
+  for (std::size_t i = 0; i < end; ++i) {
+    const std::uint32_t b = rows.row(i)[slot];
+    if (b >= rendered.size() || rendered[b].empty()) return;
+    first_rows_.push_back(--uses[b] == 0 ? std::move(rendered[b]) : rendered[b]);
+  }
 }
 
 void Run::finish_rows() {
@@ -264,15 +278,9 @@ void Run::finish_rows() {
   }
   const std::size_t want = std::min(page_, keys_.size());
   if (want == 0) return finish({}, 0);
-  if (first_texts_.size() >= want) {  // rendered as they were bound: no round to the shards
-    std::vector<std::string> rows;
-    std::vector<const SlotTexts*> by_slot(plan_->slots.size(), nullptr);
-    for (std::size_t r = 0; r < want; ++r) {
-      by_slot[plan_->stored[0]] = first_texts_[r].get();
-      rows.push_back(compose_row(*plan_, by_slot));
-    }
-    first_texts_.clear();
-    return finish(std::move(rows), want);
+  if (first_rows_.size() >= want) {  // rendered as they were bound: no round to the shards
+    first_rows_.resize(want);
+    return finish(std::move(first_rows_), want);
   }
   auto keys = std::make_shared<const KeyList>(std::move(keys_));
   auto self = shared_from_this();

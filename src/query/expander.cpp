@@ -10,6 +10,9 @@ namespace castor::query {
 
 namespace {
 
+// Ids whose table slot a shard loop starts loading ahead of the one it looks up.
+constexpr std::size_t kPrefetchAhead = 8;
+
 bool name_matches(const Step& st, std::string_view name) {
   return st.names.empty() || std::find(st.names.begin(), st.names.end(), name) != st.names.end();
 }
@@ -69,7 +72,7 @@ struct BindResult {
   std::vector<std::optional<Bound>> twins;
   std::vector<std::optional<Bound>> rels;
   AdjacencyResult next;                       // BindExtras::next: lists[i] for twins[i]
-  std::vector<std::optional<SlotTexts>> texts;  // BindExtras::render: by twin
+  std::vector<std::string> rows;              // BindExtras::render: by twin ("": not bound)
   std::uint64_t examined = 0;
 };
 
@@ -81,9 +84,10 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
   const TwinJson json{extras.cache, shard.index()};
   out.twins.resize(task.twins.size());
   if (extras.next != nullptr) out.next.lists.resize(task.twins.size());
-  if (extras.render) out.texts.resize(task.twins.size());
+  if (extras.render) out.rows.resize(task.twins.size());
   for (std::size_t i = 0; i < task.twins.size(); ++i) {
     ++out.examined;
+    if (i + kPrefetchAhead < task.twins.size()) shard.prefetch(task.twins[i + kPrefetchAhead]);
     const twin::Twin* t = shard.find(task.twins[i]);
     Bound b;
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
@@ -92,7 +96,7 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
       if (extras.next != nullptr) {
         adjacent_here(shard, plan, *extras.next, task.twins[i], s, out.next, out.next.lists[i], t);
       }
-      if (extras.render) render_twin_slot(plan, st.to, *t, s, out.texts[i].emplace(), json);
+      if (extras.render) render_twin_row(plan, st.to, *t, s, out.rows[i], json);
     }
     s.clear();
   }
@@ -242,6 +246,7 @@ void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
         const auto& mine = (*per_task)[task];
         out.lists.resize(mine.size());
         for (std::size_t j = 0; j < mine.size(); ++j) {
+          if (j + kPrefetchAhead < mine.size()) shard.prefetch(mine[j + kPrefetchAhead]);
           adjacent_here(shard, *self->plan_, st, mine[j], s, out, out.lists[j]);
         }
       },
@@ -340,18 +345,20 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
     return static_cast<std::uint32_t>(bound_.size() - 1);
   };
   examined_ += result.examined;
-  for (std::size_t j = 0; j < task.twins.size(); ++j) twin_bound_[task.twins[j]] = keep(result.twins[j]);
+  for (std::size_t j = 0; j < task.twins.size(); ++j) {
+    const std::uint32_t b = keep(result.twins[j]);
+    twin_bound_[task.twins[j]] = b;
+    if (b == kUnbound || j >= result.rows.size()) continue;
+    bytes += result.rows[j].size();
+    if (rendered_rows_.size() <= b) rendered_rows_.resize(b + 1);
+    rendered_rows_[b] = std::move(result.rows[j]);
+  }
   // Only twins bound here are listed, so `prefetched_` never holds a stale "none".
   if (!result.next.lists.empty()) {
     bytes += keep_adjacency(result.next, task.twins, prefetched_);
     for (std::size_t j = 0; j < task.twins.size(); ++j) {
       if (!result.twins[j]) prefetched_.erase(task.twins[j]);
     }
-  }
-  for (std::size_t j = 0; j < result.texts.size(); ++j) {
-    if (!result.texts[j]) continue;
-    for (const auto& text : *result.texts[j]) bytes += text ? text->size() : 0;
-    rendered_[task.twins[j]] = std::make_shared<const SlotTexts>(std::move(*result.texts[j]));
   }
   for (std::size_t j = 0; j < task.rels.size(); ++j) {
     rel_bound_[rel_key(task.rels[j].first, task.rels[j].second)] = keep(result.rels[j]);

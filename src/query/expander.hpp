@@ -71,12 +71,12 @@ class RenderCache;
 struct BindTask;
 struct BindExtras;
 struct BindResult;
-using SlotTexts = std::vector<std::optional<std::string>>;  // as row_renderer.hpp
 
 class Expander : public std::enable_shared_from_this<Expander> {
  public:
   // `render_limit`: when the last step binds at most this many twins and they are the rows'
-  // only stored slot, it renders them too (rendered()); 0: never. `render_cache` may be null.
+  // only stored slot, it renders their rows too (rendered_rows()); 0: never. `render_cache` may
+  // be null.
   Expander(twin::Engine& engine, std::shared_ptr<const Plan> plan, std::shared_ptr<Budget> budget,
            std::size_t render_limit = 0, RenderCache* render_cache = nullptr);
   ~Expander();
@@ -91,10 +91,10 @@ class Expander : public std::enable_shared_from_this<Expander> {
   const RowTable& rows() const noexcept { return rows_; }
   const std::vector<Bound>& bound() const noexcept { return bound_; }
   std::uint64_t examined() const noexcept { return examined_; }
-  // The last step's twins rendered while they were bound (see render_limit), by twin id.
-  const std::unordered_map<std::string, std::shared_ptr<const SlotTexts>>& rendered() const noexcept {
-    return rendered_;
-  }
+  // The rows of the last step's twins, rendered on their shards while they were bound (see
+  // render_limit), by index into bound(); an empty string: not rendered (a row is never empty).
+  // The caller may move them out.
+  std::vector<std::string>& rendered_rows() noexcept { return rendered_rows_; }
 
  private:
   void next_step();
@@ -138,7 +138,7 @@ class Expander : public std::enable_shared_from_this<Expander> {
   std::uint64_t examined_ = 0;
   std::size_t render_limit_ = 0;
   RenderCache* render_cache_ = nullptr;
-  std::unordered_map<std::string, std::shared_ptr<const SlotTexts>> rendered_;
+  std::vector<std::string> rendered_rows_;
   // Per step:
   Adjacency adjacency_;
   Adjacency prefetched_;  // the next step's adjacency, read while binding this step's twins

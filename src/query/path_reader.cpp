@@ -158,7 +158,9 @@ Datum read_twin_path(const Twin& t, Names names, Scratch& s) {
   }
   const CompiledInterface& m = *t.model;
   if (first == "$metadata") return read_metadata(t, m, t.cells, t.last_update, 0, rest, s);
-  if (const model::ContentDef* p = m.property(first)) return read_property(p, t.cells, rest, s);
+  if (const model::ContentDef* p = s.property(t.model, first)) {
+    return read_property(p, t.cells, rest, s);
+  }
   if (m.components.count(first) != 0) return read_component(t, first, rest, s);
   return Datum::undefined();
 }

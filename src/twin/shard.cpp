@@ -112,25 +112,14 @@ void Shard::flush() {
   }
 }
 
-Twin* Shard::find(std::string_view id) {
-  auto it = twins_.find(id);
-  return it == twins_.end() ? nullptr : it->second.get();
-}
-
 Twin& Shard::insert(std::unique_ptr<Twin> t) {
-  Twin& ref = *t;
-  twins_.erase(std::string_view(ref.id));
-  std::string_view key = ref.id;
-  twins_.emplace(key, std::move(t));
+  Twin& ref = twins_.put(std::move(t));
   twin_changed(ref);
   return ref;
 }
 
 void Shard::insert_recovered(std::unique_ptr<Twin> t) {
-  Twin& ref = *t;
-  std::string_view key = ref.id;
-  twins_.emplace(key, std::move(t));
-  twin_changed(ref);
+  twin_changed(twins_.put_absent(std::move(t)));
 }
 
 void Shard::erase(std::string_view id) {
@@ -138,10 +127,9 @@ void Shard::erase(std::string_view id) {
     twins_.erase(id);
     return;
   }
-  auto it = twins_.find(id);
-  if (it == twins_.end()) return;
+  if (twins_.find(id) == nullptr) return;
   const std::string kept(id);  // `id` may view the erased twin's own id
-  twins_.erase(it);
+  twins_.erase(kept);
   for (ShardObserver* o : ctx_.observers) o->on_twin_changed(index_, kept, nullptr);
 }
 
@@ -152,10 +140,11 @@ void Shard::twin_changed(const Twin& t) {
 std::vector<std::string> Shard::some_ids(std::size_t max) const {
   std::vector<std::string> ids;
   ids.reserve(std::min(max, twins_.size()));
-  for (const auto& [id, t] : twins_) {
-    if (ids.size() >= max) break;
-    ids.emplace_back(id);
-  }
+  twins_.for_each_while([&](const Twin& t) {
+    if (ids.size() >= max) return false;
+    ids.emplace_back(t.id);
+    return true;
+  });
   return ids;
 }
 

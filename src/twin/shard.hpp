@@ -22,6 +22,7 @@
 #include "twin/events.hpp"
 #include "twin/shard_observer.hpp"
 #include "twin/twin.hpp"
+#include "twin/twin_table.hpp"
 
 namespace castor::twin {
 
@@ -60,7 +61,9 @@ class Shard {
 
   // --- for tasks, on the shard thread only ---
   std::size_t index() const noexcept { return index_; }
-  Twin* find(std::string_view id);
+  Twin* find(std::string_view id) { return twins_.find(id); }
+  // Starts loading what find(id) reads first: batched readers call it a few ids ahead.
+  void prefetch(std::string_view id) const noexcept { twins_.prefetch(id); }
   Twin& insert(std::unique_ptr<Twin> t);
   // For an id known to be absent (start-up, bulk import after find()): no lookup first.
   void insert_recovered(std::unique_ptr<Twin> t);
@@ -70,13 +73,15 @@ class Shard {
   std::size_t twin_count() const noexcept { return twins_.size(); }
   template <class F>
   void for_each_twin(F&& f) const {
-    for (const auto& [id, t] : twins_) f(*t);
+    twins_.for_each_while([&](const Twin& t) {
+      f(t);
+      return true;
+    });
   }
   // Like for_each_twin, but stops as soon as `f` returns false (early-stopping scans).
   template <class F>
   void for_each_twin_while(F&& f) const {
-    for (const auto& [id, t] : twins_)
-      if (!f(*t)) return;
+    twins_.for_each_while(f);
   }
   // Up to `max` twin ids, in no particular order (delete jobs take twins away in slices).
   std::vector<std::string> some_ids(std::size_t max) const;
@@ -107,7 +112,7 @@ class Shard {
 
   const std::size_t index_;
   ShardContext ctx_;
-  std::unordered_map<std::string_view, std::unique_ptr<Twin>> twins_;  // keys view Twin::id
+  TwinTable twins_;
   StringMap<std::vector<IncomingEdge>> incoming_;  // looked up by string_view, no allocation
   store::WriteBatch batch_;
   std::vector<Completion> completions_;

@@ -1,5 +1,6 @@
 #include "twin/value.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <new>
 
@@ -118,13 +119,24 @@ json::value Value::to_json() const {
   return nullptr;
 }
 
+namespace {
+
+template <class N>
+void append_number(std::string& out, N n) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+}  // namespace
+
 void Value::append_json(std::string& out) const {
   switch (kind_) {
     case Kind::unset:
     case Kind::null: out += "null"; return;
     case Kind::boolean: out += u_.b ? "true" : "false"; return;
-    case Kind::int64: out += std::to_string(u_.i); return;
-    case Kind::uint64: out += std::to_string(u_.u); return;
+    case Kind::int64: return append_number(out, u_.i);
+    case Kind::uint64: return append_number(out, u_.u);
     case Kind::real: json::append_double(out, u_.d); return;
     case Kind::string: json::append_string(out, as_text()); return;
     case Kind::json: out += as_text(); return;

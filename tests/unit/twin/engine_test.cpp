@@ -125,6 +125,12 @@ TEST_F(EngineTest, PutGetRendersAdtShape) {
   EXPECT_EQ(doc.at("$etag").as_string(), g->etag);
   EXPECT_EQ(doc.at("$metadata").at("$model").as_string(), "dtmi:test:Robot;1");
   EXPECT_TRUE(doc.at("$metadata").at("speed").as_object().contains("lastUpdateTime"));
+  // Properties written with the twin show its time, in ADT's 7-digit format.
+  const auto& updated = doc.at("$metadata").at("$lastUpdateTime").as_string();
+  EXPECT_EQ(updated.size(), kTimeTextSize);
+  EXPECT_EQ(updated.back(), 'Z');
+  EXPECT_EQ(doc.at("$metadata").at("speed").at("lastUpdateTime").as_string(), updated);
+  EXPECT_EQ(doc.at("$metadata").at("serial").at("lastUpdateTime").as_string(), updated);
   EXPECT_EQ(doc.at("speed").as_double(), 1.5);
   EXPECT_EQ(doc.at("joint1").at("angle").as_int64(), 10);
   EXPECT_TRUE(doc.at("joint1").at("$metadata").as_object().contains("angle"));

@@ -1,7 +1,9 @@
 // GET /castor/v1/history and /castor/v1/history/latest: raw points, aggregates per step and the
 // latest value of one series, or of one name across every twin of a model, as JSON or CSV.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "api/ingest_routes.hpp"
 #include "common/config.hpp"
@@ -102,6 +104,50 @@ void append_value(std::string& out, const SeriesResult& s, std::size_t row, std:
   }
 }
 
+// The rows of an aggregate series (every value a double) written straight into `out`, one
+// append per row: JSON `[ts,v,...],[ts,v,...]` (NaN and infinities as null), or CSV lines
+// `[prefix]ts,v,...` (NaN as an empty field). The same bytes append_value writes.
+void append_aggregate_rows(std::string& out, const SeriesResult& s, bool csv,
+                           std::string_view prefix = {}) {
+  std::string row;
+  row.resize(prefix.size() + 24 + s.columns * 28);
+  char* const begin = row.data();
+  char* const end = begin + row.size();
+  std::copy(prefix.begin(), prefix.end(), begin);
+  const double* v = s.numbers.data();
+  for (std::size_t r = 0; r < s.ts.size(); ++r) {
+    char* p = begin;
+    if (csv) {
+      p += prefix.size();
+    } else {
+      if (r) *p++ = ',';
+      *p++ = '[';
+    }
+    p = std::to_chars(p, end, s.ts[r]).ptr;
+    for (std::size_t c = 0; c < s.columns; ++c, ++v) {
+      *p++ = ',';
+      const double d = *v;
+      if (std::isfinite(d)) {
+        p = std::to_chars(p, end, d).ptr;
+      } else if (!(csv && std::isnan(d))) {
+        std::memcpy(p, "null", 4);
+        p += 4;
+      }
+    }
+    *p++ = csv ? '\n' : ']';
+    out.append(begin, p);
+  }
+}
+
+// About how many bytes `series` render to, so the answer is allocated once.
+std::size_t estimated_size(const std::vector<SeriesResult>& series) {
+  std::size_t n = 64;
+  for (const auto& s : series)
+    n += 160 + s.twin.size() + s.component.size() + s.name.size() +
+         s.ts.size() * (24 + s.columns * 20) + s.texts.size() * 16;
+  return n;
+}
+
 std::vector<std::string> columns(const HistoryQuery& q) {
   std::vector<std::string> c{"ts"};
   if (q.aggregates.empty()) c.push_back("value");
@@ -126,15 +172,19 @@ void render_series(std::string& out, const HistoryQuery& q, const SeriesResult& 
     json::append_string(out, cols[i]);
   }
   out += "],\"points\":[";
-  for (std::size_t r = 0; r < s.ts.size(); ++r) {
-    if (r) out.push_back(',');
-    out.push_back('[');
-    out += std::to_string(s.ts[r]);
-    for (std::size_t c = 0; c < s.columns; ++c) {
-      out.push_back(',');
-      append_value(out, s, r, c, agg, false);
+  if (agg) {
+    append_aggregate_rows(out, s, false);
+  } else {
+    for (std::size_t r = 0; r < s.ts.size(); ++r) {
+      if (r) out.push_back(',');
+      out.push_back('[');
+      out += std::to_string(s.ts[r]);
+      for (std::size_t c = 0; c < s.columns; ++c) {
+        out.push_back(',');
+        append_value(out, s, r, c, agg, false);
+      }
+      out.push_back(']');
     }
-    out.push_back(']');
   }
   out += "],\"truncated\":";
   out += s.truncated ? "true" : "false";
@@ -144,12 +194,17 @@ void render_series(std::string& out, const HistoryQuery& q, const SeriesResult& 
 HttpResponse render(const HistoryQuery& q, const std::vector<SeriesResult>& series, bool csv) {
   bool many = !q.model.empty();
   std::string out;
+  out.reserve(estimated_size(series));
   if (csv) {
     if (many) out += "twin,";
     auto cols = columns(q);
     for (std::size_t i = 0; i < cols.size(); ++i) out += (i ? "," : "") + cols[i];
     out += "\n";
-    for (const auto& s : series)
+    for (const auto& s : series) {
+      if (!q.aggregates.empty()) {
+        append_aggregate_rows(out, s, true, many ? "\"" + s.twin + "\"," : std::string());
+        continue;
+      }
       for (std::size_t r = 0; r < s.ts.size(); ++r) {
         if (many) out += "\"" + s.twin + "\",";
         out += std::to_string(s.ts[r]);
@@ -159,6 +214,7 @@ HttpResponse render(const HistoryQuery& q, const std::vector<SeriesResult>& seri
         }
         out.push_back('\n');
       }
+    }
     return HttpResponse::text(200, std::move(out), "text/csv; charset=utf-8");
   }
   if (!many) {

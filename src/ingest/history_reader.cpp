@@ -287,9 +287,10 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
     span->spans.assign(span->chunks.begin(), span->chunks.end());
     const std::vector<std::int64_t> cuts = may_split ? bucket_cuts(span->spans, aq)
                                                      : std::vector<std::int64_t>{};
-    Result<history::AggregateResult> r = history::AggregateResult{};
+    // One result, or one per part in bucket order: rows are written from each without merging.
+    std::vector<Result<history::AggregateResult>> results;
     if (cuts.empty()) {
-      r = aggregate_span(snap.type, span->spans, aq, from);
+      results.push_back(aggregate_span(snap.type, span->spans, aq, from));
     } else {
       auto parts = std::make_shared<std::vector<history::AggregateQuery>>();
       for (std::size_t k = 0; k <= cuts.size(); ++k) {
@@ -298,31 +299,26 @@ Result<SeriesResult> HistoryReader::evaluate(const HistoryQuery& q, const Series
         if (k < cuts.size()) part.to = cuts[k];
         parts->push_back(std::move(part));
       }
-      auto results = run_shared<Result<history::AggregateResult>>(
+      results = run_shared<Result<history::AggregateResult>>(
           helper_, parts->size(), [span, parts, type = snap.type, from](std::size_t i) {
             return aggregate_span(type, span->spans, (*parts)[i], from);
           });
-      history::AggregateResult all;
-      for (auto& part : results) {
-        if (!part) {
-          r = part.status();
-          break;
-        }
-        all.quantiles_per_bucket = part->quantiles_per_bucket;
-        all.buckets.insert(all.buckets.end(), part->buckets.begin(), part->buckets.end());
-        all.quantile_values.insert(all.quantile_values.end(), part->quantile_values.begin(),
-                                   part->quantile_values.end());
-      }
-      if (r) r = std::move(all);
     }
-    if (!r) return r.status();
-    out.ts.reserve(r->buckets.size());
-    out.numbers.reserve(r->buckets.size() * q.aggregates.size());
-    for (std::size_t b = 0; b < r->buckets.size(); ++b) {
-      out.ts.push_back(r->buckets[b].start);
-      std::size_t qi = 0;
-      for (const auto& a : q.aggregates)
-        out.numbers.push_back(bucket_value(r->buckets[b], *r, b, a, qi));
+    std::size_t rows = 0;
+    for (const auto& part : results) {
+      if (!part) return part.status();
+      rows += part->buckets.size();
+    }
+    out.ts.reserve(rows);
+    out.numbers.reserve(rows * q.aggregates.size());
+    for (const auto& part : results) {
+      const history::AggregateResult& r = *part;
+      for (std::size_t b = 0; b < r.buckets.size(); ++b) {
+        out.ts.push_back(r.buckets[b].start);
+        std::size_t qi = 0;
+        for (const auto& a : q.aggregates)
+          out.numbers.push_back(bucket_value(r.buckets[b], r, b, a, qi));
+      }
     }
     return out;
   }

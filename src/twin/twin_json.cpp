@@ -239,10 +239,18 @@ void append_etag_json(std::string& out, std::uint64_t etag) {
   out.append(buf, at + 19);
 }
 
+// Starts loading the text of the string values: on a twin not read lately each is a cache miss,
+// and the values are written last, so the loads overlap the rendering of the metadata.
+void prefetch_texts(const Cells& cells) {
+  for (std::size_t slot = 0; slot < cells.size(); ++slot)
+    if (const void* p = cells[slot].heap_address()) __builtin_prefetch(p);
+}
+
 }  // namespace
 
 void render_twin(const Twin& t, std::string& out) {
   const CompiledInterface& m = *t.model;
+  prefetch_texts(t.cells);
   reserve_for(out, t.cells.size());
   TimeTexts times;
   out += "{\"$dtId\":";

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace castor::json {
@@ -57,6 +58,52 @@ TEST(JsonParse, RejectsMalformedText) {
   EXPECT_FALSE(parse("").is_ok());
   EXPECT_FALSE(parse("[1,]").is_ok());
   EXPECT_FALSE(parse("// c\n1").is_ok());
+}
+
+// The escaping append_string must produce, byte by byte, written the plain way.
+std::string escaped_plainly(std::string_view s) {
+  std::string r = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': r += "\\\""; break;
+      case '\\': r += "\\\\"; break;
+      case '\n': r += "\\n"; break;
+      case '\r': r += "\\r"; break;
+      case '\t': r += "\\t"; break;
+      case '\b': r += "\\b"; break;
+      case '\f': r += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          static constexpr char hex[] = "0123456789abcdef";
+          r += "\\u00";
+          r.push_back(hex[c >> 4]);
+          r.push_back(hex[c & 15]);
+        } else {
+          r.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return r + "\"";
+}
+
+TEST(JsonSerialize, EscapesStringsLikeThePlainRule) {
+  std::mt19937_64 rng(42);
+  // Bytes near the edges of the word-at-a-time test, at every position and length.
+  static constexpr unsigned char edge[] = {0x00, 0x01, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']',
+                                           0x7f, 0x80, 0x9f, 0xa0, 0xdc, 0xe2, 0xff, 'a'};
+  for (int n = 0; n < 200000; ++n) {
+    std::string s(rng() % 40, 'x');
+    for (char& c : s) {
+      const auto r = rng() % 4;
+      c = static_cast<char>(r == 0 ? edge[rng() % sizeof edge] : r == 1 ? rng() % 256 : 'a' + rng() % 26);
+    }
+    std::string out = "prefix";
+    append_string(out, s);
+    ASSERT_EQ(out, "prefix" + escaped_plainly(s)) << n;
+  }
+  std::string out;
+  append_string(out, "");
+  EXPECT_EQ(out, "\"\"");
 }
 
 TEST(JsonSerialize, PrintsShortestRoundTripNumbers) {

@@ -74,6 +74,11 @@ std::unique_ptr<MqttConnector> started(const MqttConfig& c, ObservationSink& sin
 
 class MqttBroker : public ::testing::Test {
  protected:
+  // The broker's config, log and persistence: kept for a look when the test failed.
+  void TearDown() override {
+    std::error_code ec;
+    if (!HasFailure()) std::filesystem::remove_all(dir_, ec);
+  }
   std::filesystem::path dir_ =
       testing::temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
 };

@@ -147,18 +147,27 @@ bool ShardIndex::scan_columns(const Plan& plan, std::size_t hot,
   for (ExprId c : local) {
     if (!property_paths(plan, c, paths)) return false;
   }
-  std::vector<std::size_t> column_of(plan.paths.size(), ColumnResolver::kNone);
+  // Each property this scan reads counts once; the scan uses columns only when every one of
+  // them has (or now gets) a column.
+  std::vector<std::string_view> missing;
   for (ExprId p : paths) {
     const std::string_view name = plan.paths[p].names[0];
-    auto it = std::find(columns_.begin(), columns_.end(), name);
-    if (it == columns_.end()) {
-      // Not (yet) a column: count this full scan, make the column when the property is hot.
-      auto count = scanned_.find(name);
-      if (count == scanned_.end()) count = scanned_.emplace(std::string(name), 0).first;
-      if (++count->second < hot || columns_.size() >= kMaxColumns) return false;
-      add_column(name);
-      it = columns_.end() - 1;
-    }
+    if (std::find(columns_.begin(), columns_.end(), name) != columns_.end() ||
+        std::find(missing.begin(), missing.end(), name) != missing.end())
+      continue;
+    missing.push_back(name);
+  }
+  bool ready = columns_.size() + missing.size() <= kMaxColumns;
+  for (std::string_view name : missing) {
+    auto count = scanned_.find(name);
+    if (count == scanned_.end()) count = scanned_.emplace(std::string(name), 0).first;
+    ready = ++count->second >= hot && ready;
+  }
+  if (!ready) return false;
+  for (std::string_view name : missing) add_column(name);
+  std::vector<std::size_t> column_of(plan.paths.size(), ColumnResolver::kNone);
+  for (ExprId p : paths) {
+    const auto it = std::find(columns_.begin(), columns_.end(), plan.paths[p].names[0]);
     column_of[p] = static_cast<std::size_t>(it - columns_.begin());
   }
   Scratch s;

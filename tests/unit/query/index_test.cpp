@@ -330,6 +330,22 @@ TEST(HotColumns, FullScansThroughColumnsMatchScansOfTheTwins) {
   }
 }
 
+// Every property a full scan reads counts once per scan towards its column, and they get their
+// columns together: a condition over state (read twice) and temp, at a threshold of 2 scans.
+TEST(HotColumns, AColumnComesAtTheThresholdCountingEachScanOnce) {
+  auto p = plant({}, 2);
+  auto columns = [&] {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < p.fixture->engine().shard_count(); ++i) n += p.indexes->shard(i).column_count();
+    return n;
+  };
+  const std::string where = "STARTSWITH(T.state, 'o') OR ENDSWITH(T.state, 'n') OR NOT (T.temp > 3)";
+  const std::uint64_t all = count_of(*p.service, where);
+  EXPECT_EQ(columns(), 0u);
+  EXPECT_EQ(count_of(*p.service, where), all);
+  EXPECT_EQ(columns(), 2 * p.fixture->engine().shard_count());
+}
+
 TEST(EarlyTermination, TopStopsEveryShardScan) {
   auto p = plant({});
   auto page = must_run(*p.service, "SELECT TOP(5) T FROM DIGITALTWINS T");

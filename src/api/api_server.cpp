@@ -30,6 +30,7 @@ struct ApiServer::Impl {
   OpenApiDocument openapi;
   Readiness readiness;
   bool handle_signals = false;
+  std::function<void()> io_start, io_burst_end, io_stop;
   bool stopped = false;
   std::shared_ptr<std::string> openapi_json = std::make_shared<std::string>();
   std::unique_ptr<TokenStore> tokens;
@@ -123,6 +124,12 @@ void ApiServer::stop_on_signals() {
 void ApiServer::keep_audit_in(store::Store& store) {
   impl_->audit_store = &store;
 }
+void ApiServer::on_io_threads(std::function<void()> start, std::function<void()> burst_end,
+                              std::function<void()> stop) {
+  impl_->io_start = std::move(start);
+  impl_->io_burst_end = std::move(burst_end);
+  impl_->io_stop = std::move(stop);
+}
 
 Status ApiServer::start() {
   Impl& m = *impl_;
@@ -131,6 +138,9 @@ Status ApiServer::start() {
   CASTOR_RETURN_IF_ERROR(ensure_directory(m.config.data_dir, 0700));
   ServerOptions options = m.server_options(*listen);
   options.on_stopping = [&readiness = m.readiness] { readiness.unsatisfy("http"); };
+  options.on_io_thread_start = m.io_start;
+  options.on_io_burst_end = m.io_burst_end;
+  options.on_io_thread_stop = m.io_stop;
   if (m.config.insecure_local) {
     log::warn(
         "--insecure-local: plain HTTP without authentication; every caller is admin. "

@@ -3,6 +3,7 @@
 // root creates it, lets modules register routes, then starts it. It owns no engine state.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,11 @@ class ApiServer {
   // `store`'s AuditLog::journal_family family with the mutation itself, which then completes
   // without its own audit.log fsync; start() copies what a crash left there to audit.log.
   void keep_audit_in(store::Store& store);
+
+  // Before start(): hooks each IO thread runs when it starts, after each burst of handlers and
+  // before it ends (ServerOptions::on_io_*); `serve` wakes the twin shards once per burst.
+  void on_io_threads(std::function<void()> start, std::function<void()> burst_end,
+                     std::function<void()> stop);
 
   // Prepares DATA (TLS files, token file, audit log), adds the operational routes, builds the
   // OpenAPI document, binds and starts serving. Errors say how to fix them.

@@ -643,7 +643,24 @@ Status HttpServer::start() {
   impl_->accept();
   for (auto& context : impl_->contexts) {
     impl_->work.push_back(net::make_work_guard(*context));
-    impl_->threads.emplace_back([context = context.get()] { context->run(); });
+    impl_->threads.emplace_back([context = context.get(), &o = impl_->core.options] {
+      if (o.on_io_thread_start) o.on_io_thread_start();
+      if (!o.on_io_burst_end) {
+        context->run();
+      } else {
+        // run(), in bursts: handlers that are ready run back to back, then the burst hook, and
+        // only then the thread waits for IO.
+        while (true) {
+          std::size_t ran = 0;
+          while (ran < o.io_burst && context->poll_one() != 0) ++ran;
+          o.on_io_burst_end();
+          if (ran != 0) continue;
+          if (context->run_one() == 0) break;  // stopped, or no work left
+          o.on_io_burst_end();
+        }
+      }
+      if (o.on_io_thread_stop) o.on_io_thread_stop();
+    });
   }
   return Status::ok();
 }

@@ -30,6 +30,11 @@ struct ServerOptions {
   std::size_t stream_queue_limit = 1024;  // messages queued per WebSocket/SSE connection
   std::chrono::milliseconds stream_heartbeat{15000};  // SSE keep-alive comment interval
   std::function<void()> on_stopping;  // called once when a stop begins (e.g. flip readiness)
+  // Called on each IO thread: when it starts, after each burst of handlers it ran (at most
+  // `io_burst` handlers, or fewer when no more were ready; always before it waits for IO), and
+  // before it ends. The twin engine uses them to wake its shards once per burst.
+  std::function<void()> on_io_thread_start, on_io_burst_end, on_io_thread_stop;
+  std::size_t io_burst = 32;
 };
 
 class HttpServer {

@@ -66,6 +66,8 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   e->relationships_cf_ = *e->store_->column_family(kRelationshipsFamily);
   std::size_t n = e->options_.shards ? e->options_.shards : std::max(1u, std::thread::hardware_concurrency());
   ShardContext ctx{e->store_.get(), e->twins_cf_, e->relationships_cf_, &e->events_, e->options_.shard_queue_limit};
+  e->wakes_ = std::make_unique<WakeDeferral>(n);
+  ctx.wakes = e->wakes_.get();
   for (const auto& o : e->options_.observers) {
     o->on_open(n);
     ctx.observers.push_back(o.get());
@@ -108,6 +110,16 @@ bool Engine::run_on_owner(std::string_view twin_id, Shard::Task task) {
 
 bool Engine::run_on_shard(std::size_t index, Shard::Task task) { return shards_[index]->post(std::move(task)); }
 
+bool Engine::defer_wakes_on_this_thread() { return wakes_->begin(); }
+
+void Engine::wake_deferred() {
+  wakes_->flush([this](std::size_t i) { shards_[i]->wake(); });
+}
+
+void Engine::stop_deferring_wakes() {
+  for (std::size_t i : wakes_->end()) shards_[i]->wake();
+}
+
 void Engine::for_each_shard(std::function<void(Shard&)> fn, std::function<void()> done) {
   auto remaining = std::make_shared<std::atomic<std::size_t>>(shards_.size());
   auto shared_fn = std::make_shared<std::function<void(Shard&)>>(std::move(fn));
@@ -117,7 +129,10 @@ void Engine::for_each_shard(std::function<void(Shard&)> fn, std::function<void()
       (*shared_fn)(sh);
       if (--*remaining == 0) (*shared_done)();
     };
-    while (!s->post(task)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    while (!s->post(task)) {
+      wake_deferred();
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
   }
 }
 
@@ -332,6 +347,7 @@ Status Engine::delete_model(std::string_view id) {
         counted = true;
         cv.notify_one();
       });
+  wake_deferred();  // this thread may defer wakes: the shards must run before it waits
   {
     std::unique_lock l(mu);
     cv.wait(l, [&] { return counted; });

@@ -120,6 +120,13 @@ class Engine {
   bool run_on_owner(std::string_view twin_id, Shard::Task task);
   bool run_on_shard(std::size_t index, Shard::Task task);
 
+  // --- deferred wakes (the HTTP IO threads; see WakeDeferral) ---
+  // The calling thread's posts to sleeping shards wake them only at wake_deferred() (or after
+  // a burst of tasks). Such a thread calls wake_deferred() before it blocks or idles.
+  bool defer_wakes_on_this_thread();
+  void wake_deferred();
+  void stop_deferring_wakes();
+
   // --- bulk import and delete (import and delete jobs; engine_bulk*.cpp) ---
   // These block or wait on the calling thread: never call them from a shard task or a commit
   // callback. They publish no change events (an import is one job, not a million twin events).
@@ -164,6 +171,7 @@ class Engine {
   store::ColumnFamily models_cf_, twins_cf_, relationships_cf_;
   model::ModelRegistry registry_;
   EventBus events_;
+  std::unique_ptr<WakeDeferral> wakes_;  // before shards_: they point to it
   std::vector<std::unique_ptr<Shard>> shards_;
   std::mutex models_mu_;  // serializes model writes with their persistence
   std::atomic<std::size_t> twin_count_{0};

@@ -30,14 +30,29 @@ void Shard::stop() {
 }
 
 bool Shard::post(Task t) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || queue_.size() >= ctx_.queue_limit) return false;
     queue_.push_back(std::move(t));
     depth_.store(queue_.size(), std::memory_order_relaxed);
+    // A busy shard finds the task when its drain ends; a sleeping one needs a wake, now or at
+    // the end of the posting thread's burst.
+    wake = sleeping_ && !(ctx_.wakes && ctx_.wakes->defer(index_));
+    if (wake) sleeping_ = false;
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
+}
+
+void Shard::wake() {
+  bool wake;
+  {
+    std::lock_guard lock(mu_);
+    wake = sleeping_;
+    sleeping_ = false;
+  }
+  if (wake) cv_.notify_one();
 }
 
 void Shard::run() {
@@ -46,7 +61,13 @@ void Shard::run() {
   while (true) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // sleeping_ is set again after every wake-up that finds nothing to do (a deferred wake
+      // can arrive after another poster's wake already ran the task).
+      while (!stopping_ && queue_.empty()) {
+        sleeping_ = true;
+        cv_.wait(lock);
+      }
+      sleeping_ = false;
       if (queue_.empty() && stopping_) break;
       work.swap(queue_);
       depth_.store(0, std::memory_order_relaxed);

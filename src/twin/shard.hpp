@@ -23,6 +23,7 @@
 #include "twin/shard_observer.hpp"
 #include "twin/twin.hpp"
 #include "twin/twin_table.hpp"
+#include "twin/wake_deferral.hpp"
 
 namespace castor::twin {
 
@@ -33,6 +34,7 @@ struct ShardContext {
   EventBus* events = nullptr;
   std::size_t queue_limit = 65536;  // tasks waiting per shard before posts are refused
   std::vector<ShardObserver*> observers;  // told of every twin change, on the shard thread
+  WakeDeferral* wakes = nullptr;          // threads that wake shards once per burst (optional)
 };
 
 // An incoming relationship, kept on the shard that owns its target.
@@ -56,8 +58,11 @@ class Shard {
   void start();
   // Runs every queued task, waits for their commits, then stops the thread.
   void stop();
-  // Queues a task; false when the queue is full (the caller answers "overloaded").
+  // Queues a task; false when the queue is full (the caller answers "overloaded"). Wakes the
+  // shard, unless the calling thread defers wakes (ShardContext::wakes) and will call wake().
   bool post(Task t);
+  // Wakes the shard if it sleeps (a deferred wake); any thread.
+  void wake();
 
   // --- for tasks, on the shard thread only ---
   std::size_t index() const noexcept { return index_; }
@@ -123,6 +128,7 @@ class Shard {
   std::condition_variable cv_;
   std::vector<Task> queue_;
   bool stopping_ = false;
+  bool sleeping_ = false;  // the shard waits on cv_ for tasks
   std::thread thread_;
   std::atomic<std::size_t> depth_{0};
   std::atomic<std::uint64_t> tasks_run_{0};

@@ -127,6 +127,9 @@ Result<std::unique_ptr<twin::Engine>> open_engine(const Config& config,
   options.data_dir = config.data_dir;
   options.extra_column_families = history::history_column_families();
   options.extra_column_families.push_back(api::AuditLog::journal_family);  // audit in twin commits
+  // One journal record per audited mutation, read back only by the start-up scan: appended to
+  // an unsorted memtable instead of a skiplist insert on the committer thread.
+  options.store.unsorted_memtable_families.push_back(api::AuditLog::journal_family);
   options.shards = config.shards;
   options.store.durability =
       config.durability == "relaxed" ? store::Durability::relaxed : store::Durability::strict;

@@ -19,7 +19,10 @@ class AuditJournalTest : public ::testing::Test {
 
   void open_store() {
     store.reset();
-    auto opened = store::Store::open(dir.path() / "db", {AuditLog::journal_family});
+    // As `castor serve` keeps it: an unsorted memtable, read back only by the recovery scan.
+    store::StoreOptions options;
+    options.unsorted_memtable_families = {AuditLog::journal_family};
+    auto opened = store::Store::open(dir.path() / "db", {AuditLog::journal_family}, options);
     ASSERT_TRUE(opened) << opened.status().message();
     store = std::move(*opened);
     cf = *store->column_family(AuditLog::journal_family);

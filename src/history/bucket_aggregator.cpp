@@ -209,8 +209,10 @@ Status BucketAggregator::add_runs(std::span<const std::int64_t> ts,
   }
   seen_ = true;
   last_seen_ = ts.back();
-  auto it = std::lower_bound(ts.begin(), ts.end(), query_.from);
-  const auto end = std::lower_bound(it, ts.end(), query_.to);
+  // Most slices of a range read lie wholly inside the range: no search then.
+  auto it = ts.front() >= query_.from ? ts.begin()
+                                      : std::lower_bound(ts.begin(), ts.end(), query_.from);
+  const auto end = ts.back() < query_.to ? ts.end() : std::lower_bound(it, ts.end(), query_.to);
   while (it != end) {
     if (!open_ || *it >= current_end_) open_bucket(*it);
     const auto run_end = end[-1] < current_end_ ? end : first_not_before(it, end, current_end_);

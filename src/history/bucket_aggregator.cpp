@@ -43,7 +43,7 @@ void select_quantiles(std::vector<double>& values, std::span<const double> qs, d
 
 // std::lower_bound without branches on the data: where a bucket ends inside a block is a coin
 // toss for the branch predictor, and a range read asks a few times per block.
-std::span<const std::int64_t>::iterator first_not_before(
+std::span<const std::int64_t>::iterator branchless_lower_bound(
     std::span<const std::int64_t>::iterator it, std::span<const std::int64_t>::iterator end,
     std::int64_t key) noexcept {
   auto len = end - it;
@@ -54,6 +54,29 @@ std::span<const std::int64_t>::iterator first_not_before(
     len -= half;
   }
   return it + (*it < key);
+}
+
+// The first of the sorted [it, end) not before `key`, for *it < key <= end[-1] (a bucket end
+// inside a slice). Points usually come at a steady pace, so the answer is guessed by
+// interpolating between the slice's first and last timestamps and confirmed by its neighbours;
+// a guess more than a few points off falls back to the search.
+std::span<const std::int64_t>::iterator first_not_before(
+    std::span<const std::int64_t>::iterator it, std::span<const std::int64_t>::iterator end,
+    std::int64_t key) noexcept {
+  constexpr std::ptrdiff_t kWalk = 3;
+  const std::ptrdiff_t n = end - it;
+  if (n < 2) return branchless_lower_bound(it, end, key);
+  const u64 span = static_cast<u64>(end[-1]) - static_cast<u64>(it[0]);
+  const u64 offset = static_cast<u64>(key) - static_cast<u64>(it[0]);  // wraps if key < *it
+  if (span == 0 || offset > span) return branchless_lower_bound(it, end, key);
+  auto guess = static_cast<std::ptrdiff_t>(static_cast<double>(offset) / static_cast<double>(span) *
+                                               static_cast<double>(n - 1) +
+                                           0.5);
+  guess = std::clamp<std::ptrdiff_t>(guess, 0, n - 1);
+  for (std::ptrdiff_t step = 0; step < kWalk && guess > 0 && it[guess - 1] >= key; ++step) --guess;
+  for (std::ptrdiff_t step = 0; step < kWalk && guess < n && it[guess] < key; ++step) ++guess;
+  if ((guess == 0 || it[guess - 1] < key) && (guess == n || it[guess] >= key)) return it + guess;
+  return branchless_lower_bound(it, end, key);
 }
 
 }  // namespace
@@ -209,8 +232,10 @@ Status BucketAggregator::add_runs(std::span<const std::int64_t> ts,
   }
   seen_ = true;
   last_seen_ = ts.back();
-  auto it = std::lower_bound(ts.begin(), ts.end(), query_.from);
-  const auto end = std::lower_bound(it, ts.end(), query_.to);
+  // Most slices of a range read lie wholly inside the range: no search then.
+  auto it = ts.front() >= query_.from ? ts.begin()
+                                      : std::lower_bound(ts.begin(), ts.end(), query_.from);
+  const auto end = ts.back() < query_.to ? ts.end() : std::lower_bound(it, ts.end(), query_.to);
   while (it != end) {
     if (!open_ || *it >= current_end_) open_bucket(*it);
     const auto run_end = end[-1] < current_end_ ? end : first_not_before(it, end, current_end_);

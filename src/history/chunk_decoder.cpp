@@ -60,14 +60,43 @@ Result<std::size_t> ChunkDecoder::next_block() {
   return size_;
 }
 
+namespace {
+
+// Whether ts[i - 1] < ts[i] for every i in [1, n). Without a branch per timestamp and over whole
+// groups of 8, so that -O2 vectorises it; with AVX2 that is a 64-bit compare per 4 timestamps.
+[[gnu::always_inline]] inline bool increasing_body(const std::int64_t* ts, std::size_t n) noexcept {
+  constexpr std::size_t kGroup = 8;
+  std::uint64_t unordered = 0;
+  std::size_t i = 1;
+  for (; i + kGroup <= n; i += kGroup) {
+    for (std::size_t j = 0; j < kGroup; ++j) unordered |= ts[i + j] <= ts[i + j - 1];
+  }
+  for (; i < n; ++i) unordered |= ts[i] <= ts[i - 1];
+  return unordered == 0;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) bool increasing_avx2(const std::int64_t* ts,
+                                                     std::size_t n) noexcept {
+  return increasing_body(ts, n);
+}
+#endif
+
+bool increasing(const std::int64_t* ts, std::size_t n) noexcept {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) return increasing_avx2(ts, n);
+#endif
+  return increasing_body(ts, n);
+}
+
+}  // namespace
+
 // Timestamps must increase strictly and span exactly the header's range.
 Status ChunkDecoder::check_order() {
   if (read_ == 0 ? ts_[0] != header_.min_ts : ts_[0] <= last_ts_) {
     return corrupt("timestamps are out of order");
   }
-  for (std::size_t i = 1; i < size_; ++i) {
-    if (ts_[i] <= ts_[i - 1]) return corrupt("timestamps are out of order");
-  }
+  if (!increasing(ts_.data(), size_)) return corrupt("timestamps are out of order");
   if (read_ + size_ == header_.count && ts_[size_ - 1] != header_.max_ts) {
     return corrupt("the last timestamp does not match the header");
   }

@@ -56,8 +56,13 @@ Result<bool> RangeScan::next() {
       decoder_.reset();
       return false;
     }
-    begin_ = static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), from_) - ts.begin());
-    end_ = static_cast<std::size_t>(std::lower_bound(ts.begin(), ts.end(), to_) - ts.begin());
+    // Most blocks lie wholly inside the range: no search then.
+    begin_ = ts.front() >= from_ ? 0
+                                 : static_cast<std::size_t>(
+                                       std::lower_bound(ts.begin(), ts.end(), from_) - ts.begin());
+    end_ = ts.back() < to_ ? ts.size()
+                           : static_cast<std::size_t>(
+                                 std::lower_bound(ts.begin(), ts.end(), to_) - ts.begin());
     if (type_ == ValueType::int64 || type_ == ValueType::boolean) {
       const auto ints = this->ints();
       std::transform(ints.begin(), ints.end(), numeric_.begin(),

@@ -169,17 +169,23 @@ constexpr std::size_t kSplitParts = 8;
 
 // Bucket boundaries inside (q.from, q.to) that cut the chunks into parts of about equal size: a
 // part never splits a bucket, so every bucket sums the same points in the same order as without
-// the cuts. Empty when the range should not be cut.
+// the cuts. Each cut is the first bucket boundary at or after a chunk's first point: the part
+// before it reads only that chunk's first block or so, and the part after it never opens the
+// chunk before (a boundary before the chunk's start would make it decode that whole chunk for
+// a bucket's worth of its last points). Empty when the range should not be cut.
 std::vector<std::int64_t> bucket_cuts(std::span<const history::RangeScan::ChunkBytes> chunks,
                                       const history::AggregateQuery& q) {
   std::vector<std::int64_t> cuts;
   if (q.step <= 0 || chunks.size() < kChunksWorthSplitting) return cuts;
   const auto step = static_cast<std::uint64_t>(q.step);
+  const auto span = static_cast<std::uint64_t>(q.to) - static_cast<std::uint64_t>(q.from);
   for (std::size_t k = 1; k < kSplitParts; ++k) {
     auto header = history::read_header(chunks[k * chunks.size() / kSplitParts]);
     if (!header || header->min_ts <= q.from || header->min_ts >= q.to) continue;
     const auto offset = static_cast<std::uint64_t>(header->min_ts) - static_cast<std::uint64_t>(q.from);
-    const auto cut = static_cast<std::int64_t>(static_cast<std::uint64_t>(q.from) + offset / step * step);
+    const std::uint64_t up = offset % step == 0 ? 0 : step - offset % step;
+    if (up >= span - offset) continue;  // no boundary left before `to`
+    const auto cut = static_cast<std::int64_t>(static_cast<std::uint64_t>(q.from) + offset + up);
     if (cut > q.from && cut < q.to && (cuts.empty() || cut > cuts.back())) cuts.push_back(cut);
   }
   return cuts;

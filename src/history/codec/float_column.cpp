@@ -146,6 +146,14 @@ namespace {
 // below 2^51 in magnitude (all the encoder writes) are converted by adding them to the bits of
 // 1.5 * 2^52, which is exact and, unlike int64 -> double, vectorises without AVX-512; the loops
 // run over whole groups of 8 so that -O2 vectorises them. Anything else converts one by one.
+//
+// With Fused (FMA hardware), the division is replaced by Markstein's correction, which yields
+// the correctly rounded quotient, i.e. the same bits as the division: with inv = RN(1 / d)
+// and q0 = RN(v * inv) (within an ulp of v / d), r = v - q0 * d is exact in one fma and
+// RN(q0 + r * inv) = RN(v / d) (P. Markstein, IBM J. Res. Dev. 34(1), 1990; the quotients here
+// are normal or zero). Three multiply-adds pipeline where a division is bound by its divider.
+// tests/unit/history/codec_test.cpp checks it bit for bit against the division.
+template <bool Fused>
 [[gnu::always_inline]] inline void to_decimals_body(std::span<const std::int64_t> m, double divisor,
                                                     std::span<double> out) noexcept {
   constexpr std::size_t kGroup = 8;
@@ -161,11 +169,17 @@ namespace {
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(m[i]) / divisor;
     return;
   }
+  const double inverse = 1.0 / divisor;
   for (std::size_t g = 0; g < whole; g += kGroup) {
     for (std::size_t j = 0; j < kGroup; ++j) {
       const double v =
           std::bit_cast<double>(kMagicBits + static_cast<std::uint64_t>(m[g + j])) - 0x1.8p52;
-      out[g + j] = v / divisor;
+      if constexpr (Fused) {
+        const double q0 = v * inverse;
+        out[g + j] = std::fma(std::fma(-q0, divisor, v), inverse, q0);
+      } else {
+        out[g + j] = v / divisor;
+      }
     }
   }
   for (std::size_t i = whole; i < out.size(); ++i) out[i] = static_cast<double>(m[i]) / divisor;
@@ -176,16 +190,30 @@ namespace {
 __attribute__((target("avx2"))) void to_decimals_avx2(std::span<const std::int64_t> m,
                                                       double divisor,
                                                       std::span<double> out) noexcept {
-  to_decimals_body(m, divisor, out);
+  to_decimals_body<false>(m, divisor, out);
+}
+
+// And with fused multiply-adds instead of the division.
+__attribute__((target("avx2,fma"))) void to_decimals_fma(std::span<const std::int64_t> m,
+                                                         double divisor,
+                                                         std::span<double> out) noexcept {
+  to_decimals_body<true>(m, divisor, out);
 }
 #endif
 
+}  // namespace
+
 void to_decimals(std::span<const std::int64_t> m, double divisor, std::span<double> out) noexcept {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2")) return to_decimals_avx2(m, divisor, out);
+  if (__builtin_cpu_supports("avx2")) {
+    if (__builtin_cpu_supports("fma")) return to_decimals_fma(m, divisor, out);
+    return to_decimals_avx2(m, divisor, out);
+  }
 #endif
-  to_decimals_body(m, divisor, out);
+  to_decimals_body<false>(m, divisor, out);
 }
+
+namespace {
 
 bool read_decimal(ByteReader& in, std::uint8_t kind, FloatChain& chain,
                   std::span<double> out) noexcept {

@@ -45,4 +45,8 @@ void plan_decimal(std::span<const double> values, DecimalPlan& plan) noexcept;
 void write_float_column(std::span<const double> values, FloatChain& chain, Bytes& out);
 bool read_float_column(ByteReader& in, FloatChain& chain, std::span<double> out) noexcept;
 
+// out[i] = double(m[i]) / divisor, bit for bit what the division gives (exposed for its test);
+// `divisor` is a power of ten up to 10^kMaxDecimalExponent.
+void to_decimals(std::span<const std::int64_t> m, double divisor, std::span<double> out) noexcept;
+
 }  // namespace castor::history::codec

@@ -270,6 +270,38 @@ TEST(FloatColumn, ExceptionsRoundTripInsideDecimalBlocks) {
   }
 }
 
+// Decimal blocks decode m / 10^e with multiply-adds where the CPU has FMA: every quotient must be
+// the division's, bit for bit, whatever the mantissa and exponent.
+TEST(FloatColumn, DecimalsAreTheDivisionsBits) {
+  std::mt19937_64 rng(14);
+  constexpr std::int64_t kLimit = std::int64_t{1} << 51;
+  std::array<std::int64_t, kBlockSize> m;
+  std::array<double, kBlockSize> got;
+  double divisor = 1;
+  for (int e = 0; e <= kMaxDecimalExponent; ++e, divisor *= 10) {
+    for (int round = 0; round < 2000; ++round) {
+      for (std::size_t i = 0; i < m.size(); ++i) {
+        switch ((round + i) % 4) {
+          case 0: m[i] = static_cast<std::int64_t>(rng() % (2 * kLimit - 1)) - (kLimit - 1); break;
+          case 1: m[i] = static_cast<std::int64_t>(rng() % 2'000'001) - 1'000'000; break;
+          case 2: m[i] = static_cast<std::int64_t>(rng() >> (14 + rng() % 50)) * (rng() % 2 ? 1 : -1); break;
+          default: {  // the largest magnitudes the encoder writes
+            const auto off = static_cast<std::int64_t>(rng() % 1000);
+            m[i] = rng() % 2 ? kLimit - 1 - off : off + 1 - kLimit;
+          }
+        }
+      }
+      const std::size_t n = 1 + rng() % kBlockSize;
+      to_decimals({m.data(), n}, divisor, {got.data(), n});
+      for (std::size_t i = 0; i < n; ++i) {
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(got[i]),
+                  std::bit_cast<std::uint64_t>(static_cast<double>(m[i]) / divisor))
+            << "m " << m[i] << " e " << e;
+      }
+    }
+  }
+}
+
 TEST(XorFloats, RoundTripsBitExactly) {
   std::mt19937_64 rng(4);
   std::vector<double> v;

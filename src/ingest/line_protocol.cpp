@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "ingest/batch_parsers.hpp"
@@ -238,13 +239,31 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   return {};
 }
 
+// How often `c` occurs in `s`, eight bytes at a time (std::count goes byte by byte here, and a
+// body is hundreds of KB): a byte of `w ^ pattern` is zero exactly where `c` is, and the
+// expression below sets the top bit of exactly those bytes (no borrow runs across bytes).
+std::size_t count_byte(std::string_view s, char c) {
+  constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  const std::uint64_t pattern = 0x0101010101010101ull * static_cast<unsigned char>(c);
+  std::size_t n = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    w ^= pattern;
+    const std::uint64_t zero_bytes = ~(((w & kLow7) + kLow7) | w | kLow7);
+    n += static_cast<std::size_t>(__builtin_popcountll(zero_bytes));
+  }
+  for (; i < s.size(); ++i) n += s[i] == c;
+  return n;
+}
+
 }  // namespace
 
 ParsedBatch parse_line_protocol(std::string_view body) {
   ParsedBatch b;
   // Every field has a '=' (tags and string values may add more): reserving that many once keeps
   // large batches from growing and moving the vector, and from faulting in new pages each time.
-  const std::size_t fields = static_cast<std::size_t>(std::count(body.begin(), body.end(), '='));
+  const std::size_t fields = count_byte(body, '=');
   b.observations.reserve(fields);
   b.origin.reserve(fields);
   std::size_t line = 0;

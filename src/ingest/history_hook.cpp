@@ -55,7 +55,7 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
   sc.texts.clear();
   for (std::size_t i = 0; i < obs.size(); ++i) {
     // The observations were written by another thread into a batch larger than the caches.
-    if (i + 4 < obs.size()) __builtin_prefetch(reinterpret_cast<const char*>(obs[i + 4].obs) + 96);
+    if (i + 8 < obs.size()) __builtin_prefetch(reinterpret_cast<const char*>(obs[i + 8].obs) + 96);
     const twin::Observation& o = *obs[i].obs;
     history::PointIn& p = sc.points[i];
     p = history::PointIn{};

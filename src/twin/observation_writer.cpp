@@ -122,7 +122,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   return Status::ok();
 }
 
-constexpr std::size_t kPrefetchAhead = 4;
+constexpr std::size_t kPrefetchAhead = 8;
 inline void prefetch_observation(const Observation& o) {
   __builtin_prefetch(&o);
   __builtin_prefetch(reinterpret_cast<const char*>(&o) + 64);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -27,6 +28,29 @@ struct ObservationWriter::Call {
 
 namespace {
 
+// Equality of short names (twin ids, components, content names) without a call to memcmp: the
+// check compares three of them per observation.
+inline bool same_text(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8 && n <= 16) {
+    std::uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 8);
+    std::memcpy(&y0, y, 8);
+    std::memcpy(&x1, x + n - 8, 8);
+    std::memcpy(&y1, y + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (x[i] != y[i]) return false;
+    return true;
+  }
+  return std::memcmp(x, y, n) == 0;
+}
+
 // The contents found for the names of earlier runs of one interface, by position in the run:
 // runs of the same interface (the joints of every robot, line after line) mostly name the same
 // contents in the same order, so one compare of the name replaces a hash lookup. Only within one
@@ -45,7 +69,7 @@ class ContentMemo {
   const model::ContentDef* find(std::uint32_t slots, std::uint32_t position,
                                 std::string_view name) {
     auto& v = entries_[slots].by_position;
-    if (position < v.size() && v[position] && v[position]->name == name) return v[position];
+    if (position < v.size() && v[position] && same_text(v[position]->name, name)) return v[position];
     const model::ContentDef* c = entries_[slots].iface->find(name);
     if (position < kMaxPositions) {
       if (v.size() <= position) v.resize(position + 1, nullptr);
@@ -83,7 +107,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
     return errors::invalid("an observation needs a name (a telemetry or property of the model)");
   const Twin* t = last.t;
   const model::CompiledInterface* iface = last.iface;
-  if (!t || o.twin != last.twin || o.component != last.component) {
+  if (!t || !same_text(o.twin, last.twin) || !same_text(o.component, last.component)) {
     last.t = nullptr;  // set again below once both are found
     t = s.find(o.twin);
     if (!t) return errors::twin_not_found(o.twin);

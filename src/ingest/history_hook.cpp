@@ -117,6 +117,7 @@ void HistoryHook::apply(twin::Shard& s, std::span<const twin::CheckedObservation
   // Remember where each point went; targets of deleted twins are dropped now and then.
   if (sc.targets.size() > 2 * part.series_count() + 1024) {
     sc.targets.clear();
+    sc.cache.clear();
     sc.memo = nullptr;
     return;
   }
@@ -136,7 +137,17 @@ HistoryHook::Target* HistoryHook::target(Scratch& sc, const twin::CheckedObserva
                                          bool create) {
   const std::string& component = c.obs->component;
   if (sc.memo && sc.memo_twin == c.twin && sc.memo->component == component) return sc.memo;
-  auto it = sc.targets.find(TargetKey{c.twin, component});
+  if (sc.cache.empty()) sc.cache.resize(kCacheSlots);
+  const TargetKey wanted{c.twin, component};
+  // The key's top bits (aligned twin addresses leave the low bits of its hash alike).
+  const std::uint64_t mixed = TargetKeyHash{}(wanted) * 0x9E3779B97F4A7C15ull;
+  Scratch::Cached& slot = sc.cache[mixed >> (64 - kCacheBits)];
+  if (slot.target && slot.twin == c.twin && slot.target->component == component) {
+    sc.memo_twin = c.twin;
+    sc.memo = slot.target;
+    return sc.memo;
+  }
+  auto it = sc.targets.find(wanted);
   if (it == sc.targets.end()) {
     if (!create) return nullptr;
     auto fresh = std::make_unique<Target>();
@@ -146,6 +157,7 @@ HistoryHook::Target* HistoryHook::target(Scratch& sc, const twin::CheckedObserva
   }
   sc.memo_twin = c.twin;
   sc.memo = it->second.get();
+  slot = Scratch::Cached{c.twin, sc.memo};
   return sc.memo;
 }
 

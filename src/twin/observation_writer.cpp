@@ -69,7 +69,8 @@ class ContentMemo {
   const model::ContentDef* find(std::uint32_t slots, std::uint32_t position,
                                 std::string_view name) {
     auto& v = entries_[slots].by_position;
-    if (position < v.size() && v[position] && same_text(v[position]->name, name)) return v[position];
+    if (position < v.size() && v[position] && same_text(v[position]->name, name))
+      return v[position];
     const model::ContentDef* c = entries_[slots].iface->find(name);
     if (position < kMaxPositions) {
       if (v.size() <= position) v.resize(position + 1, nullptr);
@@ -371,7 +372,8 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
   for (std::size_t k = 0; k < indices.size(); ++k) {
     // The batch was written by another thread and is larger than the caches: ask for the
     // observation a few ahead now (its first two lines hold what the check reads).
-    if (k + kPrefetchAhead < indices.size()) prefetch_observation(call->batch[indices[k + kPrefetchAhead]]);
+    if (k + kPrefetchAhead < indices.size())
+      prefetch_observation(call->batch[indices[k + kPrefetchAhead]]);
     const std::size_t i = indices[k];
     CheckedObservation c;
     c.index = i;

@@ -79,6 +79,31 @@ std::size_t SeriesPartition::head_bytes() const noexcept {
 
 namespace {
 
+constexpr std::size_t kPrefetchAhead = 8;
+
+// Equality of the short names of series (twin ids, components, names) without a call to memcmp:
+// check() compares three of them per point to verify a hint.
+inline bool same_text(const std::string& a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8 && n <= 16) {
+    std::uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 8);
+    std::memcpy(&y0, y, 8);
+    std::memcpy(&x1, x + n - 8, 8);
+    std::memcpy(&y1, y + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (x[i] != y[i]) return false;
+    return true;
+  }
+  return std::memcmp(x, y, n) == 0;
+}
+
 bool same_value(const Series& s, const PointIn& p) {
   switch (p.type) {
     case ValueType::float64: return std::memcmp(&s.pending_f, &p.f, sizeof(double)) == 0;
@@ -105,12 +130,25 @@ void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict
   fresh_.clear();
   plan_.assign(points.size(), nullptr);
   verdicts.assign(points.size(), Verdict::append);
-  why.assign(points.size(), Status::ok());
+  why.clear();
+  auto refuse = [&](std::size_t i, Status st) {
+    verdicts[i] = Verdict::refuse;
+    if (why.empty()) why.resize(points.size());
+    why[i] = std::move(st);
+  };
   for (std::size_t i = 0; i < points.size(); ++i) {
+    // Thousands of series per step, each touched once or a few times: ask for a hinted series'
+    // names and scratch a few points ahead.
+    if (i + kPrefetchAhead < points.size())
+      if (const Series* ahead = points[i + kPrefetchAhead].hint) {
+        __builtin_prefetch(&ahead->twin);
+        __builtin_prefetch(&ahead->name);
+        __builtin_prefetch(&ahead->epoch);
+      }
     const PointIn& p = points[i];
     Series* s = nullptr;
-    if (p.hint && p.hint->name == p.name && p.hint->twin == p.twin &&
-        p.hint->component == p.component)
+    if (p.hint && same_text(p.hint->name, p.name) && same_text(p.hint->twin, p.twin) &&
+        same_text(p.hint->component, p.component))
       s = p.hint;
     else
       s = lookup(p.twin, p.component, p.name);
@@ -134,18 +172,16 @@ void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict
       s->pending_s = s->last_s;
     }
     if (p.type != s->type) {
-      verdicts[i] = Verdict::refuse;
-      why[i] = Status(Code::invalid_argument,
-                      "series " + std::string(p.twin) + "/" + std::string(p.name) + " holds " +
-                          std::string(value_type_name(s->type)) + " values, not " +
-                          std::string(value_type_name(p.type)),
-                      "ValidationFailed");
+      refuse(i, Status(Code::invalid_argument,
+                       "series " + std::string(p.twin) + "/" + std::string(p.name) + " holds " +
+                           std::string(value_type_name(s->type)) + " values, not " +
+                           std::string(value_type_name(p.type)),
+                       "ValidationFailed"));
       continue;
     }
     if (p.type == ValueType::string && p.s.size() > kMaxStringBytes) {
-      verdicts[i] = Verdict::refuse;
-      why[i] = Status(Code::invalid_argument, "a string value is longer than 64 KiB",
-                      "ValidationFailed");
+      refuse(i, Status(Code::invalid_argument, "a string value is longer than 64 KiB",
+                       "ValidationFailed"));
       continue;
     }
     plan_[i] = s;
@@ -157,8 +193,7 @@ void SeriesPartition::check(std::span<const PointIn> points, std::vector<Verdict
     } else if (p.ts == s->pending_ts && same_value(*s, p)) {
       verdicts[i] = Verdict::duplicate;
     } else {
-      verdicts[i] = Verdict::refuse;
-      why[i] = refuse_older(p, s->pending_ts);
+      refuse(i, refuse_older(p, s->pending_ts));
     }
   }
 }

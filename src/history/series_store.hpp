@@ -123,7 +123,8 @@ class SeriesPartition {
   // Decides for each point whether it can be appended: points of a series must come in time
   // order (within `points` and after what is stored); an equal timestamp with an equal value is
   // a redelivery (duplicate, skipped), anything else older is refused with `why[i]` saying why,
-  // as is a value of another type than the series'. Changes nothing.
+  // as is a value of another type than the series'. `why` stays empty when no point is refused
+  // (it is sized like `points` at the first refusal). Changes nothing.
   void check(std::span<const PointIn> points, std::vector<Verdict>& verdicts,
              std::vector<Status>& why);
   // Right after check() with the same points: appends those it gave Verdict::append, writing the

@@ -70,7 +70,16 @@ class HistoryHook final : public twin::ObservationHook {
     std::vector<Target*> target_of;  // check(): each observation's target, or null
     const void* memo_twin = nullptr;  // the last target found, for runs of one (twin, component)
     Target* memo = nullptr;
+    // In front of `targets`, by the key's hash: one slot to read instead of a bucket and a node
+    // (found once per run, thousands of runs per step). Emptied whenever `targets` is.
+    struct Cached {
+      const void* twin = nullptr;
+      Target* target = nullptr;
+    };
+    std::vector<Cached> cache;  // kCacheSlots once used
   };
+  static constexpr unsigned kCacheBits = 12;
+  static constexpr std::size_t kCacheSlots = std::size_t{1} << kCacheBits;
   // More contents than this per (twin, component) are looked up by key (the scan stays short).
   static constexpr std::size_t kMaxSeriesPerTarget = 64;
   Target* target(Scratch& sc, const twin::CheckedObservation& c, bool create);

@@ -2,8 +2,10 @@
 // `component`, each field is one observation, and the optional timestamp is in nanoseconds.
 // Escapes as in InfluxDB: `\,` `\ ` `\=` in keys and measurements, `\"` `\\` in string fields.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "ingest/batch_parsers.hpp"
@@ -15,24 +17,30 @@ struct LineError {
   std::string message;
 };
 
+// The characters that end a token, and the backslash that starts an escape, as a table: one load
+// per character instead of comparing it with each delimiter.
+struct Stops {
+  std::array<bool, 256> at{};
+  constexpr explicit Stops(std::string_view delimiters) {
+    for (char c : delimiters) at[static_cast<unsigned char>(c)] = true;
+    at[static_cast<unsigned char>('\\')] = true;
+  }
+  bool stop(char c) const { return at[static_cast<unsigned char>(c)]; }
+  bool delimiter(char c) const { return c != '\\' && stop(c); }
+};
+constexpr Stops kAfterTwin(", "), kAfterTagKey("= ,"), kAfterFieldKey("=, ");
+
 class LineReader {
  public:
   LineReader(std::string_view line) : s_(line) {}
 
-  // Whether `c` is one of the two or three delimiters (a loop: memchr per character costs more).
-  static bool in(std::string_view set, char c) {
-    for (char x : set)
-      if (x == c) return true;
-    return false;
-  }
-
   // Reads up to an unescaped delimiter in `stops` (not consumed); unescapes `\x` for x in
   // `escapable`. The token is a slice of the line unless it holds escapes; then it is unescaped
   // into `buf`, which the returned view points into.
-  std::string_view token(std::string_view stops, std::string_view escapable, std::string& buf) {
+  std::string_view token(const Stops& stops, std::string_view escapable, std::string& buf) {
     // Fast path: no backslash before the delimiter, so the token is one slice of the line.
     std::size_t end = pos_;
-    while (end < s_.size() && s_[end] != '\\' && !in(stops, s_[end])) ++end;
+    while (end < s_.size() && !stops.stop(s_[end])) ++end;
     if (end == s_.size() || s_[end] != '\\') {
       std::string_view out = s_.substr(pos_, end - pos_);
       pos_ = end;
@@ -48,7 +56,7 @@ class LineReader {
         pos_ += 2;
         continue;
       }
-      if (in(stops, c)) break;
+      if (stops.delimiter(c)) break;
       buf.push_back(c);
       ++pos_;
     }
@@ -183,15 +191,15 @@ bool field_value(std::string_view raw, json::value& out) {
 std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   LineReader r(line);
   std::string twin_buf, component_buf, key_buf, value_buf, name_buf;
-  std::string_view twin = r.token(", ", ", =", twin_buf);
+  std::string_view twin = r.token(kAfterTwin, ", =", twin_buf);
   if (twin.empty()) return "the line must start with a twin id";
   std::string_view component;
   while (r.at(',')) {
     r.skip();
-    std::string_view key = r.token("= ,", ", =", key_buf);
+    std::string_view key = r.token(kAfterTagKey, ", =", key_buf);
     if (!r.at('=')) return "tag '" + std::string(key) + "' has no value (write component=<name>)";
     r.skip();
-    std::string_view value = r.token(", ", ", =", value_buf);
+    std::string_view value = r.token(kAfterTwin, ", =", value_buf);
     if (key != "component")
       return "unknown tag '" + std::string(key) + "': the only tag is component";
     if (value.empty()) return "the component tag is empty";
@@ -207,7 +215,7 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   std::string_view raw;
   std::string unescaped;
   while (true) {
-    std::string_view name = r.token("=, ", ", =", name_buf);
+    std::string_view name = r.token(kAfterFieldKey, ", =", name_buf);
     if (name.empty() || !r.at('='))
       return "expected <name>=<value> at column " + std::to_string(r.pos() + 1);
     r.skip();
@@ -238,13 +246,33 @@ std::string parse_line(std::string_view line, std::vector<Observation>& out) {
   return {};
 }
 
+// How often `c` occurs in `s`, eight bytes at a time (std::count goes byte by byte here, and a
+// body is hundreds of KB): a byte of `w ^ pattern` is zero exactly where `c` is, and the
+// expression below sets the top bit of exactly those bytes (no borrow runs across bytes).
+std::size_t count_byte(std::string_view s, char c) {
+  constexpr std::uint64_t kLow7 = 0x7F7F7F7F7F7F7F7Full;
+  const std::uint64_t pattern = 0x0101010101010101ull * static_cast<unsigned char>(c);
+  std::size_t n = 0, i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    w ^= pattern;
+    const std::uint64_t zero_bytes = ~(((w & kLow7) + kLow7) | w | kLow7);
+    // One bit per match at the top of its byte: summing the bytes counts them (no popcount
+    // instruction is assumed).
+    n += static_cast<std::size_t>(((zero_bytes >> 7) * 0x0101010101010101ull) >> 56);
+  }
+  for (; i < s.size(); ++i) n += s[i] == c;
+  return n;
+}
+
 }  // namespace
 
 ParsedBatch parse_line_protocol(std::string_view body) {
   ParsedBatch b;
   // Every field has a '=' (tags and string values may add more): reserving that many once keeps
   // large batches from growing and moving the vector, and from faulting in new pages each time.
-  const std::size_t fields = static_cast<std::size_t>(std::count(body.begin(), body.end(), '='));
+  const std::size_t fields = count_byte(body, '=');
   b.observations.reserve(fields);
   b.origin.reserve(fields);
   std::size_t line = 0;

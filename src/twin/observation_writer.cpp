@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -27,13 +28,77 @@ struct ObservationWriter::Call {
 
 namespace {
 
+// Equality of short names (twin ids, components, content names) without a call to memcmp: the
+// check compares three of them per observation.
+inline bool same_text(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* x = a.data();
+  const char* y = b.data();
+  if (n >= 8 && n <= 16) {
+    std::uint64_t x0, x1, y0, y1;
+    std::memcpy(&x0, x, 8);
+    std::memcpy(&y0, y, 8);
+    std::memcpy(&x1, x + n - 8, 8);
+    std::memcpy(&y1, y + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (x[i] != y[i]) return false;
+    return true;
+  }
+  return std::memcmp(x, y, n) == 0;
+}
+
+// The contents found for the names of earlier runs of one interface, by position in the run:
+// runs of the same interface (the joints of every robot, line after line) mostly name the same
+// contents in the same order, so one compare of the name replaces a hash lookup. Only within one
+// step (interfaces stay alive and unchanged meanwhile); a miss just looks the name up.
+class ContentMemo {
+ public:
+  // The slots of `iface`, or kNone when too many interfaces were seen (then the caller looks
+  // names up itself).
+  std::uint32_t slots_of(const model::CompiledInterface* iface) {
+    for (std::uint32_t i = 0; i < entries_.size(); ++i)
+      if (entries_[i].iface == iface) return i;
+    if (entries_.size() >= kMaxInterfaces) return kNone;
+    entries_.push_back(Entry{iface, {}});
+    return static_cast<std::uint32_t>(entries_.size() - 1);
+  }
+  const model::ContentDef* find(std::uint32_t slots, std::uint32_t position,
+                                std::string_view name) {
+    auto& v = entries_[slots].by_position;
+    if (position < v.size() && v[position] && same_text(v[position]->name, name))
+      return v[position];
+    const model::ContentDef* c = entries_[slots].iface->find(name);
+    if (position < kMaxPositions) {
+      if (v.size() <= position) v.resize(position + 1, nullptr);
+      v[position] = c;
+    }
+    return c;
+  }
+  static constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
+
+ private:
+  static constexpr std::size_t kMaxInterfaces = 32, kMaxPositions = 256;
+  struct Entry {
+    const model::CompiledInterface* iface;
+    std::vector<const model::ContentDef*> by_position;
+  };
+  std::vector<Entry> entries_;
+};
+
 // The twin and interface of the previous observation: a batch holds runs of observations of one
 // (twin, component) (a line-protocol line, an MQTT payload), found once per run, not per point.
 struct LastTarget {
   std::string_view twin, component;
   const Twin* t = nullptr;
   const model::CompiledInterface* iface = nullptr;
-  std::uint32_t run = 0;  // counts the targets found (CheckedObservation::run)
+  std::uint32_t run = 0;       // counts the targets found (CheckedObservation::run)
+  std::uint32_t position = 0;  // of the observation in its run
+  std::uint32_t slots = ContentMemo::kNone;
+  ContentMemo memo;
 };
 
 Status check_observation(Shard& s, const Observation& o, CheckedObservation& out,
@@ -43,7 +108,7 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
     return errors::invalid("an observation needs a name (a telemetry or property of the model)");
   const Twin* t = last.t;
   const model::CompiledInterface* iface = last.iface;
-  if (!t || o.twin != last.twin || o.component != last.component) {
+  if (!t || !same_text(o.twin, last.twin) || !same_text(o.component, last.component)) {
     last.t = nullptr;  // set again below once both are found
     t = s.find(o.twin);
     if (!t) return errors::twin_not_found(o.twin);
@@ -53,9 +118,19 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
       if (it == iface->components.end()) return errors::component_not_found(o.twin, o.component);
       iface = it->second.get();
     }
-    last = LastTarget{o.twin, o.component, t, iface, last.run + 1};
+    last.twin = o.twin;
+    last.component = o.component;
+    last.t = t;
+    last.iface = iface;
+    ++last.run;
+    last.position = 0;
+    last.slots = last.memo.slots_of(iface);
+  } else {
+    ++last.position;
   }
-  const model::ContentDef* c = iface->find(o.name);
+  const model::ContentDef* c = last.slots == ContentMemo::kNone
+                                   ? iface->find(o.name)
+                                   : last.memo.find(last.slots, last.position, o.name);
   if (!c || (c->kind != model::ContentKind::property && c->kind != model::ContentKind::telemetry))
     return errors::validation_failed("model " + iface->id +
                                      " has no telemetry or property named '" + o.name + "'");
@@ -70,6 +145,12 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
   out.content = c;
   out.run = last.run;
   return Status::ok();
+}
+
+constexpr std::size_t kPrefetchAhead = 8;
+inline void prefetch_observation(const Observation& o) {
+  __builtin_prefetch(&o);
+  __builtin_prefetch(reinterpret_cast<const char*>(&o) + 64);
 }
 
 std::uint16_t component_index(const Twin& t, std::string_view component) {
@@ -155,9 +236,15 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
                   std::chrono::system_clock::now().time_since_epoch())
                   .count();
   call->by_shard.resize(engine_.shard_count());
+  std::string_view prev_twin;  // runs of one twin: hash its id once per run
+  std::size_t shard = 0;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].ts_ns == 0) batch[i].ts_ns = now;
-    call->by_shard[engine_.shard_of(batch[i].twin)].push_back(i);
+    if (i == 0 || batch[i].twin != prev_twin) {
+      prev_twin = batch[i].twin;
+      shard = engine_.shard_of(prev_twin);
+    }
+    call->by_shard[shard].push_back(i);
   }
   call->batch = std::move(batch);
   call->mode = mode;
@@ -203,7 +290,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
   std::size_t last_event = kNone;
   std::uint32_t last_run = 0;  // the run of last_event's last observation
   for (std::size_t k = 0; k < checked.size(); ++k) {
-    if (!refusals[k].is_ok()) continue;
+    if (!refusals.empty() && !refusals[k].is_ok()) continue;
     const CheckedObservation& c = checked[k];
     const Observation& o = *c.obs;
     if (c.content->kind == model::ContentKind::property) {
@@ -282,7 +369,12 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
   checked.reserve(indices.size());
   std::vector<ObservationRejection> rejected;
   LastTarget last;  // only within this step: no twin is added or removed meanwhile
-  for (std::size_t i : indices) {
+  for (std::size_t k = 0; k < indices.size(); ++k) {
+    // The batch was written by another thread and is larger than the caches: ask for the
+    // observation a few ahead now (its first two lines hold what the check reads).
+    if (k + kPrefetchAhead < indices.size())
+      prefetch_observation(call->batch[indices[k + kPrefetchAhead]]);
+    const std::size_t i = indices[k];
     CheckedObservation c;
     c.index = i;
     if (Status st = check_observation(s, call->batch[i], c, last); !st.is_ok())
@@ -290,11 +382,14 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
     else
       checked.push_back(c);
   }
-  std::vector<Status> refusals(checked.size());
+  std::vector<Status> refusals;  // empty: the hook refused none
   if (hook_ && !checked.empty()) hook_->check(s, checked, refusals);
-  for (std::size_t k = 0; k < checked.size(); ++k)
-    if (!refusals[k].is_ok())
+  std::size_t refused = 0;
+  for (std::size_t k = 0; k < refusals.size(); ++k)
+    if (!refusals[k].is_ok()) {
       rejected.push_back({checked[k].index, refusals[k].reason(), refusals[k].message()});
+      ++refused;
+    }
   // Refused whole: a single-shard batch here; a multi-shard one was checked everywhere first.
   bool refuse_all = call->mode == IngestMode::reject_whole && !call->two_phase && !rejected.empty();
   std::size_t accepted = 0;
@@ -304,8 +399,7 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
       call->storage =
           Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable");
   } else if (apply && !refuse_all) {
-    accepted = checked.size() - std::count_if(refusals.begin(), refusals.end(),
-                                              [](const Status& st) { return !st.is_ok(); });
+    accepted = checked.size() - refused;
     apply_twins(s, checked, refusals);
     if (hook_ && accepted > 0) hook_->apply(s, checked);
   }

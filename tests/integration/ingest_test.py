@@ -174,6 +174,27 @@ class Partial(IngestCase):
         _, _, h = self.history(twin="r0", name="temp")
         self.assertEqual(h["points"], [[T0 + 10, 1.0]])
 
+    def test_fields_in_any_order_and_unknown_names_where_others_were(self):
+        # Lines of one model name their fields in other orders, and an unknown or wrong-kind name
+        # stands where an earlier line had a valid one: each name is still checked on its own.
+        lp = (f"r0 temp=1.5,rpm=10i {T0}\n"
+              f"r1 rpm=11i,temp=2.5 {T0}\n"
+              f"r2 temp=3.5,rpm=12i {T0}\n"
+              f"r0 temp=4.5,nope=1 {T0 + SEC}\n"
+              f"r1 rpm=\"x\",temp=5.5 {T0 + SEC}\n")
+        s, _, body = self.ingest(lp, "text/plain")
+        self.assertEqual(s, 400, body)
+        self.assertEqual([(d["line"], d["code"]) for d in body["error"]["details"]],
+                         [(4, "ValidationFailed"), (5, "ValidationFailed")])
+        s, _, body = self.ingest(lp, "text/plain", partial="true")
+        self.assertEqual((s, body["accepted"]), (202, 8), body)
+        _, _, h = self.history(twin="r1", name="temp")
+        self.assertEqual(h["points"], [[T0, 2.5], [T0 + SEC, 5.5]])
+        _, _, h = self.history(twin="r1", name="rpm")
+        self.assertEqual(h["points"], [[T0, 11]])
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [[T0, 1.5], [T0 + SEC, 4.5]])
+
     def test_line_protocol_errors_name_their_lines(self):
         s, _, body = self.ingest("r0 temp=1 1\nr0 temp=\nr0,site=x temp=2\n", "text/plain", partial="true")
         self.assertEqual(s, 202, body)

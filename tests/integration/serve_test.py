@@ -102,6 +102,15 @@ class TlsAndAuth(ServerCase):
             status, _, _ = self.server.request("GET", "/metrics", token=self.tokens[role])
             self.assertEqual(status, 200, role)
 
+    def test_device_token_may_ingest_only_for_its_own_twins(self):
+        # Its own twin's fields first, then another twin's: the whole batch is 403, naming it.
+        lp = "robot-1 temp=1,rpm=2i 1\nrobot-1,component=arm x=3 1\nline-1 speed=4 1\n"
+        status, _, body = self.server.json("POST", "/castor/v1/ingest", body=lp,
+                                           headers={"Content-Type": "text/plain"},
+                                           token=self.tokens["device"])
+        self.assertEqual(status, 403, body)
+        self.assertIn("line-1", body["error"]["message"])
+
     def test_keep_alive_serves_many_requests_on_one_connection(self):
         conn = self.server.connection()
         conn.connect()

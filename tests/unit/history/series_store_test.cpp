@@ -255,10 +255,13 @@ TEST_F(SeriesStoreTest, AHintIsUsedOnlyWhenItsKeyMatches) {
 
 TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {
   open(1);
-  write("t", "x", {{100, 1.0}, {200, 2.0}});
-  std::vector<Status> why;
+  std::vector<Status> why(3, Status(Code::internal, "left from before"));
+  write("t", "x", {{100, 1.0}, {200, 2.0}}, &why);
+  EXPECT_TRUE(why.empty());  // nothing refused: no reason per point is written
   auto v = write("t", "x", {{200, 2.0}, {150, 9.0}, {200, 3.0}, {300, 3.0}, {250, 1.0}}, &why);
   ASSERT_EQ(v.size(), 5u);
+  ASSERT_EQ(why.size(), 5u);
+  EXPECT_TRUE(why[3].is_ok());
   EXPECT_EQ(v[0], Verdict::duplicate);  // same ts, same value: a redelivery
   EXPECT_EQ(v[1], Verdict::refuse);     // older than the stored last point
   EXPECT_EQ(why[1].reason(), "OutOfOrder");

@@ -35,6 +35,23 @@ TEST(LineProtocol, ReadsFieldsTagsTimestampsAndEscapes) {
   EXPECT_EQ(b.origin, (std::vector<std::size_t>{2, 2, 2, 2, 4}));
 }
 
+TEST(LineProtocol, EscapedDelimitersStayInNamesAndOtherBackslashesAreKept) {
+  auto b = parse_line_protocol(
+      "tw\\,in\\=x,component=c\\ 1 fi\\=eld=1,b\\,c=2i\n"
+      "a\\b,component=x\\y n\\q=3 5\n");
+  ASSERT_TRUE(b.errors.empty()) << b.errors[0].message;
+  ASSERT_EQ(b.observations.size(), 3u);
+  EXPECT_EQ(b.observations[0].twin, "tw,in=x");
+  EXPECT_EQ(b.observations[0].component, "c 1");
+  EXPECT_EQ(b.observations[0].name, "fi=eld");
+  EXPECT_EQ(b.observations[1].name, "b,c");
+  EXPECT_EQ(b.observations[1].component, "c 1");
+  EXPECT_EQ(b.observations[2].twin, "a\\b");
+  EXPECT_EQ(b.observations[2].component, "x\\y");
+  EXPECT_EQ(b.observations[2].name, "n\\q");
+  EXPECT_EQ(b.observations[2].ts_ns, 5);
+}
+
 TEST(LineProtocol, ReportsEveryBadLineWithItsNumberAndKeepsNothingOfIt) {
   auto b = parse_line_protocol(
       "ok v=1\n"

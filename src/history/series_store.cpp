@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/strings.hpp"
 #include "history/chunk_format.hpp"
 #include "history/codec/byte_io.hpp"
 #include "history/series_layout.hpp"
@@ -80,29 +81,6 @@ std::size_t SeriesPartition::head_bytes() const noexcept {
 namespace {
 
 constexpr std::size_t kPrefetchAhead = 8;
-
-// Equality of the short names of series (twin ids, components, names) without a call to memcmp:
-// check() compares three of them per point to verify a hint.
-inline bool same_text(const std::string& a, std::string_view b) {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (n >= 8 && n <= 16) {
-    std::uint64_t x0, x1, y0, y1;
-    std::memcpy(&x0, x, 8);
-    std::memcpy(&y0, y, 8);
-    std::memcpy(&x1, x + n - 8, 8);
-    std::memcpy(&y1, y + n - 8, 8);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  if (n < 8) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (x[i] != y[i]) return false;
-    return true;
-  }
-  return std::memcmp(x, y, n) == 0;
-}
 
 bool same_value(const Series& s, const PointIn& p) {
   switch (p.type) {

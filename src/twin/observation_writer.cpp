@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/strings.hpp"
 #include "model/instance_validator.hpp"
 #include "twin/codec.hpp"
 #include "twin/errors.hpp"
@@ -27,29 +28,6 @@ struct ObservationWriter::Call {
 };
 
 namespace {
-
-// Equality of short names (twin ids, components, content names) without a call to memcmp: the
-// check compares three of them per observation.
-inline bool same_text(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* x = a.data();
-  const char* y = b.data();
-  if (n >= 8 && n <= 16) {
-    std::uint64_t x0, x1, y0, y1;
-    std::memcpy(&x0, x, 8);
-    std::memcpy(&y0, y, 8);
-    std::memcpy(&x1, x + n - 8, 8);
-    std::memcpy(&y1, y + n - 8, 8);
-    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-  }
-  if (n < 8) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (x[i] != y[i]) return false;
-    return true;
-  }
-  return std::memcmp(x, y, n) == 0;
-}
 
 // The contents found for the names of earlier runs of one interface, by position in the run:
 // runs of the same interface (the joints of every robot, line after line) mostly name the same

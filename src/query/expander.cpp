@@ -5,6 +5,7 @@
 
 #include "query/row_renderer.hpp"
 #include "query/scatter.hpp"
+#include "twin/twin_json.hpp"
 
 namespace castor::query {
 
@@ -78,17 +79,39 @@ struct BindResult {
 
 namespace {
 
+// Twins of a bind batch are cold: start loading, a few twins ahead of the one being bound,
+// what binding it reads (cells; relationships for the next hop) and rendering it (texts).
+void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const BindExtras& extras) {
+  constexpr std::size_t kCells = 4;
+  constexpr std::size_t kTexts = 2;
+  if (i + kCells < found.size() && found[i + kCells] != nullptr) {
+    const twin::Twin& t = *found[i + kCells];
+    twin::prefetch_cells(t);
+    if (extras.next != nullptr) __builtin_prefetch(t.extra_if());
+  }
+  if (i + kTexts < found.size() && found[i + kTexts] != nullptr) {
+    const twin::Twin& t = *found[i + kTexts];
+    if (extras.render) twin::prefetch_texts(t);
+    if (extras.next != nullptr && t.extra_if() != nullptr) {
+      __builtin_prefetch(t.extra_if()->outgoing.data());
+    }
+  }
+}
+
 void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
   const TwinJson json{extras.cache, shard.index()};
-  out.twins.resize(task.twins.size());
-  if (extras.next != nullptr) out.next.lists.resize(task.twins.size());
-  if (extras.render) out.rows.resize(task.twins.size());
-  for (std::size_t i = 0; i < task.twins.size(); ++i) {
+  const std::size_t n = task.twins.size();
+  out.twins.resize(n);
+  if (extras.next != nullptr) out.next.lists.resize(n);
+  if (extras.render) out.rows.resize(n);
+  std::vector<twin::Twin*> found(n);
+  shard.find_all(std::span<const std::string>(task.twins), std::span<twin::Twin*>(found));
+  for (std::size_t i = 0; i < n; ++i) {
     ++out.examined;
-    if (i + kPrefetchAhead < task.twins.size()) shard.prefetch(task.twins[i + kPrefetchAhead]);
-    const twin::Twin* t = shard.find(task.twins[i]);
+    prefetch_ahead(found, i, extras);
+    const twin::Twin* t = found[i];
     Bound b;
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
       out.twins[i] = std::move(b);

@@ -248,6 +248,16 @@ void prefetch_texts(const Cells& cells) {
 
 }  // namespace
 
+void prefetch_cells(const Twin& t) noexcept {
+  const char* p = reinterpret_cast<const char*>(t.cells.begin());
+  const char* end = reinterpret_cast<const char*>(t.cells.end());
+  for (; p < end; p += 64) __builtin_prefetch(p);
+}
+
+void prefetch_texts(const Twin& t) noexcept {
+  prefetch_texts(t.cells);
+}
+
 void render_twin(const Twin& t, std::string& out) {
   const CompiledInterface& m = *t.model;
   prefetch_texts(t.cells);

@@ -223,8 +223,6 @@ Result<value> parse(std::string_view text, const ParseLimits& limits) {
   return v;
 }
 
-namespace {
-
 // Whether `s` holds a byte JSON must escape (below 0x20, '"' or '\\'), eight bytes at a time: a
 // byte b of a word w is below n exactly when ((w - n per byte) & ~w) has b's high bit set, and
 // equal to c when w ^ (c per byte) has a zero byte there. Renderers write many short, clean
@@ -249,14 +247,20 @@ bool needs_escape(std::string_view s) noexcept {
   return false;
 }
 
-}  // namespace
-
 void append_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   if (!needs_escape(s)) {
-    out.push_back('"');
-    out.append(s);
-    out.push_back('"');
+    char buf[128];
+    if (s.size() + 2 > sizeof buf) {
+      out.push_back('"');
+      out.append(s);
+      out.push_back('"');
+      return;
+    }
+    buf[0] = '"';
+    std::memcpy(buf + 1, s.data(), s.size());
+    buf[s.size() + 1] = '"';
+    out.append(buf, s.size() + 2);  // one append: most strings rendered are short
     return;
   }
   out.push_back('"');

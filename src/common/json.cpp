@@ -5,6 +5,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -221,8 +223,46 @@ Result<value> parse(std::string_view text, const ParseLimits& limits) {
   return v;
 }
 
+// Whether `s` holds a byte JSON must escape (below 0x20, '"' or '\\'), eight bytes at a time: a
+// byte b of a word w is below n exactly when ((w - n per byte) & ~w) has b's high bit set, and
+// equal to c when w ^ (c per byte) has a zero byte there. Renderers write many short, clean
+// names and values, which then cost a test per word instead of a branch per byte.
+bool needs_escape(std::string_view s) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t quote = w ^ (kOnes * '"');
+    const std::uint64_t backslash = w ^ (kOnes * '\\');
+    const std::uint64_t hit = ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                              ((backslash - kOnes) & ~backslash);
+    if ((hit & kHighs) != 0) return true;
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') return true;
+  }
+  return false;
+}
+
 void append_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  if (!needs_escape(s)) {
+    char buf[128];
+    if (s.size() + 2 > sizeof buf) {
+      out.push_back('"');
+      out.append(s);
+      out.push_back('"');
+      return;
+    }
+    buf[0] = '"';
+    std::memcpy(buf + 1, s.data(), s.size());
+    buf[s.size() + 1] = '"';
+    out.append(buf, s.size() + 2);  // one append: most strings rendered are short
+    return;
+  }
   out.push_back('"');
   std::size_t run = 0;
   for (std::size_t i = 0; i < s.size(); ++i) {

@@ -48,6 +48,8 @@ Result<value> parse(std::string_view text, const ParseLimits& limits = {});
 std::string serialize(const value& v);
 void serialize_to(std::string& out, const value& v);
 void append_string(std::string& out, std::string_view s);  // a quoted, escaped JSON string
+// Whether append_string would escape a character of `s` (else it copies `s` as it is).
+bool needs_escape(std::string_view s) noexcept;
 void append_double(std::string& out, double d);
 
 // Human-readable JSON kind ("object", "array", "string", "number", "boolean", "null").

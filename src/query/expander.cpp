@@ -5,6 +5,7 @@
 
 #include "query/row_renderer.hpp"
 #include "query/scatter.hpp"
+#include "twin/twin_json.hpp"
 
 namespace castor::query {
 
@@ -78,17 +79,39 @@ struct BindResult {
 
 namespace {
 
+// Twins of a bind batch are cold: start loading, a few twins ahead of the one being bound,
+// what binding it reads (cells; relationships for the next hop) and rendering it (texts).
+void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const BindExtras& extras) {
+  constexpr std::size_t kCells = 4;
+  constexpr std::size_t kTexts = 2;
+  if (i + kCells < found.size() && found[i + kCells] != nullptr) {
+    const twin::Twin& t = *found[i + kCells];
+    twin::prefetch_cells(t);
+    if (extras.next != nullptr) __builtin_prefetch(t.extra_if());
+  }
+  if (i + kTexts < found.size() && found[i + kTexts] != nullptr) {
+    const twin::Twin& t = *found[i + kTexts];
+    if (extras.render) twin::prefetch_texts(t);
+    if (extras.next != nullptr && t.extra_if() != nullptr) {
+      __builtin_prefetch(t.extra_if()->outgoing.data());
+    }
+  }
+}
+
 void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
   const TwinJson json{extras.cache, shard.index()};
-  out.twins.resize(task.twins.size());
-  if (extras.next != nullptr) out.next.lists.resize(task.twins.size());
-  if (extras.render) out.rows.resize(task.twins.size());
-  for (std::size_t i = 0; i < task.twins.size(); ++i) {
+  const std::size_t n = task.twins.size();
+  out.twins.resize(n);
+  if (extras.next != nullptr) out.next.lists.resize(n);
+  if (extras.render) out.rows.resize(n);
+  std::vector<twin::Twin*> found(n);
+  shard.find_all(std::span<const std::string>(task.twins), std::span<twin::Twin*>(found));
+  for (std::size_t i = 0; i < n; ++i) {
     ++out.examined;
-    if (i + kPrefetchAhead < task.twins.size()) shard.prefetch(task.twins[i + kPrefetchAhead]);
-    const twin::Twin* t = shard.find(task.twins[i]);
+    prefetch_ahead(found, i, extras);
+    const twin::Twin* t = found[i];
     Bound b;
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
       out.twins[i] = std::move(b);
@@ -120,12 +143,16 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
                    Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list,
                    const twin::Twin* known) {
   const bool bind = binds_relationship(plan, st);
+  // Which relationship was crossed matters to variable hops (never straight back) and to binding
+  // an incoming one at its source; a single hop that binds none needs only the neighbors.
+  const bool keyed = st.max_hops != 1 || bind;
   if (st.direction != Direction::backward) {
     if (const twin::Twin* t = known != nullptr ? known : shard.find(id)) {
       for (const twin::Relationship& r : t->outgoing()) {
         ++out.examined;
         if (!name_matches(st, r.name)) continue;
-        Adjacent a{r.target, id, r.id, kUnbound, false};
+        Adjacent a{r.target, keyed ? id : std::string(), keyed ? r.id : std::string(), kUnbound,
+                   false};
         if (bind) {
           Bound b;
           const bool ok = bind_relationship(plan, st.relationship, id, r, s, b);
@@ -146,7 +173,8 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
     if (e.pending || !name_matches(st, e.name)) continue;
     // A self-loop was already listed as outgoing when both directions are followed.
     if (st.direction == Direction::any && e.source == id) continue;
-    list.push_back(Adjacent{e.source, e.source, e.relationship_id, kUnbound, true});
+    list.push_back(Adjacent{e.source, keyed ? e.source : std::string(),
+                            keyed ? e.relationship_id : std::string(), kUnbound, true});
   }
 }
 
@@ -283,7 +311,7 @@ std::size_t Expander::keep_adjacency(AdjacencyResult& result, const std::vector<
 void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
                               std::vector<std::pair<std::string, std::string>> rels,
                               std::function<void()> then) {
-  twin_bound_.clear();
+  twin_bound_.clear();  // before the tasks its keys view are replaced
   rel_bound_.clear();
   std::vector<std::vector<std::string>> twin_lists;
   std::vector<std::vector<std::pair<std::string, std::string>>> rel_lists;
@@ -305,6 +333,7 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
     task_for(twin_shards[i]).twins = std::move(twin_lists[i]);
   for (std::size_t i = 0; i < rel_shards.size(); ++i)
     task_for(rel_shards[i]).rels = std::move(rel_lists[i]);
+  bind_tasks_ = tasks;
   BindExtras extras = bind_extras(st, tasks->size() == 0 ? 0 : count_twins(*tasks));
   prefetched_.clear();
   auto self = shared_from_this();
@@ -367,18 +396,19 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
 }
 
 void Expander::single_hop(const Step& st) {
-  std::unordered_set<std::string> ids;
+  std::unordered_set<std::string_view> ids;  // views of bound_, copied before it can grow
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     const std::string& id = bound_[rows_.row(i)[st.from]].id;
     if (!adjacency_.count(id)) ids.insert(id);
   }
   auto self = shared_from_this();
   if (ids.empty()) return single_hop_bind(st);
-  fetch_adjacency(st, {ids.begin(), ids.end()}, [self, &st] { self->single_hop_bind(st); });
+  fetch_adjacency(st, std::vector<std::string>(ids.begin(), ids.end()),
+                  [self, &st] { self->single_hop_bind(st); });
 }
 
 void Expander::single_hop_bind(const Step& st) {
-  std::unordered_set<std::string> twins;
+  std::unordered_set<std::string_view> twins;  // views of adjacency_'s lists, copied below
   std::vector<std::pair<std::string, std::string>> rels;
   std::unordered_set<std::string> rel_seen;
   const bool bind_rel = binds_relationship(*plan_, st);
@@ -391,7 +421,7 @@ void Expander::single_hop_bind(const Step& st) {
     }
   }
   auto self = shared_from_this();
-  fetch_bindings(st, {twins.begin(), twins.end()}, std::move(rels),
+  fetch_bindings(st, std::vector<std::string>(twins.begin(), twins.end()), std::move(rels),
                  [self, &st] { self->assemble_single(st); });
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -142,7 +143,9 @@ class Expander : public std::enable_shared_from_this<Expander> {
   // Per step:
   Adjacency adjacency_;
   Adjacency prefetched_;  // the next step's adjacency, read while binding this step's twins
-  std::unordered_map<std::string, std::uint32_t> twin_bound_;  // id -> bound_ index or kUnbound
+  // The twins of the last bind round, by shard: twin_bound_'s keys view their ids.
+  std::shared_ptr<std::vector<BindTask>> bind_tasks_;
+  std::unordered_map<std::string_view, std::uint32_t> twin_bound_;  // id -> bound_ index or kUnbound
   std::unordered_map<std::string, std::uint32_t> rel_bound_;   // source\nid -> same
   // Variable hops: per row, the frontier (twin, key of the relationship it was reached by) and
   // the twins reached within the hop range.

@@ -69,6 +69,11 @@ class Shard {
   Twin* find(std::string_view id) { return twins_.find(id); }
   // Starts loading what find(id) reads first: batched readers call it a few ids ahead.
   void prefetch(std::string_view id) const noexcept { twins_.prefetch(id); }
+  // find() of every id of a batch into out (same length), their memory loads overlapped.
+  template <class Id>
+  void find_all(std::span<const Id> ids, std::span<Twin*> out) const noexcept {
+    twins_.find_all(ids, out);
+  }
   Twin& insert(std::unique_ptr<Twin> t);
   // For an id known to be absent (start-up, bulk import after find()): no lookup first.
   void insert_recovered(std::unique_ptr<Twin> t);

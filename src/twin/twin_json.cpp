@@ -27,6 +27,27 @@ void append_key(std::string& out, std::string_view k) {
   out.push_back(':');
 }
 
+// ,"name" followed by `tail`, in one append when the name is short and needs no escape (model
+// property names always are): a twin renders two of these per property.
+void append_member(std::string& out, std::string_view name, std::string_view tail) {
+  char buf[192];
+  if (name.size() + tail.size() + 3 > sizeof buf || json::needs_escape(name)) {
+    out.push_back(',');
+    json::append_string(out, name);
+    out.append(tail);
+    return;
+  }
+  char* p = buf;
+  *p++ = ',';
+  *p++ = '"';
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = '"';
+  std::memcpy(p, tail.data(), tail.size());
+  p += tail.size();
+  out.append(buf, static_cast<std::size_t>(p - buf));
+}
+
 // Formatted times of one rendering: most properties share the twin's last update, so the
 // previous text is reused, and so is the whole ":{"lastUpdateTime":"..."} tail of a property's
 // metadata (one append instead of five).
@@ -36,10 +57,10 @@ class TimeTexts {
     update(t);
     out.append(tail_ + kTimeAt, kTimeTextSize);
   }
-  // ":{"lastUpdateTime":"<t>"} after a property's quoted name.
-  void append_meta_tail(std::string& out, Nanos t) {
+  // ":{"lastUpdateTime":"<t>"}, what follows a property's quoted name in $metadata.
+  std::string_view meta_tail(Nanos t) {
     update(t);
-    out.append(tail_, kTailSize);
+    return {tail_, kTailSize};
   }
 
  private:
@@ -67,9 +88,9 @@ class TimeTexts {
 // Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
 void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Nanos source,
                       TimeTexts& times) {
+  if (!source) return append_member(out, name, times.meta_tail(updated));
   out.push_back(',');
   json::append_string(out, name);
-  if (!source) return times.append_meta_tail(out, updated);
   out += ":{\"lastUpdateTime\":\"";
   times.append(out, updated);
   out += "\",\"sourceTime\":\"";
@@ -102,8 +123,7 @@ void append_cells_values(std::string& out, const CompiledInterface& m, const Cel
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
-    out.push_back(',');
-    append_key(out, m.contents[m.property_slots[slot]].name);
+    append_member(out, m.contents[m.property_slots[slot]].name, ":");
     c.append_json(out);
   }
 }
@@ -247,6 +267,16 @@ void prefetch_texts(const Cells& cells) {
 }
 
 }  // namespace
+
+void prefetch_cells(const Twin& t) noexcept {
+  const char* p = reinterpret_cast<const char*>(t.cells.begin());
+  const char* end = reinterpret_cast<const char*>(t.cells.end());
+  for (; p < end; p += 64) __builtin_prefetch(p);
+}
+
+void prefetch_texts(const Twin& t) noexcept {
+  prefetch_texts(t.cells);
+}
 
 void render_twin(const Twin& t, std::string& out) {
   const CompiledInterface& m = *t.model;

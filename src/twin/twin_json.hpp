@@ -21,6 +21,11 @@ Status build_twin(std::string_view id, const model::InterfacePtr& model, const j
 // ADT JSON of a twin: $dtId, $etag, $metadata ($model, $lastUpdateTime, per-property
 // lastUpdateTime and sourceTime), properties, components.
 void render_twin(const Twin& t, std::string& out);
+// Start loading what render_twin(t) reads, for batched renderers a few twins ahead, in two
+// stages: the cells (once the twin itself is loaded), then the texts of string values (once the
+// cells are).
+void prefetch_cells(const Twin& t) noexcept;
+void prefetch_texts(const Twin& t) noexcept;
 // ADT JSON of one component: its $metadata and properties. false if there is no such component.
 bool render_component(const Twin& t, std::string_view component, std::string& out);
 // ADT JSON of a relationship from `source`.

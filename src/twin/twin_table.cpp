@@ -41,6 +41,13 @@ void TwinTable::prefetch(std::string_view id) const noexcept {
   __builtin_prefetch(&slots_[hash_of(id) & (slots_.size() - 1)]);
 }
 
+void TwinTable::prefetch_twin(std::uint64_t hash) const noexcept {
+  const Twin* t = slots_[hash & (slots_.size() - 1)].twin;
+  if (t == nullptr) return;
+  __builtin_prefetch(t);
+  __builtin_prefetch(reinterpret_cast<const char*>(t) + 64);
+}
+
 Twin& TwinTable::put(std::unique_ptr<Twin> t) {
   const std::uint64_t hash = hash_of(t->id);
   if (const std::size_t i = locate(t->id, hash); i != npos) {

@@ -6,6 +6,7 @@
 // with the same parameters, the row counts are checked to agree, and medians are printed with
 // the ratio Castor/PostgreSQL (below 0.2 means Castor is at least 5x faster).
 // Usage: query_vs_postgres [--twins N] [--runs R] [--points P] [--only CLASS] [--render-cache BYTES]
+//        [--castor-only] (no PostgreSQL: Castor's times alone, for profiling; no ratios, no goals)
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,6 +50,7 @@ double median(std::vector<double> v) {
 
 struct Options {
   std::string only;  // run only this query class
+  bool castor_only = false;  // skip PostgreSQL (profiling Castor): no ratios, exit code 0
   std::size_t twins = 1'000'000;
   int runs = 50;
   int points = 5000;
@@ -227,7 +230,8 @@ struct Measured {
   std::uint64_t indexed = 0;
 };
 
-Measured measure(Castor& c, bench::PgConnection& pg, const QueryClass& q, int runs) {
+// `pg` null: Castor alone (--castor-only).
+Measured measure(Castor& c, bench::PgConnection* pg, const QueryClass& q, int runs) {
   std::mt19937_64 rng(7);
   std::vector<double> ct, pt, cc;
   Measured m;
@@ -242,7 +246,7 @@ Measured measure(Castor& c, bench::PgConnection& pg, const QueryClass& q, int ru
     const double cms = ms_since(t0);
     const double ccpu = cpu_ms() - cpu0;
     t0 = Clock::now();
-    const std::size_t pr = static_cast<std::size_t>(pg.query(q.sql, params));
+    const std::size_t pr = pg ? static_cast<std::size_t>(pg->query(q.sql, params)) : cr;
     const double pms = ms_since(t0);
     if (cr != pr)
       throw std::runtime_error(q.name + ": Castor returned " + std::to_string(cr) + " rows, PostgreSQL " +
@@ -269,11 +273,15 @@ double point_rate(const std::function<void(const std::string&)>& run, std::size_
 
 int run(const Options& o) {
   const std::size_t lines = std::max<std::size_t>(1, o.twins / bench::kTwinsPerLine);
-  std::fprintf(stderr, "starting PostgreSQL...\n");
-  bench::PostgresServer server;
-  bench::PgConnection pg(server.conninfo());
-  pg.exec("CREATE TABLE twins (id text PRIMARY KEY, model text NOT NULL, doc jsonb NOT NULL)");
-  pg.exec("CREATE TABLE relationships (source text NOT NULL, target text NOT NULL, name text NOT NULL, doc jsonb)");
+  std::optional<bench::PostgresServer> server;
+  std::optional<bench::PgConnection> pg;
+  if (!o.castor_only) {
+    std::fprintf(stderr, "starting PostgreSQL...\n");
+    server.emplace();
+    pg.emplace(server->conninfo());
+    pg->exec("CREATE TABLE twins (id text PRIMARY KEY, model text NOT NULL, doc jsonb NOT NULL)");
+    pg->exec("CREATE TABLE relationships (source text NOT NULL, target text NOT NULL, name text NOT NULL, doc jsonb)");
+  }
   Castor c = open_castor(o);
   double castor_load = 0, pg_load = 0;
   std::size_t twins = 0, rels = 0;
@@ -282,7 +290,7 @@ int run(const Options& o) {
       lines, 20000,
       [&](std::vector<bench::TwinDoc>& batch) {
         auto t0 = Clock::now();
-        load_pg_twins(pg, batch);
+        if (pg) load_pg_twins(*pg, batch);
         pg_load += ms_since(t0);
         t0 = Clock::now();
         load_castor_twins(c, batch);
@@ -293,7 +301,7 @@ int run(const Options& o) {
       },
       [&](std::vector<bench::RelationshipDoc>& batch) {
         auto t0 = Clock::now();
-        load_pg_relationships(pg, batch);
+        if (pg) load_pg_relationships(*pg, batch);
         pg_load += ms_since(t0);
         t0 = Clock::now();
         load_castor_relationships(c, batch);
@@ -302,14 +310,16 @@ int run(const Options& o) {
         std::fprintf(stderr, "\rloading relationships %zu (castor %.1f s, postgres %.1f s)      ", rels,
                      castor_load / 1000, pg_load / 1000);
       });
-  std::fprintf(stderr, "\nindexing PostgreSQL...\n");
   auto t0 = Clock::now();
-  pg.exec("CREATE INDEX twins_model ON twins (model)");
-  pg.exec("CREATE INDEX twins_doc ON twins USING gin (doc jsonb_path_ops)");
-  pg.exec("CREATE INDEX twins_temperature ON twins (((doc->>'temperature')::float8))");
-  pg.exec("CREATE INDEX relationships_source ON relationships (source, name)");
-  pg.exec("CREATE INDEX relationships_target ON relationships (target, name)");
-  pg.exec("VACUUM ANALYZE");
+  if (pg) {
+    std::fprintf(stderr, "\nindexing PostgreSQL...\n");
+    pg->exec("CREATE INDEX twins_model ON twins (model)");
+    pg->exec("CREATE INDEX twins_doc ON twins USING gin (doc jsonb_path_ops)");
+    pg->exec("CREATE INDEX twins_temperature ON twins (((doc->>'temperature')::float8))");
+    pg->exec("CREATE INDEX relationships_source ON relationships (source, name)");
+    pg->exec("CREATE INDEX relationships_target ON relationships (target, name)");
+    pg->exec("VACUUM ANALYZE");
+  }
   const double pg_index = ms_since(t0);
   std::printf("twins %zu, relationships %zu; load castor %.1f s (indexes included), postgres %.1f s + %.1f s indexes\n",
               twins, rels, castor_load / 1000, pg_load / 1000, pg_index / 1000);
@@ -321,7 +331,13 @@ int run(const Options& o) {
   for (const QueryClass& q : classes(lines)) {
     if (!o.only.empty() && q.name != o.only) continue;
     std::fprintf(stderr, "running %s...\n", q.name.c_str());
-    const Measured m = measure(c, pg, q, o.runs);
+    const Measured m = measure(c, pg ? &*pg : nullptr, q, o.runs);
+    if (!pg) {
+      std::printf("%-15s %10.3f %12.3f %12s %10s %8s %7zu (castor only)\n", q.name.c_str(), m.castor_ms,
+                  m.castor_cpu_ms, "-", "-", "-", m.rows);
+      std::fflush(stdout);
+      continue;
+    }
     const double goal_ms = q.indexed ? 1.0 : 50.0;
     const bool met = m.castor_ms <= goal_ms && m.castor_ms * 5 <= m.pg_ms;
     all_met = all_met && met;
@@ -334,7 +350,14 @@ int run(const Options& o) {
   const double cq = point_rate(
       [&](const std::string& id) { castor_rows(c, "SELECT * FROM DIGITALTWINS T WHERE T.$dtId = '" + id + "'", nullptr); },
       lines, o.points);
-  const double pq = point_rate([&](const std::string& id) { pg.query("SELECT doc FROM twins WHERE id = $1", {id}); },
+  if (!pg) {
+    std::printf("point queries/s (one client, sequential): castor %.0f (castor only)\n", cq);
+    c.service.reset();
+    c.engine.reset();
+    std::filesystem::remove_all(c.dir);
+    return 0;
+  }
+  const double pq = point_rate([&](const std::string& id) { pg->query("SELECT doc FROM twins WHERE id = $1", {id}); },
                                lines, o.points);
   std::printf("point queries/s (one client, sequential): castor %.0f, postgres %.0f, ratio %.2f; goal castor >= 5000: %s\n",
               cq, pq, cq / pq, cq >= 5000 ? "met" : "NOT met");
@@ -355,8 +378,9 @@ int main(int argc, char** argv) {
     else if (a == "--points" && i + 1 < argc) o.points = std::stoi(argv[++i]);
     else if (a == "--only" && i + 1 < argc) o.only = argv[++i];
     else if (a == "--render-cache" && i + 1 < argc) o.render_cache = std::stoul(argv[++i]);
+    else if (a == "--castor-only") o.castor_only = true;
     else {
-      std::cerr << "usage: query_vs_postgres [--twins N (default 1000000)] [--runs R (50)] [--points P (5000)] [--only CLASS] [--render-cache BYTES (134217728; 0: off)]\n";
+      std::cerr << "usage: query_vs_postgres [--twins N (default 1000000)] [--runs R (50)] [--points P (5000)] [--only CLASS] [--render-cache BYTES (134217728; 0: off)] [--castor-only]\n";
       return 2;
     }
   }

@@ -106,6 +106,22 @@ TEST(JsonSerialize, EscapesStringsLikeThePlainRule) {
   EXPECT_EQ(out, "\"\"");
 }
 
+TEST(JsonSerialize, EscapesOneSpecialByteAtEveryPositionOfACleanString) {
+  static constexpr unsigned char edge[] = {0x00, 0x01, 0x1f, 0x20, 0x21, '"', '#', '[', '\\', ']',
+                                           0x7f, 0x80, 0x9f, 0xa0, 0xdc, 0xe2, 0xff};
+  for (std::size_t len = 1; len <= 33; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (unsigned char e : edge) {
+        std::string s(len, 'k');
+        s[at] = static_cast<char>(e);
+        std::string out;
+        append_string(out, s);
+        ASSERT_EQ(out, escaped_plainly(s)) << len << " " << at << " " << int(e);
+      }
+    }
+  }
+}
+
 TEST(JsonSerialize, PrintsShortestRoundTripNumbers) {
   auto v = parse(R"({"t":71.5,"i":-7,"u":18446744073709551615,"s":"a\"b\n\u0001","z":0.1})");
   ASSERT_TRUE(v.is_ok());

@@ -4,7 +4,10 @@
 
 #include <map>
 #include <random>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace castor::twin {
 namespace {
@@ -88,6 +91,34 @@ TEST(TwinTable, AgreesWithAMapUnderRandomChanges) {
   int visited = 0;
   table.for_each_while([&](const Twin&) { return ++visited < 3; });
   EXPECT_EQ(visited, 3);
+}
+
+// find_all's pipeline (hashes in a ring, slots and twins loaded ahead) must answer exactly what
+// find() answers, for every batch length around its look-ahead distances and for absent ids.
+TEST(TwinTable, FindAllAnswersWhatFindAnswersForEveryBatchLength) {
+  TwinTable table;
+  std::vector<Twin*> out;
+  std::vector<std::string> none{"x"};
+  out.assign(1, reinterpret_cast<Twin*>(&table));
+  table.find_all(std::span<const std::string>(none), std::span<Twin*>(out));
+  EXPECT_EQ(out[0], nullptr);  // an empty table
+  for (int i = 0; i < 3000; ++i) table.put(make("t-" + std::to_string(i), static_cast<std::uint64_t>(i)));
+  std::mt19937_64 rng(9);
+  for (std::size_t n = 0; n < 60; ++n) {
+    std::vector<std::string> ids;
+    for (std::size_t i = 0; i < n; ++i) ids.push_back("t-" + std::to_string(rng() % 4000));  // ~1/4 absent
+    out.assign(n, nullptr);
+    table.find_all(std::span<const std::string>(ids), std::span<Twin*>(out));
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(out[i], table.find(ids[i])) << n << " " << ids[i];
+  }
+  std::vector<std::string_view> views{"t-1", "t-2999", "t-3000"};
+  out.assign(views.size(), nullptr);
+  table.find_all(std::span<const std::string_view>(views), std::span<Twin*>(out));
+  ASSERT_NE(out[0], nullptr);
+  EXPECT_EQ(out[0]->etag, 1u);
+  ASSERT_NE(out[1], nullptr);
+  EXPECT_EQ(out[1]->etag, 2999u);
+  EXPECT_EQ(out[2], nullptr);
 }
 
 }  // namespace

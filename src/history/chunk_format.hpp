@@ -4,13 +4,14 @@
 // add a new version number instead.
 //
 // Layout (little-endian), 36 bytes, then the body:
-//   0  u32 magic "CSTK"     4  u8 version (1, 2)  5  u8 value type   6  u16 flags (0)
+//   0  u32 magic "CSTK"     4  u8 version (1-3)   5  u8 value type   6  u16 flags (0)
 //   8  u32 point count      12 i64 min ts (first point)             20 i64 max ts (last point)
 //   28 u32 body bytes       32 u32 CRC-32C of bytes 0..31 and of the body
 // Body: [string chunks: dictionary] then ceil(count / kBlockSize) blocks, each a timestamp
 // column followed by a value column (see codec/). Timestamps are strictly increasing.
-// Version 2 adds the linear transform to integer columns (codec/int_column.hpp); it is what this
-// build writes, and it reads both.
+// Version 2 adds the linear transform to integer columns (codec/int_column.hpp); version 3 lets
+// a block repeat the previous block's column headers instead of writing them (int_column.hpp's
+// kRepeatHeader, float_column.hpp's kind 0x7f). This build writes version 3 and reads all three.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,7 @@
 namespace castor::history {
 
 inline constexpr std::uint32_t kChunkMagic = 0x4b545343;  // "CSTK" read as little-endian
-inline constexpr std::uint8_t kChunkVersion = 2;
+inline constexpr std::uint8_t kChunkVersion = 3;
 inline constexpr std::uint8_t kOldestChunkVersion = 1;
 inline constexpr std::size_t kChunkHeaderSize = 36;
 

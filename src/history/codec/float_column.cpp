@@ -21,6 +21,7 @@ constexpr std::array<double, kMaxDecimalExponent + 1> kPow10 = {
 
 constexpr std::uint8_t kXorKind = 0;
 constexpr std::uint8_t kExceptionFlag = 0x80;
+constexpr std::uint8_t kRepeatKind = 0x7f;  // version 3, see float_column.hpp
 // A decimal block larger than this per value is compared against XOR before it is kept.
 constexpr std::size_t kDecimalBytesWorthCheckingXor = 6;
 
@@ -60,9 +61,14 @@ void write_decimal(std::span<const double> values, const DecimalPlan& plan, Floa
                    Bytes& out) {
   continue_or_restart(chain, plan.exponent);
   const std::size_t exceptions = plan.exception_count;
+  const std::size_t kind_at = out.size();
   out.push_back(static_cast<std::uint8_t>((1 + plan.exponent) | (exceptions ? kExceptionFlag : 0)));
   if (exceptions) out.push_back(static_cast<std::uint8_t>(exceptions));
-  write_int_column({plan.mantissas.data(), values.size()}, kAnyTransform, chain.mantissas, out);
+  // continue_or_restart kept the mantissa chain only if the exponent is the previous block's.
+  if (write_int_column({plan.mantissas.data(), values.size()}, kAnyTransform, chain.mantissas,
+                       out, exceptions == 0)) {
+    out[kind_at] = kRepeatKind;
+  }
   for (std::size_t k = 0; k < exceptions; ++k) {
     out.push_back(plan.exceptions[k]);
     put_varint(out, swap_bytes(std::bit_cast<std::uint64_t>(values[plan.exceptions[k]])));
@@ -217,6 +223,12 @@ namespace {
 
 bool read_decimal(ByteReader& in, std::uint8_t kind, FloatChain& chain,
                   std::span<double> out) noexcept {
+  const bool repeat = kind == kRepeatKind;
+  if (repeat) {
+    // The int column checks that the chain has a previous block to repeat.
+    if (chain.exponent < 0) return false;
+    kind = static_cast<std::uint8_t>(1 + chain.exponent);
+  }
   const int e = (kind & ~kExceptionFlag) - 1;
   if (e < 0 || e > kMaxDecimalExponent) return false;
   std::uint8_t exceptions = 0;
@@ -226,7 +238,9 @@ bool read_decimal(ByteReader& in, std::uint8_t kind, FloatChain& chain,
   }
   continue_or_restart(chain, e);
   std::array<std::int64_t, kBlockSize> mantissas;
-  if (!read_int_column(in, chain.mantissas, {mantissas.data(), out.size()})) return false;
+  if (!read_int_column(in, chain.mantissas, {mantissas.data(), out.size()}, repeat)) {
+    return false;
+  }
   to_decimals({mantissas.data(), out.size()}, kPow10[e], out);
   int last = -1;
   for (unsigned k = 0; k < exceptions; ++k) {

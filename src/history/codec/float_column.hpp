@@ -42,6 +42,9 @@ void plan_decimal(std::span<const double> values, DecimalPlan& plan) noexcept;
 // Layout: u8 kind. 0 = XOR: varint length, Gorilla stream. Otherwise bits 0-6 = 1 + e, a decimal
 // block with exponent e, and bit 7 = exceptions present: [u8 exception count], an int_column of
 // the mantissas, then per exception: u8 index (increasing), varint of the byte-swapped double.
+// Version 3: kind 0x7f = a decimal block with the previous block's exponent, no exceptions, and
+// an int_column whose header repeats the previous block's (int_column.hpp: not even its
+// kRepeatHeader byte is written). A steady signal's block then starts with one byte, not three.
 void write_float_column(std::span<const double> values, FloatChain& chain, Bytes& out);
 bool read_float_column(ByteReader& in, FloatChain& chain, std::span<double> out) noexcept;
 

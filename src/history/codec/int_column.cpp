@@ -332,8 +332,8 @@ template <bool Zigzagged>
 
 }  // namespace
 
-void write_int_column(std::span<const std::int64_t> values, unsigned allowed, IntChain& chain,
-                      Bytes& out) {
+bool write_int_column(std::span<const std::int64_t> values, unsigned allowed, IntChain& chain,
+                      Bytes& out, bool may_imply_header) {
   assert(!values.empty() && values.size() <= kBlockSize && (allowed & kAnyTransform) != 0);
   const std::size_t n = values.size();
   Encoding classic;
@@ -353,15 +353,23 @@ void write_int_column(std::span<const std::int64_t> values, unsigned allowed, In
   }
   const bool all_zero = best->plan.width == 0 && best->plan.exceptions == 0;
   const bool plain = !all_zero && !best->zigzagged;
-  out.push_back(static_cast<std::uint8_t>(static_cast<unsigned>(best->transform) |
-                                          best->scale << 2 | (all_zero ? kAllZeroLanes : 0) |
-                                          (plain ? kUnsignedLanes : 0)));
+  const auto mode = static_cast<std::uint8_t>(static_cast<unsigned>(best->transform) |
+                                             best->scale << 2 | (all_zero ? kAllZeroLanes : 0) |
+                                             (plain ? kUnsignedLanes : 0));
+  const std::uint8_t packing = all_zero ? 0 : packing_header(best->plan);
+  const bool repeat = chain.has_header && chain.mode == mode && chain.packing == packing;
+  const bool implied = repeat && may_imply_header;
+  if (!implied) out.push_back(repeat ? kRepeatHeader : mode);
   if (best->transform == IntTransform::linear) {
     put_varint(out, line_start(best->line, chain));
     put_varint(out, line_slope(best->line));
   }
-  if (!all_zero) write_packed({best->lanes.data(), n}, best->plan, out);
+  if (!all_zero) write_packed({best->lanes.data(), n}, best->plan, out, !repeat);
   advance_chain(chain, values);
+  chain.has_header = true;
+  chain.mode = mode;
+  chain.packing = packing;
+  return implied;
 }
 
 namespace {
@@ -370,9 +378,17 @@ namespace {
 // loops (a line's offsets, a regular clock's steps, prefix sums) take 4 values per instruction
 // instead of 2.
 [[gnu::always_inline]] inline bool read_int_column_body(ByteReader& in, IntChain& chain,
-                                                        std::span<std::int64_t> out) noexcept {
-  std::uint8_t mode;
-  if (out.empty() || out.size() > kBlockSize || !in.read_u8(mode)) return false;
+                                                        std::span<std::int64_t> out,
+                                                        bool header_implied) noexcept {
+  std::uint8_t mode = kRepeatHeader;
+  if (out.empty() || out.size() > kBlockSize || (!header_implied && !in.read_u8(mode))) {
+    return false;
+  }
+  const bool repeat = mode == kRepeatHeader;
+  if (repeat) {
+    if (!chain.has_header) return false;
+    mode = chain.mode;
+  }
   if ((mode >> 6) != 0) return false;
   const auto t = static_cast<IntTransform>(mode & 3);
   const unsigned scale = (mode >> 2) & 3;
@@ -389,14 +405,14 @@ namespace {
   // straight line.
   bool all_zero = (mode & kAllZeroLanes) != 0;
   const bool zigzagged = (mode & kUnsignedLanes) == 0;
+  std::uint8_t packing = 0;
   if (all_zero) {
     if (scale != 0 || !zigzagged) return false;  // nothing to scale: one encoding per block
     if (t == IntTransform::linear) std::fill_n(lanes.begin(), out.size(), 0);
   } else {
-    ByteReader probe = in;
-    std::uint8_t packing = 1;
-    all_zero = probe.read_u8(packing) && packing == 0;
-    if (!read_packed(in, out.size(), lanes)) return false;
+    packing = chain.packing;
+    if (!read_packed(in, out.size(), lanes, packing, repeat)) return false;
+    all_zero = packing == 0;
   }
   const u64 factor = kScale[scale];
   if (t != IntTransform::linear && all_zero) {
@@ -407,23 +423,28 @@ namespace {
     undo_lanes<false>(t, lanes.data(), out.size(), factor, chain, line, out.data());
   }
   advance_chain(chain, out);
+  chain.has_header = true;
+  chain.mode = mode;
+  chain.packing = packing;
   return true;
 }
 
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) bool read_int_column_avx2(ByteReader& in, IntChain& chain,
-                                                          std::span<std::int64_t> out) noexcept {
-  return read_int_column_body(in, chain, out);
+                                                          std::span<std::int64_t> out,
+                                                          bool header_implied) noexcept {
+  return read_int_column_body(in, chain, out, header_implied);
 }
 #endif
 
 }  // namespace
 
-bool read_int_column(ByteReader& in, IntChain& chain, std::span<std::int64_t> out) noexcept {
+bool read_int_column(ByteReader& in, IntChain& chain, std::span<std::int64_t> out,
+                     bool header_implied) noexcept {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2")) return read_int_column_avx2(in, chain, out);
+  if (__builtin_cpu_supports("avx2")) return read_int_column_avx2(in, chain, out, header_implied);
 #endif
-  return read_int_column_body(in, chain, out);
+  return read_int_column_body(in, chain, out, header_implied);
 }
 
 }  // namespace castor::history::codec

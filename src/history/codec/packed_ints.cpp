@@ -155,10 +155,11 @@ PackPlan plan_packing(std::span<const u64> values) noexcept {
   return best;
 }
 
-void write_packed(std::span<const u64> values, const PackPlan& plan, Bytes& out) {
+void write_packed(std::span<const u64> values, const PackPlan& plan, Bytes& out,
+                  bool with_header) {
   assert(!values.empty() && values.size() <= kBlockSize);
   const unsigned w = plan.width;
-  out.push_back(static_cast<std::uint8_t>(w | (plan.exceptions ? 0x80 : 0)));
+  if (with_header) out.push_back(packing_header(plan));
   if (plan.exceptions) out.push_back(static_cast<std::uint8_t>(plan.exceptions));
   if (w > 0) pack(values, w, out);
   if (plan.exceptions == 0) return;
@@ -170,8 +171,13 @@ void write_packed(std::span<const u64> values, const PackPlan& plan, Bytes& out)
 }
 
 bool read_packed(ByteReader& in, std::size_t n, Lanes& out) noexcept {
-  std::uint8_t head;
-  if (n == 0 || n > kBlockSize || !in.read_u8(head)) return false;
+  std::uint8_t head = 0;
+  return read_packed(in, n, out, head, false);
+}
+
+bool read_packed(ByteReader& in, std::size_t n, Lanes& out, std::uint8_t& head,
+                 bool header_known) noexcept {
+  if (n == 0 || n > kBlockSize || (!header_known && !in.read_u8(head))) return false;
   const unsigned w = head & 0x7f;
   if (w > 64) return false;
   std::uint8_t count = 0;

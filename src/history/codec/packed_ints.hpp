@@ -24,12 +24,23 @@ struct PackPlan {
 // Picks the width that minimises the encoded size of `values` (size <= kBlockSize).
 PackPlan plan_packing(std::span<const std::uint64_t> values) noexcept;
 
-// Layout: u8 width | 0x80 if exceptions; [u8 exception count]; ceil(n*width/8) bytes of low
-// bits, LSB first; per exception: u8 index (increasing), varint of value >> width (non-zero).
-void write_packed(std::span<const std::uint64_t> values, const PackPlan& plan, Bytes& out);
+// Layout: u8 header (width | 0x80 if exceptions); [u8 exception count]; ceil(n*width/8) bytes
+// of low bits, LSB first; per exception: u8 index (increasing), varint of value >> width
+// (non-zero). Without `with_header` the header byte is left out (the caller knows it: the
+// previous block's, see int_column.hpp).
+void write_packed(std::span<const std::uint64_t> values, const PackPlan& plan, Bytes& out,
+                  bool with_header = true);
+
+// The header byte write_packed() writes for `plan`.
+inline std::uint8_t packing_header(const PackPlan& plan) noexcept {
+  return static_cast<std::uint8_t>(plan.width | (plan.exceptions ? 0x80 : 0));
+}
 
 // Reads `n` values (1..kBlockSize) into the front of `out`; false if the bytes are truncated or
-// not a valid packing. The rest of `out` is scratch.
+// not a valid packing. The rest of `out` is scratch. The second form takes the header byte
+// from `header` instead of the bytes when `header_known`, else reads it into `header`.
 bool read_packed(ByteReader& in, std::size_t n, Lanes& out) noexcept;
+bool read_packed(ByteReader& in, std::size_t n, Lanes& out, std::uint8_t& header,
+                 bool header_known) noexcept;
 
 }  // namespace castor::history::codec

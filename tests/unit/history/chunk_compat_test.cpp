@@ -41,6 +41,46 @@ constexpr const char* kVersion1Ints =
     "d00e0000ed0000d00e0000ed0000d00e0000ed0000000a48140e48d1c8d40b52a58895086069885604721dc8"
     "ebf0b43e872af79aaac7680e43cd389508654178abf0b15ad7e9fa47ede814096631";
 
+// Written by the version 2 encoder (commit 237ead1) from version2_points() (floats, ints) and
+// version2_booleans().
+constexpr const char* kVersion2Floats =
+    "4353544b020100005802000000002a36fe9c971700af95ad899d971726030000b7686fb02e80010101040288"
+    "02a05300c9c8c9ca00cdcccdca01cbc6c9c801cdc8cdc803cbc6cdc805cbc6cfc805cdc4cbc4cfc603d1c8d1"
+    "c605cfc6d1c605cfc4cfc405d1c6cfc407cfc6d1c405cfc2cdc2cdc205cfc4cfc403d1c4cfc403cfc4cfc607"
+    "cbc2cbc201cfc4cdc603cdc6cdc4cbc601cdc6cdc801cdc8cbc801cdcacbca03c9cacbc802cbcac9ca008603"
+    "0185031204020800c9ccc9ca02c9cecbcec9ce00c5cac5cc04c7cec7ce02c3ccc5ce04c5d0c7d004c5d0c3ce"
+    "04c3d0c5d0c3d004c1cec3d006c3d0c3d204c3d2c5d204c1d0c1ce06c1cec1d006c5d2c3d0c3d006c3cec1ce"
+    "06c5d2c5ce06c3cec3ce04c5d0c5ce04c5ccc3ce02c5ccc5cc04c7cec9cec9ce00c5cac9cc02c9cccbcc00c9"
+    "cac9c80a04000000000000000000000000000000000000000000002000900a00a900900a00a900900a00a900"
+    "900a00a900900a00a900900a00a900900a00a900900a00a90004020802cbc8c9ca03c9c8c9c601cbc8cbc6cb"
+    "c805c9c4cbc603cbc4cdc603cdc4cdc605cdc4cdc403d1c6cdc203d1c6cfc4cfc407cdc4cfc203d1c6d1c405"
+    "cfc2cdc203d1c4cfc405cdc2cfc405cfc6cfc201d1c6cfc4cdc605cdc4cdc605cbc4cbc401cfc8cdc803cbc6"
+    "cbc601cbc8c9c601cbcacbcacbca00cbcac9ca00c9ccc9ca0a04900a00a900900a00a900900a00a900900a00"
+    "a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a"
+    "00a904020800c5c8c5ca02c7ccc5ca02c5ccc5cc04c7cec5ccc3cc04c3cec7d202c3cec5d006c5d0c5d202c1"
+    "d0c5d008c5d0c3d006c3d2c5d008c5d2c3d0c3d008c5d2c5d206c3d0c3d006c3d0c5d204c1cec3ce06c3cec3"
+    "ce06c5d0c7d0c3cc04c5d0c7ce02c5cec5cc02c5ccc7cc02c5cac7cc00c7cac7cc01c7cac9cac9ca01c9cacb"
+    "ca0a0400900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900"
+    "900a0004020801cbc8c9c600cdcacdc803cbc6cbc601cfc8cdc603cdc4cbc403cfc6cdc4cdc405cfc6cfc607"
+    "cdc4d1c605cfc4cfc407cdc4d1c403d1c4d1c605d1c6d1c4cfc405cfc4cfc403d1c4cdc405cfc6cfc403cfc6"
+    "cdc405cbc4cd";
+constexpr const char* kVersion2Ints =
+    "4353544b020200005802000000002a36fe9c971700af95ad899d97170d01000082b5bd222e80010101210148"
+    "922449922449922449922449922449122101922449922449922449922449922449920a040000000000000000"
+    "00000000000000000000000000002000900a00a900900a00a900900a00a900900a00a900900a00a900900a00"
+    "a900900a00a900900a00a9002101244992244992244992244992244992240a04900a00a900900a00a900900a"
+    "00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a90090"
+    "0a00a900900a00a92101499224499224499224499224499224490a0400900a00a900900a00a900900a00a900"
+    "900a00a900900a00a900900a00a900900a00a900900a00a900900a0021019224499224499224499224";
+constexpr const char* kVersion2Booleans =
+    "4353544b020300005802000000002a36fe9c971700af95ad899d97170d01000007ab97572e80010101200131"
+    "8e631cc7388e711ce338c6718ce318122001c7318e631cc7388e711ce338c6718ce30a040000000000000000"
+    "00000000000000000000000000002000900a00a900900a00a900900a00a900900a00a900900a00a900900a00"
+    "a900900a00a900900a00a900200118c7318e631cc7388e711ce338c6718c0a04900a00a900900a00a900900a"
+    "00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a900900a00a90090"
+    "0a00a900900a00a92001e318c7318e631cc7388e711ce338c6710a0400900a00a900900a00a900900a00a900"
+    "900a00a900900a00a900900a00a900900a00a900900a00a900900a0020018ce318c7318e631cc7388e";
+
 Bytes from_hex(const std::string& hex) {
   Bytes out;
   for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
@@ -62,6 +102,28 @@ testing::Series version1_points() {
   return s;
 }
 
+// Exercises what version 2 added: an exactly regular clock (all-zero lanes) for the first 300
+// points, then a jittered one; a slow wave with noise (the line); a counter and booleans
+// (unsigned lanes).
+testing::Series version2_points() {
+  testing::Series s;
+  for (int i = 0; i < 600; ++i) {
+    s.ts.push_back(1'700'000'000'000'000'000 + i * 1'000'000'000LL +
+                   (i >= 300 ? (i % 5) * 1'000'000LL : 0));
+    const double wave = 50 + 5 * std::sin(i / 40.0) + ((i * 7919) % 101) / 1000.0;
+    s.doubles.push_back(std::round(wave * 1000) / 1000);
+    s.ints.push_back(i / 3);
+  }
+  return s;
+}
+
+// The booleans of the version 2 fixture: runs of on and off.
+testing::Series version2_booleans() {
+  testing::Series s = version2_points();
+  for (std::size_t i = 0; i < s.ints.size(); ++i) s.ints[i] = (i * 31) % 17 < 8 ? 1 : 0;
+  return s;
+}
+
 TEST(ChunkCompatibility, Version1ChunksDecodeToWhatWasWritten) {
   const testing::Series want = version1_points();
   const Bytes floats = from_hex(kVersion1Floats);
@@ -76,6 +138,28 @@ TEST(ChunkCompatibility, Version1ChunksDecodeToWhatWasWritten) {
   ASSERT_TRUE(n.is_ok()) << n.status().to_string();
   EXPECT_EQ(n->ts, want.ts);
   EXPECT_EQ(n->ints, want.ints);
+}
+
+TEST(ChunkCompatibility, Version2ChunksDecodeToWhatWasWritten) {
+  const testing::Series want = version2_points();
+  const Bytes floats = from_hex(kVersion2Floats);
+  const Bytes ints = from_hex(kVersion2Ints);
+  const Bytes booleans = from_hex(kVersion2Booleans);
+  ASSERT_EQ(floats[4], 2);
+  ASSERT_EQ(ints[4], 2);
+  ASSERT_EQ(booleans[4], 2);
+  Result<testing::Series> f = testing::decode_all(floats);
+  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
+  EXPECT_EQ(f->ts, want.ts);
+  testing::expect_same_doubles(want.doubles, f->doubles);
+  Result<testing::Series> n = testing::decode_all(ints);
+  ASSERT_TRUE(n.is_ok()) << n.status().to_string();
+  EXPECT_EQ(n->ts, want.ts);
+  EXPECT_EQ(n->ints, want.ints);
+  Result<testing::Series> b = testing::decode_all(booleans);
+  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
+  EXPECT_EQ(b->ts, want.ts);
+  EXPECT_EQ(b->ints, version2_booleans().ints);
 }
 
 TEST(ChunkCompatibility, ThisBuildWritesTheCurrentVersion) {

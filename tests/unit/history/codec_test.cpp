@@ -210,12 +210,90 @@ TEST(IntColumn, DecoderTakesAnyLineAndRefusesReservedModes) {
   std::vector<std::int64_t> out(kBlockSize);
   EXPECT_TRUE(read_int_column(in, chain, out));  // wraps, never traps
   EXPECT_EQ(in.remaining(), 0u);
-  // Reserved bits 6-7; every lane zero cannot be scaled or unsigned; a line needs both varints.
+  // Reserved bit 6, a repeat with no block before it; every lane zero cannot be scaled or unsigned; a line needs both varints.
   for (const Bytes& bad : {Bytes{0x40, 0}, Bytes{0x80, 0}, Bytes{0x14}, Bytes{0x30}, Bytes{0x13, 1}}) {
     ByteReader r(bad);
     IntChain c;
     EXPECT_FALSE(read_int_column(r, c, out)) << int(bad[0]);
   }
+}
+
+TEST(IntColumn, RepeatedHeadersAreLeftOut) {
+  std::mt19937_64 rng(5);
+  std::vector<std::vector<std::int64_t>> blocks(4, std::vector<std::int64_t>(kBlockSize));
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    for (std::size_t i = 0; i < kBlockSize; ++i) {
+      blocks[b][i] = static_cast<std::int64_t>(1000 * b + i) + static_cast<std::int64_t>(rng() % 100);
+    }
+  }
+  IntChain enc, dec;
+  Bytes out;
+  std::vector<std::size_t> starts;
+  for (const auto& block : blocks) {
+    starts.push_back(out.size());
+    EXPECT_FALSE(write_int_column(block, kAnyTransform, enc, out));
+  }
+  EXPECT_NE(out[starts[0]], kRepeatHeader);  // nothing to repeat yet
+  EXPECT_EQ(out[starts[1]], kRepeatHeader);  // the same noise: the same mode and width
+  ByteReader in(out);
+  for (const auto& block : blocks) {
+    std::vector<std::int64_t> back(kBlockSize);
+    ASSERT_TRUE(read_int_column(in, dec, back));
+    EXPECT_EQ(back, block);
+  }
+  EXPECT_EQ(in.remaining(), 0u);
+  // With may_imply_header the repeat byte itself is left out; the reader is told instead.
+  IntChain enc2, dec2;
+  Bytes implied;
+  EXPECT_FALSE(write_int_column(blocks[0], kAnyTransform, enc2, implied, true));
+  const std::size_t first = implied.size();
+  EXPECT_TRUE(write_int_column(blocks[1], kAnyTransform, enc2, implied, true));
+  EXPECT_EQ(implied.size() - first, starts[2] - starts[1] - 1);
+  ByteReader in2(implied);
+  std::vector<std::int64_t> back(kBlockSize);
+  ASSERT_TRUE(read_int_column(in2, dec2, back));
+  ASSERT_TRUE(read_int_column(in2, dec2, back, true));
+  EXPECT_EQ(back, blocks[1]);
+  // A repeat needs a block before it on the chain.
+  IntChain fresh;
+  const Bytes lone_bytes = {kRepeatHeader, 0};
+  ByteReader lone(lone_bytes);
+  EXPECT_FALSE(read_int_column(lone, fresh, back));
+  const Bytes no_bytes;
+  ByteReader nothing(no_bytes);
+  EXPECT_FALSE(read_int_column(nothing, fresh, back, true));
+}
+
+TEST(FloatColumn, SteadyDecimalBlocksStartWithOneKindByte) {
+  std::mt19937_64 rng(6);
+  std::vector<std::vector<double>> blocks(3, std::vector<double>(kBlockSize));
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    for (std::size_t i = 0; i < kBlockSize; ++i) {
+      blocks[b][i] = static_cast<double>(21000 + 3 * (b * kBlockSize + i) + rng() % 101) / 1000;
+    }
+  }
+  FloatChain enc, dec;
+  Bytes out;
+  std::vector<std::size_t> starts;
+  for (const auto& block : blocks) {
+    starts.push_back(out.size());
+    write_float_column(block, enc, out);
+  }
+  EXPECT_EQ(out[starts[0]], 1 + 3);  // decimal, exponent 3
+  EXPECT_EQ(out[starts[1]], 0x7f);   // the same, and the mantissas' header repeats
+  ByteReader in(out);
+  for (const auto& block : blocks) {
+    std::vector<double> back(kBlockSize);
+    ASSERT_TRUE(read_float_column(in, dec, back));
+    for (std::size_t i = 0; i < kBlockSize; ++i) EXPECT_EQ(back[i], block[i]);
+  }
+  EXPECT_EQ(in.remaining(), 0u);
+  // A repeat needs a decimal block before it.
+  FloatChain fresh;
+  const Bytes lone_bytes = {0x7f, 0};
+  ByteReader lone(lone_bytes);
+  std::vector<double> back(kBlockSize);
+  EXPECT_FALSE(read_float_column(lone, fresh, back));
 }
 
 TEST(DecimalPlan, FindsTheShortestExactDecimal) {

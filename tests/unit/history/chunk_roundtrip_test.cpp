@@ -217,8 +217,11 @@ TEST(ChunkRoundTrip, RandomRegimesPerBlock) {
       std::int64_t v = static_cast<std::int64_t>(i / 5) + static_cast<std::int64_t>(r % 3);
       switch (regime) {
         case 0: case 1: case 2: break;  // steady: the common case, headers repeat
-        case 3: if (r % 16 == 0) d = std::nan(""); if (r % 16 == 1) d = -0.0;
-                if (r % 16 == 2) v = kMinI64; break;
+        case 3:
+          if (r % 16 == 0) d = std::nan("");
+          if (r % 16 == 1) d = -0.0;
+          if (r % 16 == 2) v = kMinI64;
+          break;
         case 4: d = std::bit_cast<double>(r); v = static_cast<std::int64_t>(r); break;
         case 5: d = std::round(wave * 10) / 10; v = 7; break;  // another exponent, a constant
         case 6: d = 1e300; v = kMaxI64; break;

@@ -124,42 +124,37 @@ testing::Series version2_booleans() {
   return s;
 }
 
+// The points of `hex`, a chunk that format `version` wrote (empty, with a failure, if it does
+// not decode).
+testing::Series decode_fixture(const char* hex, int version) {
+  const Bytes bytes = from_hex(hex);
+  EXPECT_EQ(bytes[4], version);
+  Result<testing::Series> s = testing::decode_all(bytes);
+  EXPECT_TRUE(s.is_ok()) << s.status().to_string();
+  return s.is_ok() ? *s : testing::Series{};
+}
+
+void expect_floats(const char* hex, int version, const testing::Series& want) {
+  const testing::Series got = decode_fixture(hex, version);
+  EXPECT_EQ(got.ts, want.ts);
+  testing::expect_same_doubles(want.doubles, got.doubles);
+}
+
+void expect_ints(const char* hex, int version, const testing::Series& want) {
+  const testing::Series got = decode_fixture(hex, version);
+  EXPECT_EQ(got.ts, want.ts);
+  EXPECT_EQ(got.ints, want.ints);
+}
+
 TEST(ChunkCompatibility, Version1ChunksDecodeToWhatWasWritten) {
-  const testing::Series want = version1_points();
-  const Bytes floats = from_hex(kVersion1Floats);
-  const Bytes ints = from_hex(kVersion1Ints);
-  ASSERT_EQ(floats[4], 1);
-  ASSERT_EQ(ints[4], 1);
-  Result<testing::Series> f = testing::decode_all(floats);
-  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
-  EXPECT_EQ(f->ts, want.ts);
-  testing::expect_same_doubles(want.doubles, f->doubles);
-  Result<testing::Series> n = testing::decode_all(ints);
-  ASSERT_TRUE(n.is_ok()) << n.status().to_string();
-  EXPECT_EQ(n->ts, want.ts);
-  EXPECT_EQ(n->ints, want.ints);
+  expect_floats(kVersion1Floats, 1, version1_points());
+  expect_ints(kVersion1Ints, 1, version1_points());
 }
 
 TEST(ChunkCompatibility, Version2ChunksDecodeToWhatWasWritten) {
-  const testing::Series want = version2_points();
-  const Bytes floats = from_hex(kVersion2Floats);
-  const Bytes ints = from_hex(kVersion2Ints);
-  const Bytes booleans = from_hex(kVersion2Booleans);
-  ASSERT_EQ(floats[4], 2);
-  ASSERT_EQ(ints[4], 2);
-  ASSERT_EQ(booleans[4], 2);
-  Result<testing::Series> f = testing::decode_all(floats);
-  ASSERT_TRUE(f.is_ok()) << f.status().to_string();
-  EXPECT_EQ(f->ts, want.ts);
-  testing::expect_same_doubles(want.doubles, f->doubles);
-  Result<testing::Series> n = testing::decode_all(ints);
-  ASSERT_TRUE(n.is_ok()) << n.status().to_string();
-  EXPECT_EQ(n->ts, want.ts);
-  EXPECT_EQ(n->ints, want.ints);
-  Result<testing::Series> b = testing::decode_all(booleans);
-  ASSERT_TRUE(b.is_ok()) << b.status().to_string();
-  EXPECT_EQ(b->ts, want.ts);
-  EXPECT_EQ(b->ints, version2_booleans().ints);
+  expect_floats(kVersion2Floats, 2, version2_points());
+  expect_ints(kVersion2Ints, 2, version2_points());
+  expect_ints(kVersion2Booleans, 2, version2_booleans());
 }
 
 TEST(ChunkCompatibility, ThisBuildWritesTheCurrentVersion) {

@@ -225,7 +225,8 @@ int run_serve(const ServeFlags& flags) {
     server.keep_audit_in((*engine)->store());
     // A burst of requests on an IO thread wakes each shard once (docs/operations.md).
     twin::Engine& core = **engine;
-    server.on_io_threads([&core] { core.defer_wakes_on_this_thread(); }, [&core] { core.wake_deferred(); },
+    server.on_io_threads([&core] { core.defer_wakes_on_this_thread(); },
+                         [&core] { core.wake_deferred(); },
                          [&core] { core.stop_deferring_wakes(); });
     if (Status s = server.start(); !s) {
       log::error("cannot start", {{"error", s.message()}});

@@ -78,7 +78,8 @@ void scale_and_zigzag(u64* v, std::size_t n, unsigned scale, bool zigzagged) noe
   for (std::size_t i = 0; i < n; ++i) v[i] = zigzag(v[i]);
 }
 
-[[gnu::always_inline]] inline void advance_chain(IntChain& chain, std::span<const std::int64_t> x) noexcept {
+[[gnu::always_inline]] inline void advance_chain(IntChain& chain,
+                                                 std::span<const std::int64_t> x) noexcept {
   const u64 before =
       x.size() >= 2 ? static_cast<u64>(x[x.size() - 2]) : static_cast<u64>(chain.prev);
   chain.delta = static_cast<std::int64_t>(static_cast<u64>(x.back()) - before);
@@ -236,8 +237,9 @@ template <bool Scaled, bool Zigzagged>
 }
 
 template <bool Scaled, bool Zigzagged>
-[[gnu::always_inline]] inline void undo_transform(IntTransform t, const u64* lanes, std::size_t n, u64 factor,
-                    const IntChain& chain, std::int64_t* out) noexcept {
+[[gnu::always_inline]] inline void undo_transform(IntTransform t, const u64* lanes, std::size_t n,
+                                                  u64 factor, const IntChain& chain,
+                                                  std::int64_t* out) noexcept {
   const auto value = [factor](u64 lane) { return lane_value<Scaled, Zigzagged>(lane, factor); };
   u64 prev = static_cast<u64>(chain.prev);
   u64 delta = static_cast<u64>(chain.delta);
@@ -275,8 +277,9 @@ constexpr std::size_t kGroup = 8;
 
 // The same for a block whose lanes are all zero (packed width 0, no exceptions): a constant, or
 // for delta of delta a perfectly regular clock, with no dependency from one value to the next.
-[[gnu::always_inline]] inline void undo_zero_transform(IntTransform t, std::size_t n, const IntChain& chain,
-                         std::int64_t* out) noexcept {
+[[gnu::always_inline]] inline void undo_zero_transform(IntTransform t, std::size_t n,
+                                                       const IntChain& chain,
+                                                       std::int64_t* out) noexcept {
   const u64 prev = static_cast<u64>(chain.prev);
   const u64 delta = t == IntTransform::delta_of_delta ? static_cast<u64>(chain.delta) : 0;
   const u64 base = t == IntTransform::raw ? 0 : prev;
@@ -297,8 +300,8 @@ constexpr std::size_t kGroup = 8;
 }
 
 template <bool Scaled, bool Zigzagged>
-[[gnu::always_inline]] inline void undo_linear(const u64* lanes, std::size_t n, u64 factor, const Line& line,
-                 std::int64_t* out) noexcept {
+[[gnu::always_inline]] inline void undo_linear(const u64* lanes, std::size_t n, u64 factor,
+                                               const Line& line, std::int64_t* out) noexcept {
   const u64 a = static_cast<u64>(line.a);
   const u64 s = static_cast<u64>(line.s);
   // products[j] = j * s; index g + j is then g * s + products[j] (wrapping, as line_offset's).
@@ -319,8 +322,9 @@ template <bool Scaled, bool Zigzagged>
 }
 
 template <bool Zigzagged>
-[[gnu::always_inline]] inline void undo_lanes(IntTransform t, const u64* lanes, std::size_t n, u64 factor,
-                const IntChain& chain, const Line& line, std::int64_t* out) noexcept {
+[[gnu::always_inline]] inline void undo_lanes(IntTransform t, const u64* lanes, std::size_t n,
+                                              u64 factor, const IntChain& chain, const Line& line,
+                                              std::int64_t* out) noexcept {
   const bool scaled = factor != 1;
   if (t == IntTransform::linear) {
     if (scaled) return undo_linear<true, Zigzagged>(lanes, n, factor, line, out);
@@ -353,9 +357,9 @@ bool write_int_column(std::span<const std::int64_t> values, unsigned allowed, In
   }
   const bool all_zero = best->plan.width == 0 && best->plan.exceptions == 0;
   const bool plain = !all_zero && !best->zigzagged;
-  const auto mode = static_cast<std::uint8_t>(static_cast<unsigned>(best->transform) |
-                                             best->scale << 2 | (all_zero ? kAllZeroLanes : 0) |
-                                             (plain ? kUnsignedLanes : 0));
+  const auto mode =
+      static_cast<std::uint8_t>(static_cast<unsigned>(best->transform) | best->scale << 2 |
+                                (all_zero ? kAllZeroLanes : 0) | (plain ? kUnsignedLanes : 0));
   const std::uint8_t packing = all_zero ? 0 : packing_header(best->plan);
   const bool repeat = chain.has_header && chain.mode == mode && chain.packing == packing;
   const bool implied = repeat && may_imply_header;

@@ -93,6 +93,23 @@ void serialize_head(const HttpResponse& r, std::size_t length, bool keep_alive, 
   out += "\r\n";
 }
 
+// An IO thread's run(), in bursts when the options have a burst hook: handlers that are ready
+// run back to back (up to io_burst), then the hook, and only then the thread waits for IO.
+void run_io_thread(net::io_context& context, const ServerOptions& o) {
+  if (o.on_io_thread_start) o.on_io_thread_start();
+  if (!o.on_io_burst_end) {
+    context.run();
+  } else {
+    std::size_t ran = 1;
+    while (ran != 0 || context.run_one() != 0) {  // run_one: 0 when stopped or out of work
+      ran = 0;
+      while (ran < o.io_burst && context.poll_one() != 0) ++ran;
+      o.on_io_burst_end();
+    }
+  }
+  if (o.on_io_thread_stop) o.on_io_thread_stop();
+}
+
 }  // namespace
 
 // One HTTP/1.1 connection: read header, enforce limits, read body, dispatch, write, repeat.
@@ -643,24 +660,8 @@ Status HttpServer::start() {
   impl_->accept();
   for (auto& context : impl_->contexts) {
     impl_->work.push_back(net::make_work_guard(*context));
-    impl_->threads.emplace_back([context = context.get(), &o = impl_->core.options] {
-      if (o.on_io_thread_start) o.on_io_thread_start();
-      if (!o.on_io_burst_end) {
-        context->run();
-      } else {
-        // run(), in bursts: handlers that are ready run back to back, then the burst hook, and
-        // only then the thread waits for IO.
-        while (true) {
-          std::size_t ran = 0;
-          while (ran < o.io_burst && context->poll_one() != 0) ++ran;
-          o.on_io_burst_end();
-          if (ran != 0) continue;
-          if (context->run_one() == 0) break;  // stopped, or no work left
-          o.on_io_burst_end();
-        }
-      }
-      if (o.on_io_thread_stop) o.on_io_thread_stop();
-    });
+    impl_->threads.emplace_back(
+        [context = context.get(), &o = impl_->core.options] { run_io_thread(*context, o); });
   }
   return Status::ok();
 }

@@ -42,8 +42,10 @@ endfunction()
 # glibc's arenas pay for that in locks and consolidation, jemalloc's thread caches do not: on the
 # durable PATCH benchmark it saved ~1.5 us of ~23 us CPU per request, and loading 1 M twins ran
 # 25% faster with a lower RSS after restart (docs/benchmarks.md). Sanitizer builds keep theirs.
+# Its settings (src/common/allocator_settings.cpp) are compiled into the executable.
 function(castor_allocator target)
   if(NOT CASTOR_SANITIZE)
     target_link_libraries(${target} PRIVATE PkgConfig::JEMALLOC)
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src/common/allocator_settings.cpp)
   endif()
 endfunction()

@@ -55,10 +55,12 @@ class ShardScan {
   // A twin the columns ruled out: counted as examined, nothing else.
   bool skip_twin() { return !stop_ && tick(); }
 
-  // About `n` candidates will be visited (an index's): room for their rows and keys at once.
+  // About `n` candidates will be visited (an index's): room for their rows and keys at once,
+  // for up to kExpectMost of them (candidates other conditions reject need no room).
   void expect(std::size_t n) {
+    constexpr std::size_t kExpectMost = std::size_t{1} << 14;
     if (spec_.collect != Collect::keys) return;
-    n = std::min(n, spec_.limit);
+    n = std::min({n, spec_.limit, kExpectMost});
     out_.rendered.reserve(std::min(n, spec_.render_cap));
     out_.keys.reserve(n, n * 24);
   }

@@ -170,6 +170,13 @@ void Run::single_slot(std::vector<ScanResult>& results) {
     return finish_rows();
   }
   std::vector<std::string> rendered;
+  std::size_t key_rows = 0, key_bytes = 0;
+  for (const ScanResult& r : results) {
+    key_rows += r.keys.size();
+    key_bytes += r.keys.text_bytes();
+  }
+  keys_.reserve(key_rows, key_bytes);
+  rendered.reserve(std::min(key_rows, page_));
   for (ScanResult& r : results) {
     keys_.append(r.keys, 0, r.rendered.size());
     std::move(r.rendered.begin(), r.rendered.end(), std::back_inserter(rendered));

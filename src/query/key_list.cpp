@@ -28,11 +28,21 @@ void KeyList::append(const KeyList& other, std::size_t from, std::size_t to) {
     rows_ += to - from;
     return;
   }
-  std::vector<std::string_view> parts(width_);
-  for (std::size_t r = from; r < to; ++r) {
-    for (std::size_t k = 0; k < width_; ++k) parts[k] = other.part(r, k);
-    add(parts);
-  }
+  if (from >= to) return;
+  // The rows' parts are contiguous in `other`'s arena: one copy, ends shifted to this arena.
+  const std::size_t first = from * width_, last = to * width_;
+  const std::size_t begin = first == 0 ? 0 : other.ends_[first - 1];
+  const std::size_t end = other.ends_[last - 1];
+  const std::size_t shift = arena_.size();
+  arena_.append(other.arena_, begin, end - begin);
+  ends_.reserve(ends_.size() + (last - first));
+  for (std::size_t i = first; i < last; ++i) ends_.push_back(other.ends_[i] - begin + shift);
+}
+
+void KeyList::reserve(std::size_t rows, std::size_t bytes) {
+  if (width_ == 0) return;
+  ends_.reserve(ends_.size() + rows * width_);
+  arena_.reserve(arena_.size() + bytes);
 }
 
 }  // namespace castor::query

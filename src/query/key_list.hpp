@@ -26,6 +26,10 @@ class KeyList {
   void add(std::span<const std::string_view> parts);
   // Appends rows [from, to) of `other` (same width).
   void append(const KeyList& other, std::size_t from, std::size_t to);
+  // Bytes of key text held (what append() copies of all rows).
+  std::size_t text_bytes() const noexcept { return arena_.size(); }
+  // Room for `rows` more rows of `bytes` more key text, allocated once.
+  void reserve(std::size_t rows, std::size_t bytes);
   // Bytes held, for memory budgets.
   std::size_t bytes() const noexcept {
     return arena_.capacity() + ends_.capacity() * sizeof(std::size_t);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/json.hpp"
+
 namespace castor::query {
 namespace {
 
@@ -256,11 +258,14 @@ void plan_outputs(Plan& plan) {
   plan.top = q.select.top;
   if (q.select.kind == SelectKind::all) {
     plan.select_all = true;
-    plan.outputs.push_back(Output{{}, 0, kNoExpr, true});
+    plan.outputs.push_back(Output{{}, {}, 0, kNoExpr, true});
   } else if (q.select.kind == SelectKind::projections) {
     for (const Projection& p : q.select.projections) {
       const PathPlan& pp = plan.paths[p.expr];
-      plan.outputs.push_back(Output{q.output_name(p), pp.slot, p.expr, pp.names.empty()});
+      Output o{q.output_name(p), {}, pp.slot, p.expr, pp.names.empty()};
+      json::append_string(o.key, o.name);
+      o.key.push_back(':');
+      plan.outputs.push_back(std::move(o));
     }
   }
   for (std::uint32_t i = 0; i < plan.outputs.size(); ++i) {

@@ -45,6 +45,7 @@ struct PathPlan {
 // One column of each result row.
 struct Output {
   std::string_view name;  // the row key; unused for SELECT *
+  std::string key;        // `name` as a JSON string and a colon: what a row writes before the value
   SlotId slot = kNoSlot;  // none: never present in any row
   ExprId path = kNoExpr;  // the projected path (kNoExpr for SELECT *)
   bool whole = false;     // the whole twin or relationship rather than a value below it

@@ -156,8 +156,7 @@ std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_s
     const auto& text = (*by_slot[o.slot])[k];
     if (!text) continue;
     if (row.size() > 1) row.push_back(',');
-    json::append_string(row, o.name);
-    row.push_back(':');
+    row += o.key;
     row += *text;
   }
   row.push_back('}');
@@ -177,8 +176,7 @@ void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch
     if (o.slot != slot) continue;
     const std::size_t mark = row.size();
     if (!first) row.push_back(',');
-    json::append_string(row, o.name);
-    row.push_back(':');
+    row += o.key;
     if (o.whole) {
       json.append(t, row);
     } else {

@@ -41,7 +41,10 @@ class ShardScan {
     } else if (spec_.collect == Collect::keys) {
       if (out_.rendered.size() < spec_.render_cap) {
         std::string& row = out_.rendered.emplace_back();
+        // Rows of one query are alike: room for the last one's size saves regrowing each.
+        row.reserve(row_size_ + 8);
         render_twin_row(plan_, slot_, t, scratch_, row, json_);
+        row_size_ = row.size();
         charge(row.size());
       }
       keep(std::array<std::string_view, 1>{t.id});
@@ -51,6 +54,16 @@ class ShardScan {
 
   // A twin the columns ruled out: counted as examined, nothing else.
   bool skip_twin() { return !stop_ && tick(); }
+
+  // About `n` candidates will be visited (an index's): room for their rows and keys at once,
+  // for up to kExpectMost of them (candidates other conditions reject need no room).
+  void expect(std::size_t n) {
+    constexpr std::size_t kExpectMost = std::size_t{1} << 14;
+    if (spec_.collect != Collect::keys) return;
+    n = std::min({n, spec_.limit, kExpectMost});
+    out_.rendered.reserve(std::min(n, spec_.render_cap));
+    out_.keys.reserve(n, n * 24);
+  }
 
   bool visit_relationship(const twin::Twin& source, const twin::Relationship& r) {
     if (stop_ || !tick()) return false;
@@ -128,6 +141,7 @@ class ShardScan {
   MemoryMeter meter_;
   Scratch scratch_;
   TwinJson json_;
+  std::size_t row_size_ = 0;  // of the last row rendered
   bool stop_ = false;
 };
 
@@ -213,6 +227,7 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
   std::vector<const twin::Twin*> candidates;
   if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
     ++out.stats.indexed;
+    scan.expect(candidates.size());
     visit_candidates(scan, candidates, out.index.condition);
     return;
   }

@@ -29,6 +29,15 @@ TEST(QueryPlanner, PointLookupsUseTheFewestIds) {
   EXPECT_TRUE(p->access.ids.empty()) << "no id can equal a number";
 }
 
+TEST(QueryPlanner, OutputKeysAreTheirNamesAsJson) {
+  auto p = plan_of("SELECT T.$dtId, T.temperature, T.a.b AS x, T FROM DIGITALTWINS T");
+  ASSERT_EQ(p->outputs.size(), 4u);
+  EXPECT_EQ(p->outputs[0].key, "\"$dtId\":");
+  EXPECT_EQ(p->outputs[1].key, "\"temperature\":");
+  EXPECT_EQ(p->outputs[2].key, "\"x\":");
+  EXPECT_EQ(p->outputs[3].key, "\"T\":");
+}
+
 TEST(QueryPlanner, OrAndNotDoNotPinIds) {
   for (const char* q : {"SELECT * FROM DIGITALTWINS T WHERE T.$dtId = 'a' OR T.x = 1",
                         "SELECT * FROM DIGITALTWINS T WHERE NOT T.$dtId = 'a'",

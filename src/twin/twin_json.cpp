@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "common/json_patch.hpp"
@@ -85,10 +86,38 @@ class TimeTexts {
   char tail_[kTailSize];
 };
 
+// ,"name" (`quoted`: already a JSON string, CompiledInterface::slot_keys) followed by `tail`,
+// in one append.
+void append_keyed(std::string& out, std::string_view quoted, std::string_view tail) {
+  char buf[192];
+  const std::size_t n = 1 + quoted.size() + tail.size();
+  if (n > sizeof buf) {
+    out.push_back(',');
+    out.append(quoted);
+    out.append(tail);
+    return;
+  }
+  buf[0] = ',';
+  std::memcpy(buf + 1, quoted.data(), quoted.size());
+  std::memcpy(buf + 1 + quoted.size(), tail.data(), tail.size());
+  out.append(buf, n);
+}
+
+// The quoted name of property slot `slot` of `m` (its slot_keys entry, made when the model was
+// compiled), or empty when the model has none for it.
+std::string_view slot_key(const CompiledInterface& m, std::size_t slot) {
+  return slot < m.slot_keys.size() ? std::string_view(m.slot_keys[slot]) : std::string_view();
+}
+
 // Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
-void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Nanos source,
-                      TimeTexts& times) {
-  if (!source) return append_member(out, name, times.meta_tail(updated));
+void append_prop_meta(std::string& out, const CompiledInterface& m, std::size_t slot,
+                      Nanos updated, Nanos source, TimeTexts& times) {
+  const std::string_view quoted = slot_key(m, slot);
+  const std::string& name = m.contents[m.property_slots[slot]].name;
+  if (!source) {
+    if (!quoted.empty()) return append_keyed(out, quoted, times.meta_tail(updated));
+    return append_member(out, name, times.meta_tail(updated));
+  }
   out.push_back(',');
   json::append_string(out, name);
   out += ":{\"lastUpdateTime\":\"";
@@ -112,18 +141,68 @@ void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
-    const std::string& name = m.contents[m.property_slots[slot]].name;
-    append_prop_meta(out, name, t.time_of(c),
+    append_prop_meta(out, m, slot, t.time_of(c),
                      sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0, times);
   }
 }
 
-// Their values, each as ,"name":value (a second pass: the metadata comes first).
+// ,"name":value for a number, boolean, null or short plain string, written into `buf` (room for
+// kMemberRoom bytes); null when the value needs the general path (Value::append_json).
+constexpr std::size_t kMemberRoom = 160;
+char* format_member(char* buf, std::string_view quoted, const Cell& c) {
+  if (quoted.size() + 2 + 32 > kMemberRoom) return nullptr;
+  char* p = buf;
+  *p++ = ',';
+  std::memcpy(p, quoted.data(), quoted.size());
+  p += quoted.size();
+  *p++ = ':';
+  char* const end = buf + kMemberRoom;
+  auto literal = [&](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
+  };
+  switch (c.kind()) {
+    case Value::Kind::real: {
+      const double d = c.as_double();
+      if (!std::isfinite(d)) return literal("null");
+      return std::to_chars(p, end, d).ptr;
+    }
+    case Value::Kind::int64: return std::to_chars(p, end, c.as_int()).ptr;
+    case Value::Kind::uint64: return std::to_chars(p, end, c.as_uint()).ptr;
+    case Value::Kind::boolean: return literal(c.as_bool() ? "true" : "false");
+    case Value::Kind::null: return literal("null");
+    case Value::Kind::string: {
+      const std::string_view text = c.as_text();
+      if (text.size() + 2 > static_cast<std::size_t>(end - p) || json::needs_escape(text)) {
+        return nullptr;
+      }
+      *p++ = '"';
+      std::memcpy(p, text.data(), text.size());
+      p += text.size();
+      *p++ = '"';
+      return p;
+    }
+    default: return nullptr;
+  }
+}
+
+// Their values, each as ,"name":value (a second pass: the metadata comes first), most in one
+// append each.
 void append_cells_values(std::string& out, const CompiledInterface& m, const Cells& cells) {
+  char buf[kMemberRoom];
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
-    append_member(out, m.contents[m.property_slots[slot]].name, ":");
+    const std::string_view quoted = slot_key(m, slot);
+    if (!quoted.empty()) {
+      if (const char* end = format_member(buf, quoted, c)) {
+        out.append(buf, static_cast<std::size_t>(end - buf));
+        continue;
+      }
+      append_keyed(out, quoted, ":");
+    } else {
+      append_member(out, m.contents[m.property_slots[slot]].name, ":");
+    }
     c.append_json(out);
   }
 }

@@ -98,13 +98,6 @@ Value Value::from_json(const json::value& j) {
   return {};
 }
 
-std::string_view Value::as_text() const noexcept {
-  if (!has_text()) return {};
-  if (small_ != 0) return {reinterpret_cast<const char*>(payload_), std::size_t{small_} - 1u};
-  const Heap* h = heap();
-  return h != nullptr ? std::string_view(h->data, h->size) : std::string_view();
-}
-
 bool Value::numeric(double& out) const noexcept {
   switch (kind_) {
     case Kind::int64: out = static_cast<double>(as_int()); return true;

@@ -53,7 +53,12 @@ class Value {
   std::int64_t as_int() const noexcept { return load<std::int64_t>(payload_); }
   std::uint64_t as_uint() const noexcept { return load<std::uint64_t>(payload_); }
   double as_double() const noexcept { return load<double>(payload_); }
-  std::string_view as_text() const noexcept;  // string or json kinds
+  std::string_view as_text() const noexcept {  // string or json kinds
+    if (!has_text()) return {};
+    if (small_ != 0) return {reinterpret_cast<const char*>(payload_), std::size_t{small_} - 1u};
+    const Heap* h = heap();
+    return h != nullptr ? std::string_view(h->data, h->size) : std::string_view();
+  }
   // A number as double (int64/uint64/real); false for other kinds.
   bool numeric(double& out) const noexcept;
 

@@ -134,15 +134,60 @@ void reserve_for(std::string& out, std::size_t properties) {
   if (out.capacity() < want) out.reserve(std::max(want, out.capacity() * 2));
 }
 
+// Members written into a buffer on the stack and appended to the output a few kilobytes at a
+// time: one copy into the (usually cold, freshly allocated) row instead of one per member.
+class Batch {
+ public:
+  explicit Batch(std::string& out) : out_(out) {}
+  ~Batch() { flush(); }
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  // Where `n` bytes (n <= kRoom) may be written next; commit() says how many were.
+  char* room(std::size_t n) {
+    if (used_ + n > kRoom) flush();
+    return buf_ + used_;
+  }
+  void commit(const char* end) { used_ = static_cast<std::size_t>(end - buf_); }
+  // The output itself, for a member written the general way (everything buffered goes first).
+  std::string& out() {
+    flush();
+    return out_;
+  }
+  static constexpr std::size_t kRoom = 2048;
+
+ private:
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+  std::string& out_;
+  std::size_t used_ = 0;
+  char buf_[kRoom];
+};
+
 // The metadata of the properties of the twin or one component (into its $metadata object).
 void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells& cells,
                        const Twin& t, std::uint16_t comp, TimeTexts& times) {
   const bool sourced = t.extra_if() != nullptr && !t.extra_if()->source_times.empty();
+  Batch batch(out);
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
-    append_prop_meta(out, m, slot, t.time_of(c),
-                     sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0, times);
+    const Nanos source = sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0;
+    const std::string_view quoted = slot_key(m, slot);
+    if (source == 0 && !quoted.empty()) {  // the common case: ,"name":{"lastUpdateTime":"..."}
+      const std::string_view tail = times.meta_tail(t.time_of(c));
+      const std::size_t n = 1 + quoted.size() + tail.size();
+      if (n <= Batch::kRoom) {
+        char* p = batch.room(n);
+        *p = ',';
+        std::memcpy(p + 1, quoted.data(), quoted.size());
+        std::memcpy(p + 1 + quoted.size(), tail.data(), tail.size());
+        batch.commit(p + n);
+        continue;
+      }
+    }
+    append_prop_meta(batch.out(), m, slot, t.time_of(c), source, times);
   }
 }
 
@@ -186,24 +231,27 @@ char* format_member(char* buf, std::string_view quoted, const Cell& c) {
   }
 }
 
-// Their values, each as ,"name":value (a second pass: the metadata comes first), most in one
-// append each.
+// Their values, each as ,"name":value (a second pass: the metadata comes first).
 void append_cells_values(std::string& out, const CompiledInterface& m, const Cells& cells) {
-  char buf[kMemberRoom];
+  Batch batch(out);
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
     const std::string_view quoted = slot_key(m, slot);
     if (!quoted.empty()) {
-      if (const char* end = format_member(buf, quoted, c)) {
-        out.append(buf, static_cast<std::size_t>(end - buf));
+      char* p = batch.room(kMemberRoom);
+      if (const char* end = format_member(p, quoted, c)) {
+        batch.commit(end);
         continue;
       }
-      append_keyed(out, quoted, ":");
+      std::string& o = batch.out();
+      append_keyed(o, quoted, ":");
+      c.append_json(o);
     } else {
-      append_member(out, m.contents[m.property_slots[slot]].name, ":");
+      std::string& o = batch.out();
+      append_member(o, m.contents[m.property_slots[slot]].name, ":");
+      c.append_json(o);
     }
-    c.append_json(out);
   }
 }
 

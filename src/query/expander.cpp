@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "query/render_cache.hpp"
 #include "query/row_renderer.hpp"
 #include "query/scatter.hpp"
 #include "twin/twin_json.hpp"
@@ -82,12 +83,14 @@ namespace {
 
 // Twins of a bind batch are cold: start loading, a few twins ahead of the one being bound,
 // what binding it reads (cells; relationships for the next hop) and rendering it (texts).
-void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const BindExtras& extras) {
+void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const BindExtras& extras,
+                    std::size_t shard) {
   constexpr std::size_t kCells = 4;
   constexpr std::size_t kTexts = 2;
   if (i + kCells < found.size() && found[i + kCells] != nullptr) {
     const twin::Twin& t = *found[i + kCells];
     twin::prefetch_cells(t);
+    if (extras.render && extras.cache != nullptr) extras.cache->prefetch(shard, &t);
     if (extras.next != nullptr) __builtin_prefetch(t.extra_if());
   }
   if (i + kTexts < found.size() && found[i + kTexts] != nullptr) {
@@ -111,7 +114,7 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
   shard.find_all(std::span<const std::string>(task.twins), std::span<twin::Twin*>(found));
   for (std::size_t i = 0; i < n; ++i) {
     ++out.examined;
-    prefetch_ahead(found, i, extras);
+    prefetch_ahead(found, i, extras, shard.index());
     const twin::Twin* t = found[i];
     Bound b;
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {

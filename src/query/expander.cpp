@@ -432,8 +432,7 @@ void Expander::single_hop_bind(const Step& st) {
     }
   }
   auto self = shared_from_this();
-  fetch_bindings(st, std::move(twins), std::move(rels),
-                 [self, &st] { self->assemble_single(st); });
+  fetch_bindings(st, std::move(twins), std::move(rels), [self, &st] { self->assemble_single(st); });
 }
 
 void Expander::assemble_single(const Step& st) {

@@ -149,7 +149,7 @@ class Expander : public std::enable_shared_from_this<Expander> {
   // By place in the last bind round's list of twins: bound_ index or kUnbound. Rows find their
   // twin's binding by place (Adjacent::twin_at, hop_place_) instead of by id.
   std::vector<std::uint32_t> twin_bound_;
-  std::unordered_map<std::string, std::uint32_t> hop_place_;  // variable hops: id -> place
+  std::unordered_map<std::string, std::uint32_t> hop_place_;   // variable hops: id -> place
   std::unordered_map<std::string, std::uint32_t> rel_bound_;   // source\nid -> same
   // Variable hops: per row, the frontier (twin, key of the relationship it was reached by) and
   // the twins reached within the hop range.

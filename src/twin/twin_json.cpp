@@ -110,8 +110,8 @@ std::string_view slot_key(const CompiledInterface& m, std::size_t slot) {
 }
 
 // Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
-void append_prop_meta(std::string& out, const CompiledInterface& m, std::size_t slot,
-                      Nanos updated, Nanos source, TimeTexts& times) {
+void append_prop_meta(std::string& out, const CompiledInterface& m, std::size_t slot, Nanos updated,
+                      Nanos source, TimeTexts& times) {
   const std::string_view quoted = slot_key(m, slot);
   const std::string& name = m.contents[m.property_slots[slot]].name;
   if (!source) {

@@ -4,6 +4,7 @@
 #include <functional>
 #include <unordered_set>
 
+#include "common/json.hpp"
 #include "model/element_parser.hpp"
 #include "model/extensions.hpp"
 #include "model/model_checker.hpp"
@@ -86,6 +87,8 @@ class Compiler {
         d.schema = schema_of(c, Prop::schema);
         d.slot = static_cast<std::int32_t>(out.property_slots.size());
         out.property_slots.push_back(static_cast<std::uint32_t>(out.contents.size()));
+        out.slot_keys.emplace_back();
+        json::append_string(out.slot_keys.back(), d.name);
         break;
       case Cls::Telemetry:
         d.kind = ContentKind::telemetry;

@@ -88,6 +88,9 @@ struct CompiledInterface {
   std::vector<std::string> ancestors;  // every base, transitively (for IS_OF_MODEL)
   std::vector<ContentDef> contents;    // own and inherited
   std::vector<std::uint32_t> property_slots;  // content index of each property slot
+  // By property slot: the property's name as a JSON string, quoted and escaped, so that
+  // renderers copy it instead of escaping the same name for every twin.
+  std::vector<std::string> slot_keys;
   StringMap<std::uint32_t> by_name;  // content index
   StringMap<InterfacePtr> components;  // component name -> its interface
   std::vector<std::string> component_order;  // component names, sorted: a stable index

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "query/render_cache.hpp"
 #include "query/row_renderer.hpp"
 #include "query/scatter.hpp"
 #include "twin/twin_json.hpp"
@@ -52,6 +53,7 @@ std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<
 
 struct BindTask {
   std::vector<std::string> twins;
+  std::vector<std::uint32_t> places;  // twins[j]'s place in the round's list of twins
   std::vector<std::pair<std::string, std::string>> rels;
 };
 
@@ -81,12 +83,14 @@ namespace {
 
 // Twins of a bind batch are cold: start loading, a few twins ahead of the one being bound,
 // what binding it reads (cells; relationships for the next hop) and rendering it (texts).
-void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const BindExtras& extras) {
+void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const BindExtras& extras,
+                    std::size_t shard) {
   constexpr std::size_t kCells = 4;
   constexpr std::size_t kTexts = 2;
   if (i + kCells < found.size() && found[i + kCells] != nullptr) {
     const twin::Twin& t = *found[i + kCells];
     twin::prefetch_cells(t);
+    if (extras.render && extras.cache != nullptr) extras.cache->prefetch(shard, &t);
     if (extras.next != nullptr) __builtin_prefetch(t.extra_if());
   }
   if (i + kTexts < found.size() && found[i + kTexts] != nullptr) {
@@ -110,7 +114,7 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
   shard.find_all(std::span<const std::string>(task.twins), std::span<twin::Twin*>(found));
   for (std::size_t i = 0; i < n; ++i) {
     ++out.examined;
-    prefetch_ahead(found, i, extras);
+    prefetch_ahead(found, i, extras, shard.index());
     const twin::Twin* t = found[i];
     Bound b;
     if (t != nullptr && bind_twin(plan, st.to, *t, s, b)) {
@@ -311,28 +315,28 @@ std::size_t Expander::keep_adjacency(AdjacencyResult& result, const std::vector<
 void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
                               std::vector<std::pair<std::string, std::string>> rels,
                               std::function<void()> then) {
-  twin_bound_.clear();  // before the tasks its keys view are replaced
+  twin_bound_.assign(twins.size(), kUnbound);
   rel_bound_.clear();
-  std::vector<std::vector<std::string>> twin_lists;
-  std::vector<std::vector<std::pair<std::string, std::string>>> rel_lists;
-  const auto twin_shards = split_by_shard(
-      engine_, std::move(twins), [](const std::string& id) -> const std::string& { return id; },
-      twin_lists);
-  const auto rel_shards = split_by_shard(
-      engine_, std::move(rels), [](const auto& p) -> const std::string& { return p.first; },
-      rel_lists);
   auto tasks = std::make_shared<std::vector<BindTask>>();
   std::vector<std::size_t> shards;
+  std::vector<std::size_t> task_of(engine_.shard_count(), SIZE_MAX);
   auto task_for = [&](std::size_t shard) -> BindTask& {
-    const auto it = std::find(shards.begin(), shards.end(), shard);
-    if (it != shards.end()) return (*tasks)[static_cast<std::size_t>(it - shards.begin())];
-    shards.push_back(shard);
-    return tasks->emplace_back();
+    if (task_of[shard] == SIZE_MAX) {
+      task_of[shard] = shards.size();
+      shards.push_back(shard);
+      tasks->emplace_back();
+    }
+    return (*tasks)[task_of[shard]];
   };
-  for (std::size_t i = 0; i < twin_shards.size(); ++i)
-    task_for(twin_shards[i]).twins = std::move(twin_lists[i]);
-  for (std::size_t i = 0; i < rel_shards.size(); ++i)
-    task_for(rel_shards[i]).rels = std::move(rel_lists[i]);
+  for (std::size_t i = 0; i < twins.size(); ++i) {
+    BindTask& task = task_for(engine_.shard_of(twins[i]));
+    task.twins.push_back(std::move(twins[i]));
+    task.places.push_back(static_cast<std::uint32_t>(i));
+  }
+  for (auto& rel : rels) {
+    BindTask& task = task_for(engine_.shard_of(rel.first));
+    task.rels.push_back(std::move(rel));
+  }
   bind_tasks_ = tasks;
   BindExtras extras = bind_extras(st, tasks->size() == 0 ? 0 : count_twins(*tasks));
   prefetched_.clear();
@@ -376,7 +380,7 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
   examined_ += result.examined;
   for (std::size_t j = 0; j < task.twins.size(); ++j) {
     const std::uint32_t b = keep(result.twins[j]);
-    twin_bound_[task.twins[j]] = b;
+    twin_bound_[task.places[j]] = b;
     if (b == kUnbound || j >= result.rows.size()) continue;
     bytes += result.rows[j].size();
     if (rendered_rows_.size() <= b) rendered_rows_.resize(b + 1);
@@ -408,21 +412,27 @@ void Expander::single_hop(const Step& st) {
 }
 
 void Expander::single_hop_bind(const Step& st) {
-  std::unordered_set<std::string_view> twins;  // views of adjacency_'s lists, copied below
+  // Each distinct neighbor gets a place in the bind round; its Adjacents remember it.
+  std::unordered_map<std::string_view, std::uint32_t> places;  // views of adjacency_'s lists
+  std::vector<std::string> twins;
   std::vector<std::pair<std::string, std::string>> rels;
   std::unordered_set<std::string> rel_seen;
   const bool bind_rel = binds_relationship(*plan_, st);
-  for (const auto& [from, list] : adjacency_) {
-    for (const Adjacent& a : list) {
-      if (!st.closes) twins.insert(a.neighbor);
+  for (auto& [from, list] : adjacency_) {
+    for (Adjacent& a : list) {
+      if (!st.closes) {
+        const auto [it, fresh] =
+            places.emplace(a.neighbor, static_cast<std::uint32_t>(twins.size()));
+        if (fresh) twins.push_back(a.neighbor);
+        a.twin_at = it->second;
+      }
       if (bind_rel && a.incoming && rel_seen.insert(rel_key(a.rel_source, a.rel_id)).second) {
         rels.emplace_back(a.rel_source, a.rel_id);
       }
     }
   }
   auto self = shared_from_this();
-  fetch_bindings(st, std::vector<std::string>(twins.begin(), twins.end()), std::move(rels),
-                 [self, &st] { self->assemble_single(st); });
+  fetch_bindings(st, std::move(twins), std::move(rels), [self, &st] { self->assemble_single(st); });
 }
 
 void Expander::assemble_single(const Step& st) {
@@ -438,9 +448,8 @@ void Expander::assemble_single(const Step& st) {
       if (st.closes) {
         if (bound_[old[st.to]].id != a.neighbor) continue;
       } else {
-        const auto t = twin_bound_.find(a.neighbor);
-        if (t == twin_bound_.end() || t->second == kUnbound) continue;
-        row[st.to] = t->second;
+        if (a.twin_at >= twin_bound_.size() || twin_bound_[a.twin_at] == kUnbound) continue;
+        row[st.to] = twin_bound_[a.twin_at];
       }
       if (bind_rel) {
         std::uint32_t rb = a.rel_bound;
@@ -507,12 +516,19 @@ void Expander::expand_level(const Step& st, std::uint32_t level) {
 
 void Expander::hops_done(const Step& st) {
   frontier_.clear();
-  std::unordered_set<std::string> twins;
+  hop_place_.clear();
+  std::vector<std::string> twins;
   if (!st.closes) {
-    for (const auto& nodes : reached_) twins.insert(nodes.begin(), nodes.end());
+    for (const auto& nodes : reached_) {
+      for (const std::string& node : nodes) {
+        if (hop_place_.emplace(node, static_cast<std::uint32_t>(twins.size())).second) {
+          twins.push_back(node);
+        }
+      }
+    }
   }
   auto self = shared_from_this();
-  fetch_bindings(st, {twins.begin(), twins.end()}, {}, [self, &st] { self->assemble_hops(st); });
+  fetch_bindings(st, std::move(twins), {}, [self, &st] { self->assemble_hops(st); });
 }
 
 void Expander::assemble_hops(const Step& st) {
@@ -525,14 +541,15 @@ void Expander::assemble_hops(const Step& st) {
       if (st.closes) {
         if (bound_[old[st.to]].id != node) continue;
       } else {
-        const auto t = twin_bound_.find(node);
-        if (t == twin_bound_.end() || t->second == kUnbound) continue;
-        row[st.to] = t->second;
+        const auto t = hop_place_.find(node);
+        if (t == hop_place_.end() || twin_bound_[t->second] == kUnbound) continue;
+        row[st.to] = twin_bound_[t->second];
       }
       next.push(row);
     }
   }
   reached_.clear();
+  hop_place_.clear();
   replace_rows(std::move(next));
 }
 

@@ -51,6 +51,7 @@ struct Adjacent {
   std::string rel_id;
   std::uint32_t rel_bound = kUnbound;  // outgoing: its binding, when its slot is read
   bool incoming = false;
+  std::uint32_t twin_at = kUnbound;  // single hop: `neighbor`'s place in the step's bind round
 };
 using Adjacency = std::unordered_map<std::string, std::vector<Adjacent>>;
 
@@ -124,7 +125,7 @@ class Expander : public std::enable_shared_from_this<Expander> {
   std::size_t keep_bound(const BindTask& task, BindResult& result);
   // Binds `twins` to st.to and `rels` (source, id) to st.relationship on their owners' shards;
   // when the next step is a single hop from st.to, also reads the bound twins' relationships
-  // for it (into prefetched_).
+  // for it (into prefetched_). twin_bound_[i] is then the binding of twins[i] (or kUnbound).
   void fetch_bindings(const Step& st, std::vector<std::string> twins,
                       std::vector<std::pair<std::string, std::string>> rels,
                       std::function<void()> then);
@@ -143,9 +144,12 @@ class Expander : public std::enable_shared_from_this<Expander> {
   // Per step:
   Adjacency adjacency_;
   Adjacency prefetched_;  // the next step's adjacency, read while binding this step's twins
-  // The twins of the last bind round, by shard: twin_bound_'s keys view their ids.
+  // The twins of the last bind round, by shard.
   std::shared_ptr<std::vector<BindTask>> bind_tasks_;
-  std::unordered_map<std::string_view, std::uint32_t> twin_bound_;  // id -> bound_ index or kUnbound
+  // By place in the last bind round's list of twins: bound_ index or kUnbound. Rows find their
+  // twin's binding by place (Adjacent::twin_at, hop_place_) instead of by id.
+  std::vector<std::uint32_t> twin_bound_;
+  std::unordered_map<std::string, std::uint32_t> hop_place_;   // variable hops: id -> place
   std::unordered_map<std::string, std::uint32_t> rel_bound_;   // source\nid -> same
   // Variable hops: per row, the frontier (twin, key of the relationship it was reached by) and
   // the twins reached within the hop range.

@@ -33,14 +33,20 @@ void RenderCache::append_twin(std::size_t shard, const twin::Twin& t, std::strin
   p.misses.fetch_add(1, std::memory_order_relaxed);
   const std::size_t start = out.size();
   twin::render_twin(t, out);
-  const auto address = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(&t));
-  Seen& seen = p.seen[((address * 0x9E3779B97F4A7C15ULL) >> 32) & (kSeen - 1)];
+  Seen& seen = p.seen[seen_index(&t)];
   if (seen.twin == &t && seen.etag == t.etag) {
     seen = Seen{};
     keep(p, t, out.substr(start));
   } else {
     seen = Seen{&t, t.etag};
   }
+}
+
+void RenderCache::prefetch(std::size_t shard, const twin::Twin* t) const noexcept {
+  if (shard >= shards_.size() || shard_budget_ == 0) return;
+  const PerShard& p = *shards_[shard];
+  p.by_twin.prefetch(t);
+  __builtin_prefetch(&p.seen[seen_index(t)]);
 }
 
 void RenderCache::keep(PerShard& p, const twin::Twin& t, std::string json) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "common/json_patch.hpp"
@@ -85,10 +86,38 @@ class TimeTexts {
   char tail_[kTailSize];
 };
 
+// ,"name" (`quoted`: already a JSON string, CompiledInterface::slot_keys) followed by `tail`,
+// in one append.
+void append_keyed(std::string& out, std::string_view quoted, std::string_view tail) {
+  char buf[192];
+  const std::size_t n = 1 + quoted.size() + tail.size();
+  if (n > sizeof buf) {
+    out.push_back(',');
+    out.append(quoted);
+    out.append(tail);
+    return;
+  }
+  buf[0] = ',';
+  std::memcpy(buf + 1, quoted.data(), quoted.size());
+  std::memcpy(buf + 1 + quoted.size(), tail.data(), tail.size());
+  out.append(buf, n);
+}
+
+// The quoted name of property slot `slot` of `m` (its slot_keys entry, made when the model was
+// compiled), or empty when the model has none for it.
+std::string_view slot_key(const CompiledInterface& m, std::size_t slot) {
+  return slot < m.slot_keys.size() ? std::string_view(m.slot_keys[slot]) : std::string_view();
+}
+
 // Metadata of one property: {"lastUpdateTime": ..., "sourceTime": ...}.
-void append_prop_meta(std::string& out, std::string_view name, Nanos updated, Nanos source,
-                      TimeTexts& times) {
-  if (!source) return append_member(out, name, times.meta_tail(updated));
+void append_prop_meta(std::string& out, const CompiledInterface& m, std::size_t slot, Nanos updated,
+                      Nanos source, TimeTexts& times) {
+  const std::string_view quoted = slot_key(m, slot);
+  const std::string& name = m.contents[m.property_slots[slot]].name;
+  if (!source) {
+    if (!quoted.empty()) return append_keyed(out, quoted, times.meta_tail(updated));
+    return append_member(out, name, times.meta_tail(updated));
+  }
   out.push_back(',');
   json::append_string(out, name);
   out += ":{\"lastUpdateTime\":\"";
@@ -105,26 +134,124 @@ void reserve_for(std::string& out, std::size_t properties) {
   if (out.capacity() < want) out.reserve(std::max(want, out.capacity() * 2));
 }
 
+// Members written into a buffer on the stack and appended to the output a few kilobytes at a
+// time: one copy into the (usually cold, freshly allocated) row instead of one per member.
+class Batch {
+ public:
+  explicit Batch(std::string& out) : out_(out) {}
+  ~Batch() { flush(); }
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+  // Where `n` bytes (n <= kRoom) may be written next; commit() says how many were.
+  char* room(std::size_t n) {
+    if (used_ + n > kRoom) flush();
+    return buf_ + used_;
+  }
+  void commit(const char* end) { used_ = static_cast<std::size_t>(end - buf_); }
+  // The output itself, for a member written the general way (everything buffered goes first).
+  std::string& out() {
+    flush();
+    return out_;
+  }
+  static constexpr std::size_t kRoom = 2048;
+
+ private:
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+  std::string& out_;
+  std::size_t used_ = 0;
+  char buf_[kRoom];
+};
+
 // The metadata of the properties of the twin or one component (into its $metadata object).
 void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells& cells,
                        const Twin& t, std::uint16_t comp, TimeTexts& times) {
   const bool sourced = t.extra_if() != nullptr && !t.extra_if()->source_times.empty();
+  Batch batch(out);
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
-    const std::string& name = m.contents[m.property_slots[slot]].name;
-    append_prop_meta(out, name, t.time_of(c),
-                     sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0, times);
+    const Nanos source = sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0;
+    const std::string_view quoted = slot_key(m, slot);
+    if (source == 0 && !quoted.empty()) {  // the common case: ,"name":{"lastUpdateTime":"..."}
+      const std::string_view tail = times.meta_tail(t.time_of(c));
+      const std::size_t n = 1 + quoted.size() + tail.size();
+      if (n <= Batch::kRoom) {
+        char* p = batch.room(n);
+        *p = ',';
+        std::memcpy(p + 1, quoted.data(), quoted.size());
+        std::memcpy(p + 1 + quoted.size(), tail.data(), tail.size());
+        batch.commit(p + n);
+        continue;
+      }
+    }
+    append_prop_meta(batch.out(), m, slot, t.time_of(c), source, times);
+  }
+}
+
+// ,"name":value for a number, boolean, null or short plain string, written into `buf` (room for
+// kMemberRoom bytes); null when the value needs the general path (Value::append_json).
+constexpr std::size_t kMemberRoom = 160;
+char* format_member(char* buf, std::string_view quoted, const Cell& c) {
+  if (quoted.size() + 2 + 32 > kMemberRoom) return nullptr;
+  char* p = buf;
+  *p++ = ',';
+  std::memcpy(p, quoted.data(), quoted.size());
+  p += quoted.size();
+  *p++ = ':';
+  char* const end = buf + kMemberRoom;
+  auto literal = [&](std::string_view text) {
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
+  };
+  switch (c.kind()) {
+    case Value::Kind::real: {
+      const double d = c.as_double();
+      if (!std::isfinite(d)) return literal("null");
+      return std::to_chars(p, end, d).ptr;
+    }
+    case Value::Kind::int64: return std::to_chars(p, end, c.as_int()).ptr;
+    case Value::Kind::uint64: return std::to_chars(p, end, c.as_uint()).ptr;
+    case Value::Kind::boolean: return literal(c.as_bool() ? "true" : "false");
+    case Value::Kind::null: return literal("null");
+    case Value::Kind::string: {
+      const std::string_view text = c.as_text();
+      if (text.size() + 2 > static_cast<std::size_t>(end - p) || json::needs_escape(text)) {
+        return nullptr;
+      }
+      *p++ = '"';
+      std::memcpy(p, text.data(), text.size());
+      p += text.size();
+      *p++ = '"';
+      return p;
+    }
+    default: return nullptr;
   }
 }
 
 // Their values, each as ,"name":value (a second pass: the metadata comes first).
 void append_cells_values(std::string& out, const CompiledInterface& m, const Cells& cells) {
+  Batch batch(out);
   for (std::size_t slot = 0; slot < cells.size() && slot < m.property_slots.size(); ++slot) {
     const Cell& c = cells[slot];
     if (!c.is_set()) continue;
-    append_member(out, m.contents[m.property_slots[slot]].name, ":");
-    c.append_json(out);
+    const std::string_view quoted = slot_key(m, slot);
+    if (!quoted.empty()) {
+      char* p = batch.room(kMemberRoom);
+      if (const char* end = format_member(p, quoted, c)) {
+        batch.commit(end);
+        continue;
+      }
+      std::string& o = batch.out();
+      append_keyed(o, quoted, ":");
+      c.append_json(o);
+    } else {
+      std::string& o = batch.out();
+      append_member(o, m.contents[m.property_slots[slot]].name, ":");
+      c.append_json(o);
+    }
   }
 }
 

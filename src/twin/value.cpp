@@ -16,52 +16,62 @@ Value::Heap* Value::make_heap(std::string_view s) {
 }
 
 void Value::release() noexcept {
-  if ((kind_ == Kind::string || kind_ == Kind::json) && u_.h) std::free(u_.h);
+  if (has_text() && small_ == 0) std::free(heap());
   kind_ = Kind::unset;
 }
 
-void Value::copy_from(const Value& o) {
-  kind_ = o.kind_;
-  tag_ = o.tag_;
-  if (kind_ == Kind::string || kind_ == Kind::json) {
-    u_.h = make_heap(o.as_text());
+void Value::set_text(Kind kind, std::string_view s) {
+  if (s.size() <= kInlineText) {
+    std::memcpy(payload_, s.data(), s.size());
+    small_ = static_cast<std::uint8_t>(1 + s.size());
   } else {
-    u_ = o.u_;
+    store(make_heap(s));
+    small_ = 0;
+  }
+  kind_ = kind;
+}
+
+void Value::copy_from(const Value& o) {
+  std::memcpy(tag_, o.tag_, sizeof tag_);
+  if (o.has_text()) {
+    set_text(o.kind_, o.as_text());
+  } else {
+    kind_ = o.kind_;
+    small_ = o.small_;
+    std::memcpy(payload_, o.payload_, sizeof payload_);
   }
 }
 
 Value Value::boolean(bool b) {
   Value v;
   v.kind_ = Kind::boolean;
-  v.u_.b = b;
+  v.payload_[0] = b ? 1 : 0;
   return v;
 }
 
 Value Value::integer(std::int64_t i) {
   Value v;
   v.kind_ = Kind::int64;
-  v.u_.i = i;
+  v.store(i);
   return v;
 }
 
 Value Value::real(double d) {
   Value v;
   v.kind_ = Kind::real;
-  v.u_.d = d;
+  v.store(d);
   return v;
 }
 
 Value Value::text(std::string_view s) {
   Value v;
-  v.u_.h = make_heap(s);
-  v.kind_ = Kind::string;
+  v.set_text(Kind::string, s);
   return v;
 }
 
 Value Value::json_text(std::string_view compact_json) {
   Value v;
-  v.u_.h = make_heap(compact_json);
-  v.kind_ = Kind::json;
+  v.set_text(Kind::json, compact_json);
   return v;
 }
 
@@ -77,7 +87,7 @@ Value Value::from_json(const json::value& j) {
     case boost::json::kind::uint64: {
       Value v;
       v.kind_ = Kind::uint64;
-      v.u_.u = j.get_uint64();
+      v.store(j.get_uint64());
       return v;
     }
     case boost::json::kind::double_: return real(j.get_double());
@@ -88,16 +98,11 @@ Value Value::from_json(const json::value& j) {
   return {};
 }
 
-std::string_view Value::as_text() const noexcept {
-  if ((kind_ == Kind::string || kind_ == Kind::json) && u_.h) return {u_.h->data, u_.h->size};
-  return {};
-}
-
 bool Value::numeric(double& out) const noexcept {
   switch (kind_) {
-    case Kind::int64: out = static_cast<double>(u_.i); return true;
-    case Kind::uint64: out = static_cast<double>(u_.u); return true;
-    case Kind::real: out = u_.d; return true;
+    case Kind::int64: out = static_cast<double>(as_int()); return true;
+    case Kind::uint64: out = static_cast<double>(as_uint()); return true;
+    case Kind::real: out = as_double(); return true;
     default: return false;
   }
 }
@@ -106,10 +111,10 @@ json::value Value::to_json() const {
   switch (kind_) {
     case Kind::unset:
     case Kind::null: return nullptr;
-    case Kind::boolean: return u_.b;
-    case Kind::int64: return u_.i;
-    case Kind::uint64: return u_.u;
-    case Kind::real: return u_.d;
+    case Kind::boolean: return as_bool();
+    case Kind::int64: return as_int();
+    case Kind::uint64: return as_uint();
+    case Kind::real: return as_double();
     case Kind::string: return json::value(as_text());
     case Kind::json: {
       auto parsed = json::parse(as_text());
@@ -134,10 +139,10 @@ void Value::append_json(std::string& out) const {
   switch (kind_) {
     case Kind::unset:
     case Kind::null: out += "null"; return;
-    case Kind::boolean: out += u_.b ? "true" : "false"; return;
-    case Kind::int64: return append_number(out, u_.i);
-    case Kind::uint64: return append_number(out, u_.u);
-    case Kind::real: json::append_double(out, u_.d); return;
+    case Kind::boolean: out += as_bool() ? "true" : "false"; return;
+    case Kind::int64: return append_number(out, as_int());
+    case Kind::uint64: return append_number(out, as_uint());
+    case Kind::real: json::append_double(out, as_double()); return;
     case Kind::string: json::append_string(out, as_text()); return;
     case Kind::json: out += as_text(); return;
   }
@@ -148,10 +153,10 @@ bool Value::operator==(const Value& o) const noexcept {
   switch (kind_) {
     case Kind::unset:
     case Kind::null: return true;
-    case Kind::boolean: return u_.b == o.u_.b;
-    case Kind::int64: return u_.i == o.u_.i;
-    case Kind::uint64: return u_.u == o.u_.u;
-    case Kind::real: return u_.d == o.u_.d;
+    case Kind::boolean: return as_bool() == o.as_bool();
+    case Kind::int64: return as_int() == o.as_int();
+    case Kind::uint64: return as_uint() == o.as_uint();
+    case Kind::real: return as_double() == o.as_double();
     case Kind::string:
     case Kind::json: return as_text() == o.as_text();
   }
@@ -159,7 +164,8 @@ bool Value::operator==(const Value& o) const noexcept {
 }
 
 std::size_t Value::heap_bytes() const noexcept {
-  return (kind_ == Kind::string || kind_ == Kind::json) && u_.h ? sizeof(std::uint32_t) + u_.h->size + 1 : 0;
+  if (!has_text() || small_ != 0 || heap() == nullptr) return 0;
+  return sizeof(std::uint32_t) + heap()->size + 1;
 }
 
 }  // namespace castor::twin

@@ -203,6 +203,26 @@ TEST(RenderCache, KeepsNothingWhenOffOrNotAnObserver) {
   }
 }
 
+// prefetch() is only a hint: any twin address and any shard index, before the engine opened or
+// with the cache off, is harmless and changes nothing the cache serves or counts.
+TEST(RenderCache, PrefetchIsAHintOnly) {
+  RenderCache unopened(std::size_t{8} << 20);
+  twin::Twin t;
+  unopened.prefetch(0, &t);
+  unopened.prefetch(7, nullptr);
+  for (std::size_t budget : {std::size_t{0}, std::size_t{8} << 20}) {
+    auto p = plant(budget);
+    for (std::size_t shard = 0; shard < 6; ++shard) {
+      p.cache->prefetch(shard, &t);
+      p.cache->prefetch(shard, nullptr);
+    }
+    EXPECT_EQ(p.cache->hits() + p.cache->misses(), 0u);
+    const std::string a = one(*p.service, "s9");
+    EXPECT_EQ(a, get_twin(p.fixture->engine(), "s9"));
+    EXPECT_EQ(p.cache->bytes(), 0u);
+  }
+}
+
 TEST(RenderCache, NeverServesAnEntryWhoseTwinsEtagMovedOn) {
   auto p = plant(std::size_t{8} << 20);
   auto& e = p.fixture->engine();

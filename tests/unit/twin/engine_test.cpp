@@ -371,6 +371,47 @@ TEST(TwinValue, CompactTypedValues) {
   EXPECT_EQ(moved.as_text(), "hello");
 }
 
+// Texts up to kInlineText bytes live inside the value (no heap block to chase), longer ones on
+// the heap; both keep their tag, copy, move, compare and render alike.
+TEST(TwinValue, ShortTextsInlineLongOnesOnTheHeap) {
+  const std::string limit(Value::kInlineText, 'x');
+  const std::string longer(Value::kInlineText + 1, 'y');
+  for (const std::string& text : {std::string(), std::string("running"), limit, longer}) {
+    SCOPED_TRACE(text);
+    Value v = Value::text(text);
+    v.set_tag(0xDEADBEEF);
+    EXPECT_EQ(v.kind(), Value::Kind::string);
+    EXPECT_EQ(v.as_text(), text);
+    EXPECT_EQ(v.tag(), 0xDEADBEEFu);
+    const bool inline_text = text.size() <= Value::kInlineText;
+    EXPECT_EQ(v.heap_address() == nullptr, inline_text);
+    EXPECT_EQ(v.heap_bytes(), inline_text ? 0u : text.size() + 5);
+    Value copy = v;
+    EXPECT_EQ(copy, v);
+    EXPECT_EQ(copy.tag(), 0xDEADBEEFu);
+    EXPECT_EQ(copy.as_text(), text);
+    Value moved = std::move(copy);
+    EXPECT_EQ(moved.as_text(), text);
+    EXPECT_FALSE(copy.is_set());  // NOLINT(bugprone-use-after-move): a moved-from value is unset
+    moved = Value::integer(-7);   // releases the text, inline or not
+    EXPECT_EQ(moved.as_int(), -7);
+    EXPECT_EQ(moved.tag(), 0u);
+    std::string out;
+    v.append_json(out);
+    EXPECT_EQ(out, "\"" + text + "\"");
+    EXPECT_NE(v, Value::text(text + "z"));
+  }
+  Value j = Value::json_text("[1,2]");
+  EXPECT_EQ(j.kind(), Value::Kind::json);
+  EXPECT_EQ(j.to_json(), J("[1,2]"));
+  Value r = Value::real(2.5);
+  r.set_tag(3);
+  EXPECT_EQ(r.as_double(), 2.5);
+  EXPECT_EQ(r.tag(), 3u);
+  EXPECT_TRUE(Value::boolean(true).as_bool());
+  EXPECT_EQ(Value::from_json(J("18446744073709551615")).as_uint(), 18446744073709551615ull);
+}
+
 TEST(TwinTime, FormatAndParse) {
   EXPECT_EQ(format_time(1'700'000'000'123'456'789), "2023-11-14T22:13:20.1234567Z");
   Nanos t = 0;

@@ -19,6 +19,11 @@ struct ObservationWriter::Call {
   IngestMode mode;
   std::function<void(IngestOutcome)> done;
   std::vector<std::vector<std::size_t>> by_shard;  // indices into batch
+  // Two-phase batches: what the first phase found on each shard, and that shard's twin set then.
+  // The second phase takes it as it is while no twin was added or removed meanwhile (the checks
+  // depend only on the twins and their models), instead of checking every point again.
+  std::vector<std::vector<CheckedObservation>> checked;
+  std::vector<std::uint64_t> checked_epoch;
   bool two_phase = false;
   bool applying = false;
   std::atomic<std::size_t> pending{0};
@@ -232,6 +237,10 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
   if (touched == 0) return finalize(*call);
   call->two_phase =
       (mode == IngestMode::reject_whole && touched > 1) || mode == IngestMode::validate_only;
+  if (call->mode == IngestMode::reject_whole && call->two_phase) {
+    call->checked.resize(call->by_shard.size());
+    call->checked_epoch.resize(call->by_shard.size());
+  }
   run_phase(call, !call->two_phase);
 }
 
@@ -344,10 +353,16 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
                              bool apply) {
   const auto& indices = call->by_shard[shard];
   std::vector<CheckedObservation> checked;
-  checked.reserve(indices.size());
   std::vector<ObservationRejection> rejected;
+  const std::uint64_t epoch = s.twin_set_epoch();  // what the checks below found holds for it
+  const bool reuse = apply && !call->checked.empty() && call->checked_epoch[shard] == epoch &&
+                     call->checked[shard].size() == indices.size();
+  if (reuse)
+    checked = std::move(call->checked[shard]);
+  else
+    checked.reserve(indices.size());
   LastTarget last;  // only within this step: no twin is added or removed meanwhile
-  for (std::size_t k = 0; k < indices.size(); ++k) {
+  for (std::size_t k = 0; !reuse && k < indices.size(); ++k) {
     // The batch was written by another thread and is larger than the caches: ask for the
     // observation a few ahead now (its first two lines hold what the check reads).
     if (k + kPrefetchAhead < indices.size())
@@ -368,6 +383,12 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
       rejected.push_back({checked[k].index, refusals[k].reason(), refusals[k].message()});
       ++refused;
     }
+  // A clean first phase keeps its findings for the second (a refused batch has no second).
+  if (!apply && !call->checked.empty() && rejected.empty()) {
+    call->checked_epoch[shard] = epoch;
+    call->checked[shard] = std::move(checked);
+    checked.clear();
+  }
   // Refused whole: a single-shard batch here; a multi-shard one was checked everywhere first.
   bool refuse_all = call->mode == IngestMode::reject_whole && !call->two_phase && !rejected.empty();
   std::size_t accepted = 0;

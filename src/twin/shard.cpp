@@ -134,16 +134,19 @@ void Shard::flush() {
 }
 
 Twin& Shard::insert(std::unique_ptr<Twin> t) {
+  ++twin_set_epoch_;
   Twin& ref = twins_.put(std::move(t));
   twin_changed(ref);
   return ref;
 }
 
 void Shard::insert_recovered(std::unique_ptr<Twin> t) {
+  ++twin_set_epoch_;
   twin_changed(twins_.put_absent(std::move(t)));
 }
 
 void Shard::erase(std::string_view id) {
+  ++twin_set_epoch_;
   if (ctx_.observers.empty()) {
     twins_.erase(id);
     return;

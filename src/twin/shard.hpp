@@ -80,6 +80,9 @@ class Shard {
   void erase(std::string_view id);
   // Tells the observers that `t` was changed in place (insert and erase tell them themselves).
   void twin_changed(const Twin& t);
+  // Changes whenever a twin is added, replaced or removed, so a Twin* (and its model's content
+  // pointers) found earlier on this shard is still the twin of that id while it is unchanged.
+  std::uint64_t twin_set_epoch() const noexcept { return twin_set_epoch_; }
   std::size_t twin_count() const noexcept { return twins_.size(); }
   template <class F>
   void for_each_twin(F&& f) const {
@@ -128,6 +131,7 @@ class Shard {
   std::vector<Completion> completions_;
   std::vector<std::shared_ptr<ChangeEvent>> events_;
   std::mt19937_64 rng_;
+  std::uint64_t twin_set_epoch_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -251,8 +251,12 @@ void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply)
   call->pending = touched;
   for (std::size_t i = 0; i < call->by_shard.size(); ++i) {
     if (call->by_shard[i].empty()) continue;
-    bool posted =
-        engine_.run_on_shard(i, [this, call, i, apply](Shard& s) { step(s, call, i, apply); });
+    // The writing phase of a batch checked on every shard goes ahead of newer batches' checks:
+    // they would only delay its answer (and its series' order is kept: such phases are posted
+    // in the order their checks finished, and run in that order).
+    auto task = [this, call, i, apply](Shard& s) { step(s, call, i, apply); };
+    bool posted = call->two_phase && apply ? engine_.run_on_shard_first(i, std::move(task))
+                                           : engine_.run_on_shard(i, std::move(task));
     if (posted) continue;
     {
       std::lock_guard lock(call->mu);

@@ -61,6 +61,11 @@ class Shard {
   // Queues a task; false when the queue is full (the caller answers "overloaded"). Wakes the
   // shard, unless the calling thread defers wakes (ShardContext::wakes) and will call wake().
   bool post(Task t);
+  // Like post, but the task runs before every task post() queued that has not started yet (in
+  // the order post_first was called among themselves): work that already waited its turn once,
+  // such as the writing half of a batch checked on several shards, is not queued behind newer
+  // work again. Same limit and wake rules as post.
+  bool post_first(Task t);
   // Wakes the shard if it sleeps (a deferred wake); any thread.
   void wake();
 
@@ -120,6 +125,7 @@ class Shard {
   std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
 
  private:
+  bool enqueue(Task t, bool first);
   void run();
   void flush();
 
@@ -136,6 +142,7 @@ class Shard {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Task> queue_;
+  std::vector<Task> first_;  // post_first's tasks, run before queue_'s
   bool stopping_ = false;
   bool sleeping_ = false;  // the shard waits on cv_ for tasks
   std::thread thread_;

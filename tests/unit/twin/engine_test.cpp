@@ -403,6 +403,24 @@ TEST_F(EngineTest, TwinRemovedBetweenTheTwoPhasesOfABatchIsRejectedNotWritten) {
   EXPECT_EQ(get(ids[0]).status().reason(), "DigitalTwinNotFound");
 }
 
+TEST_F(EngineTest, TasksPostedFirstRunBeforeWaitingOnesInTheirOwnOrder) {
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::vector<std::string> order;  // written on shard 0's thread only
+  std::promise<void> finished;
+  ASSERT_TRUE(engine_->run_on_shard(0, [gate](Shard&) { gate.wait(); }));  // holds the shard
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto note = [&order](std::string name) { return [&order, name](Shard&) { order.push_back(name); }; };
+  ASSERT_TRUE(engine_->run_on_shard(0, note("a")));
+  ASSERT_TRUE(engine_->run_on_shard_first(0, note("c")));
+  ASSERT_TRUE(engine_->run_on_shard(0, note("b")));
+  ASSERT_TRUE(engine_->run_on_shard_first(0, note("d")));
+  ASSERT_TRUE(engine_->run_on_shard(0, [&finished](Shard&) { finished.set_value(); }));
+  release.set_value();
+  finished.get_future().wait();
+  EXPECT_EQ(order, (std::vector<std::string>{"c", "d", "a", "b"}));
+}
+
 Status build_twin_for_test(const model::ModelRegistry& reg, const json::value& doc, Twin& t) {
   return build_twin("r", reg.interface("dtmi:test:Robot;1"), doc.as_object(), 1'700'000'000'123'456'789, t);
 }

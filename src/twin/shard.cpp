@@ -30,9 +30,13 @@ void Shard::stop() {
   inflight_cv_.wait(lock, [this] { return inflight_ == 0; });
 }
 
-bool Shard::post(Task t) { return enqueue(std::move(t), false); }
+bool Shard::post(Task t) {
+  return enqueue(std::move(t), false);
+}
 
-bool Shard::post_first(Task t) { return enqueue(std::move(t), true); }
+bool Shard::post_first(Task t) {
+  return enqueue(std::move(t), true);
+}
 
 bool Shard::enqueue(Task t, bool first) {
   bool wake;

@@ -410,7 +410,9 @@ TEST_F(EngineTest, TasksPostedFirstRunBeforeWaitingOnesInTheirOwnOrder) {
   std::promise<void> finished;
   ASSERT_TRUE(engine_->run_on_shard(0, [gate](Shard&) { gate.wait(); }));  // holds the shard
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  auto note = [&order](std::string name) { return [&order, name](Shard&) { order.push_back(name); }; };
+  auto note = [&order](std::string name) {
+    return [&order, name](Shard&) { order.push_back(name); };
+  };
   ASSERT_TRUE(engine_->run_on_shard(0, note("a")));
   ASSERT_TRUE(engine_->run_on_shard_first(0, note("c")));
   ASSERT_TRUE(engine_->run_on_shard(0, note("b")));

@@ -131,6 +131,8 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
 }
 
 constexpr std::size_t kPrefetchAhead = 8;
+// Batches of at least this many observations wake their shards at once (see ingest()).
+constexpr std::size_t kWakeAtOnce = 256;
 inline void prefetch_observation(const Observation& o) {
   __builtin_prefetch(&o);
   __builtin_prefetch(reinterpret_cast<const char*>(&o) + 64);
@@ -241,7 +243,12 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
     call->checked.resize(call->by_shard.size());
     call->checked_epoch.resize(call->by_shard.size());
   }
+  const bool large = call->batch.size() >= kWakeAtOnce;
   run_phase(call, !call->two_phase);
+  // An HTTP IO thread defers shard wakes to the end of its burst of handlers, which may parse
+  // several more large batches first: the shards would sleep on this batch meanwhile. Its work
+  // dwarfs a wake, so they are woken now (a no-op on threads that do not defer).
+  if (large) engine_.wake_deferred();
 }
 
 void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply) {

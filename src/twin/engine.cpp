@@ -109,6 +109,9 @@ bool Engine::run_on_owner(std::string_view twin_id, Shard::Task task) {
 }
 
 bool Engine::run_on_shard(std::size_t index, Shard::Task task) { return shards_[index]->post(std::move(task)); }
+bool Engine::run_on_shard_first(std::size_t index, Shard::Task task) {
+  return shards_[index]->post_first(std::move(task));
+}
 
 bool Engine::defer_wakes_on_this_thread() {
   return wakes_->begin();

@@ -19,6 +19,11 @@ struct ObservationWriter::Call {
   IngestMode mode;
   std::function<void(IngestOutcome)> done;
   std::vector<std::vector<std::size_t>> by_shard;  // indices into batch
+  // Two-phase batches: what the first phase found on each shard, and that shard's twin set then.
+  // The second phase takes it as it is while no twin was added or removed meanwhile (the checks
+  // depend only on the twins and their models), instead of checking every point again.
+  std::vector<std::vector<CheckedObservation>> checked;
+  std::vector<std::uint64_t> checked_epoch;
   bool two_phase = false;
   bool applying = false;
   std::atomic<std::size_t> pending{0};
@@ -126,6 +131,8 @@ Status check_observation(Shard& s, const Observation& o, CheckedObservation& out
 }
 
 constexpr std::size_t kPrefetchAhead = 8;
+// Batches of at least this many observations wake their shards at once (see ingest()).
+constexpr std::size_t kWakeAtOnce = 256;
 inline void prefetch_observation(const Observation& o) {
   __builtin_prefetch(&o);
   __builtin_prefetch(reinterpret_cast<const char*>(&o) + 64);
@@ -232,7 +239,16 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
   if (touched == 0) return finalize(*call);
   call->two_phase =
       (mode == IngestMode::reject_whole && touched > 1) || mode == IngestMode::validate_only;
+  if (call->mode == IngestMode::reject_whole && call->two_phase) {
+    call->checked.resize(call->by_shard.size());
+    call->checked_epoch.resize(call->by_shard.size());
+  }
+  const bool large = call->batch.size() >= kWakeAtOnce;
   run_phase(call, !call->two_phase);
+  // An HTTP IO thread defers shard wakes to the end of its burst of handlers, which may parse
+  // several more large batches first: the shards would sleep on this batch meanwhile. Its work
+  // dwarfs a wake, so they are woken now (a no-op on threads that do not defer).
+  if (large) engine_.wake_deferred();
 }
 
 void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply) {
@@ -242,8 +258,12 @@ void ObservationWriter::run_phase(const std::shared_ptr<Call>& call, bool apply)
   call->pending = touched;
   for (std::size_t i = 0; i < call->by_shard.size(); ++i) {
     if (call->by_shard[i].empty()) continue;
-    bool posted =
-        engine_.run_on_shard(i, [this, call, i, apply](Shard& s) { step(s, call, i, apply); });
+    // The writing phase of a batch checked on every shard goes ahead of newer batches' checks:
+    // they would only delay its answer (and its series' order is kept: such phases are posted
+    // in the order their checks finished, and run in that order).
+    auto task = [this, call, i, apply](Shard& s) { step(s, call, i, apply); };
+    bool posted = call->two_phase && apply ? engine_.run_on_shard_first(i, std::move(task))
+                                           : engine_.run_on_shard(i, std::move(task));
     if (posted) continue;
     {
       std::lock_guard lock(call->mu);
@@ -344,10 +364,16 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
                              bool apply) {
   const auto& indices = call->by_shard[shard];
   std::vector<CheckedObservation> checked;
-  checked.reserve(indices.size());
   std::vector<ObservationRejection> rejected;
+  const std::uint64_t epoch = s.twin_set_epoch();  // what the checks below found holds for it
+  const bool reuse = apply && !call->checked.empty() && call->checked_epoch[shard] == epoch &&
+                     call->checked[shard].size() == indices.size();
+  if (reuse)
+    checked = std::move(call->checked[shard]);
+  else
+    checked.reserve(indices.size());
   LastTarget last;  // only within this step: no twin is added or removed meanwhile
-  for (std::size_t k = 0; k < indices.size(); ++k) {
+  for (std::size_t k = 0; !reuse && k < indices.size(); ++k) {
     // The batch was written by another thread and is larger than the caches: ask for the
     // observation a few ahead now (its first two lines hold what the check reads).
     if (k + kPrefetchAhead < indices.size())
@@ -368,6 +394,12 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
       rejected.push_back({checked[k].index, refusals[k].reason(), refusals[k].message()});
       ++refused;
     }
+  // A clean first phase keeps its findings for the second (a refused batch has no second).
+  if (!apply && !call->checked.empty() && rejected.empty()) {
+    call->checked_epoch[shard] = epoch;
+    call->checked[shard] = std::move(checked);
+    checked.clear();
+  }
   // Refused whole: a single-shard batch here; a multi-shard one was checked everywhere first.
   bool refuse_all = call->mode == IngestMode::reject_whole && !call->two_phase && !rejected.empty();
   std::size_t accepted = 0;

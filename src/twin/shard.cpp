@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace castor::twin {
 
@@ -30,12 +31,20 @@ void Shard::stop() {
 }
 
 bool Shard::post(Task t) {
+  return enqueue(std::move(t), false);
+}
+
+bool Shard::post_first(Task t) {
+  return enqueue(std::move(t), true);
+}
+
+bool Shard::enqueue(Task t, bool first) {
   bool wake;
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= ctx_.queue_limit) return false;
-    queue_.push_back(std::move(t));
-    depth_.store(queue_.size(), std::memory_order_relaxed);
+    if (stopping_ || queue_.size() + first_.size() >= ctx_.queue_limit) return false;
+    (first ? first_ : queue_).push_back(std::move(t));
+    depth_.store(queue_.size() + first_.size(), std::memory_order_relaxed);
     // A busy shard finds the task when its drain ends; a sleeping one needs a wake, now or at
     // the end of the posting thread's burst.
     wake = sleeping_ && !(ctx_.wakes && ctx_.wakes->defer(index_));
@@ -63,13 +72,20 @@ void Shard::run() {
       std::unique_lock lock(mu_);
       // sleeping_ is set again after every wake-up that finds nothing to do (a deferred wake
       // can arrive after another poster's wake already ran the task).
-      while (!stopping_ && queue_.empty()) {
+      while (!stopping_ && queue_.empty() && first_.empty()) {
         sleeping_ = true;
         cv_.wait(lock);
       }
       sleeping_ = false;
-      if (queue_.empty() && stopping_) break;
-      work.swap(queue_);
+      if (queue_.empty() && first_.empty() && stopping_) break;
+      if (first_.empty()) {
+        work.swap(queue_);
+      } else {
+        work.swap(first_);
+        work.insert(work.end(), std::make_move_iterator(queue_.begin()),
+                    std::make_move_iterator(queue_.end()));
+        queue_.clear();
+      }
       depth_.store(0, std::memory_order_relaxed);
     }
     for (auto& task : work) task(*this);
@@ -134,16 +150,19 @@ void Shard::flush() {
 }
 
 Twin& Shard::insert(std::unique_ptr<Twin> t) {
+  ++twin_set_epoch_;
   Twin& ref = twins_.put(std::move(t));
   twin_changed(ref);
   return ref;
 }
 
 void Shard::insert_recovered(std::unique_ptr<Twin> t) {
+  ++twin_set_epoch_;
   twin_changed(twins_.put_absent(std::move(t)));
 }
 
 void Shard::erase(std::string_view id) {
+  ++twin_set_epoch_;
   if (ctx_.observers.empty()) {
     twins_.erase(id);
     return;

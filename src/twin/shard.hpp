@@ -61,6 +61,11 @@ class Shard {
   // Queues a task; false when the queue is full (the caller answers "overloaded"). Wakes the
   // shard, unless the calling thread defers wakes (ShardContext::wakes) and will call wake().
   bool post(Task t);
+  // Like post, but the task runs before every task post() queued that has not started yet (in
+  // the order post_first was called among themselves): work that already waited its turn once,
+  // such as the writing half of a batch checked on several shards, is not queued behind newer
+  // work again. Same limit and wake rules as post.
+  bool post_first(Task t);
   // Wakes the shard if it sleeps (a deferred wake); any thread.
   void wake();
 
@@ -80,6 +85,9 @@ class Shard {
   void erase(std::string_view id);
   // Tells the observers that `t` was changed in place (insert and erase tell them themselves).
   void twin_changed(const Twin& t);
+  // Changes whenever a twin is added, replaced or removed, so a Twin* (and its model's content
+  // pointers) found earlier on this shard is still the twin of that id while it is unchanged.
+  std::uint64_t twin_set_epoch() const noexcept { return twin_set_epoch_; }
   std::size_t twin_count() const noexcept { return twins_.size(); }
   template <class F>
   void for_each_twin(F&& f) const {
@@ -117,6 +125,7 @@ class Shard {
   std::uint64_t commits() const noexcept { return commits_.load(std::memory_order_relaxed); }
 
  private:
+  bool enqueue(Task t, bool first);
   void run();
   void flush();
 
@@ -128,10 +137,12 @@ class Shard {
   std::vector<Completion> completions_;
   std::vector<std::shared_ptr<ChangeEvent>> events_;
   std::mt19937_64 rng_;
+  std::uint64_t twin_set_epoch_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Task> queue_;
+  std::vector<Task> first_;  // post_first's tasks, run before queue_'s
   bool stopping_ = false;
   bool sleeping_ = false;  // the shard waits on cv_ for tasks
   std::thread thread_;

@@ -8,9 +8,11 @@
 #include <future>
 #include <limits>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "twin/codec.hpp"
+#include "twin/observation_writer.hpp"
 #include "twin/twin_json.hpp"
 
 namespace castor::twin {
@@ -348,6 +350,78 @@ TEST_F(EngineTest, ManyWritersAcrossShards) {
   EXPECT_EQ(engine_->twin_count(), static_cast<std::size_t>(kThreads * kPerThread));
   reopen();
   EXPECT_EQ(engine_->twin_count(), static_cast<std::size_t>(kThreads * kPerThread));
+}
+
+// A hook that removes one twin during the first check of a batch on that twin's shard: the twin
+// was found by the batch's first phase, so its second phase must look again (the twin is gone)
+// instead of taking the first phase's findings.
+class RemovingHook final : public ObservationHook {
+ public:
+  explicit RemovingHook(std::string victim) : victim_(std::move(victim)) {}
+  void check(Shard& s, std::span<const CheckedObservation>, std::vector<Status>&) override {
+    if (!removed_ && s.find(victim_)) {
+      s.erase(victim_);
+      removed_ = true;
+    }
+  }
+  void apply(Shard&, std::span<const CheckedObservation>) override {}
+
+ private:
+  std::string victim_;
+  std::atomic<bool> removed_{false};
+};
+
+TEST_F(EngineTest, TwinRemovedBetweenTheTwoPhasesOfABatchIsRejectedNotWritten) {
+  std::vector<std::string> ids;
+  std::set<std::size_t> shards;
+  for (int i = 0; shards.size() < 2 || ids.size() < 4; ++i) {
+    ids.push_back("r" + std::to_string(i));
+    shards.insert(engine_->shard_of(ids.back()));
+    make_robot(ids.back());
+  }
+  RemovingHook hook(ids[0]);
+  ObservationWriter writer(*engine_, &hook);
+  std::vector<Observation> batch;
+  for (const auto& id : ids)
+    for (int k = 0; k < 3; ++k) {
+      Observation& o = batch.emplace_back();
+      o.twin = id;
+      o.name = "temperature";
+      o.ts_ns = 1'700'000'000'000'000'000 + k;
+      o.value = 20.5 + k;
+    }
+  std::promise<IngestOutcome> p;
+  writer.ingest(std::move(batch), IngestMode::reject_whole,
+                [&p](IngestOutcome out) { p.set_value(std::move(out)); });
+  IngestOutcome out = p.get_future().get();
+  ASSERT_TRUE(out.status.is_ok()) << out.status.to_string();
+  EXPECT_EQ(out.accepted, 3 * (ids.size() - 1));
+  ASSERT_EQ(out.rejections.size(), 3u);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(out.rejections[k].index, k);
+    EXPECT_EQ(out.rejections[k].code, "DigitalTwinNotFound");
+  }
+  EXPECT_EQ(get(ids[0]).status().reason(), "DigitalTwinNotFound");
+}
+
+TEST_F(EngineTest, TasksPostedFirstRunBeforeWaitingOnesInTheirOwnOrder) {
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::vector<std::string> order;  // written on shard 0's thread only
+  std::promise<void> finished;
+  ASSERT_TRUE(engine_->run_on_shard(0, [gate](Shard&) { gate.wait(); }));  // holds the shard
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto note = [&order](std::string name) {
+    return [&order, name](Shard&) { order.push_back(name); };
+  };
+  ASSERT_TRUE(engine_->run_on_shard(0, note("a")));
+  ASSERT_TRUE(engine_->run_on_shard_first(0, note("c")));
+  ASSERT_TRUE(engine_->run_on_shard(0, note("b")));
+  ASSERT_TRUE(engine_->run_on_shard_first(0, note("d")));
+  ASSERT_TRUE(engine_->run_on_shard(0, [&finished](Shard&) { finished.set_value(); }));
+  release.set_value();
+  finished.get_future().wait();
+  EXPECT_EQ(order, (std::vector<std::string>{"c", "d", "a", "b"}));
 }
 
 Status build_twin_for_test(const model::ModelRegistry& reg, const json::value& doc, Twin& t) {

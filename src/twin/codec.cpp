@@ -33,7 +33,9 @@ void put_str(std::string& o, std::string_view s) {
 std::uint64_t zigzag(std::uint64_t v) {
   return (v << 1) ^ static_cast<std::uint64_t>(static_cast<std::int64_t>(v) >> 63);
 }
-std::uint64_t unzigzag(std::uint64_t v) { return (v >> 1) ^ (~(v & 1) + 1); }
+std::uint64_t unzigzag(std::uint64_t v) {
+  return (v >> 1) ^ (~(v & 1) + 1);
+}
 // A time as its distance from `base`, in wrapping arithmetic so that any pair of times is exact.
 void put_time(std::string& o, Nanos base, Nanos t) {
   put_varint(o, zigzag(static_cast<std::uint64_t>(base) - static_cast<std::uint64_t>(t)));
@@ -178,8 +180,8 @@ Status corrupt(std::string_view id) {
   return internal_error("stored twin '" + std::string(id) + "' is corrupt or from an unknown format");
 }
 
-bool get_cells(Reader& r, const model::CompiledInterface& m, Cells& cells, Twin& t, std::uint16_t comp,
-               bool compact) {
+bool get_cells(Reader& r, const model::CompiledInterface& m, Cells& cells, Twin& t,
+               std::uint16_t comp, bool compact) {
   cells.reset(m.property_count());
   std::uint64_t n;
   if (!r.varint(n)) return false;
@@ -250,7 +252,8 @@ Status decode_twin(std::string_view id, std::string_view bytes,
   for (std::uint64_t k = 0; k < n; ++k) {
     std::string_view name;
     std::int64_t updated;
-    if (!r.str(name) || !(compact ? r.time(out.last_update, updated) : r.i64(updated))) return corrupt(id);
+    if (!r.str(name) || !(compact ? r.time(out.last_update, updated) : r.i64(updated)))
+      return corrupt(id);
     auto it = std::find(names.begin(), names.end(), name);
     Cells scratch;
     Twin ignore;

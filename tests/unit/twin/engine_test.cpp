@@ -525,15 +525,25 @@ TEST(TwinCodec, RoundTripAndCorruption) {
 TEST(TwinCodec, ReadsFormatOneRecords) {
   auto models = J(kModels);
   model::ModelRegistry reg;
-  ASSERT_TRUE(reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size())).status.is_ok());
+  ASSERT_TRUE(
+      reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size()))
+          .status.is_ok());
   const std::string v1(
-      "\x01\x11\x64\x74\x6d\x69\x3a\x74\x65\x73\x74\x3a\x52\x6f\x62\x6f\x74\x3b\x31\x00\x00\x00\x00\x00\x00\x00\x00\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x03\x06\x73\x65\x72\x69\x61\x6c\x06\x03\x53\xc3\xa9\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00\x00\x00\x00\x00\x00\x00\x00\x05\x73\x70\x65\x65\x64\x05\x00\x00\x00\x00\x00\x00\x00\x80\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00\x00\xfa\xed\x51\x72\x86\x18\x04\x6d\x6f\x64\x65\x06\x04\x61\x75\x74\x6f\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00\x00\x00\x00\x00\x00\x00\x00\x01\x06\x6a\x6f\x69\x6e\x74\x31\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x01\x05\x61\x6e\x67\x6c\x65\x05\x9c\x75\x00\x88\x3c\xe4\x37\x7e\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00\x00\x00\x00\x00\x00\x00\x00",
+      "\x01\x11\x64\x74\x6d\x69\x3a\x74\x65\x73\x74\x3a\x52\x6f\x62\x6f\x74\x3b\x31\x00\x00\x00\x00"
+      "\x00\x00\x00\x00\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x03\x06\x73\x65\x72\x69\x61\x6c\x06\x03\x53"
+      "\xc3\xa9\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00\x00\x00\x00\x00\x00\x00\x00\x05\x73\x70\x65\x65"
+      "\x64\x05\x00\x00\x00\x00\x00\x00\x00\x80\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00\x00\xfa\xed\x51"
+      "\x72\x86\x18\x04\x6d\x6f\x64\x65\x06\x04\x61\x75\x74\x6f\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x00"
+      "\x00\x00\x00\x00\x00\x00\x00\x01\x06\x6a\x6f\x69\x6e\x74\x31\x15\xcd\x85\x3d\xfe\x9c\x97\x17"
+      "\x01\x05\x61\x6e\x67\x6c\x65\x05\x9c\x75\x00\x88\x3c\xe4\x37\x7e\x15\xcd\x85\x3d\xfe\x9c\x97"
+      "\x17\x00\x00\x00\x00\x00\x00\x00\x00",
       170);
   auto resolve = [&](std::string_view id) { return reg.interface(id); };
   Twin old;
   ASSERT_TRUE(decode_twin("r", v1, resolve, old).is_ok());
   Twin t;
-  auto doc = J(R"({"$metadata": {"$model": "dtmi:test:Robot;1", "speed": {"sourceTime": "2026-01-01T00:00:00Z"}},
+  auto doc = J(
+      R"({"$metadata": {"$model": "dtmi:test:Robot;1", "speed": {"sourceTime": "2026-01-01T00:00:00Z"}},
                   "serial": "S\u00e9", "speed": -0.0, "mode": "auto", "joint1": {"$metadata": {}, "angle": 1e300}})");
   ASSERT_TRUE(build_twin_for_test(reg, doc, t).is_ok());
   std::string now, again;
@@ -555,22 +565,38 @@ TEST(TwinCodec, ReadsFormatOneRecords) {
 // of every size come back exactly from the varint encoding.
 TEST(TwinCodec, ExtremeTimesAndIntegersRoundTrip) {
   model::ModelRegistry reg;
-  auto models = J(R"([{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:test:Ints;1", "@type": "Interface",
+  auto models =
+      J(R"([{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:test:Ints;1", "@type": "Interface",
     "contents": [{"@type": "Property", "name": "a", "schema": "long", "writable": true},
                  {"@type": "Property", "name": "b", "schema": "long", "writable": true},
                  {"@type": "Property", "name": "c", "schema": "integer", "writable": true},
                  {"@type": "Property", "name": "d", "schema": "double", "writable": true}]}])");
-  ASSERT_TRUE(reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size())).status.is_ok());
+  ASSERT_TRUE(
+      reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size()))
+          .status.is_ok());
   auto resolve = [&](std::string_view id) { return reg.interface(id); };
-  const std::int64_t ints[] = {0, -1, 1, std::numeric_limits<std::int64_t>::min(),
-                               std::numeric_limits<std::int64_t>::max(), -300, 1'700'000'000'000};
-  const Nanos times[] = {0, 1, -1, std::numeric_limits<Nanos>::min(), std::numeric_limits<Nanos>::max(),
-                         1'700'000'000'123'456'789, 4'000'000'000'000'000'000};
+  const std::int64_t ints[] = {0,
+                               -1,
+                               1,
+                               std::numeric_limits<std::int64_t>::min(),
+                               std::numeric_limits<std::int64_t>::max(),
+                               -300,
+                               1'700'000'000'000};
+  const Nanos times[] = {0,
+                         1,
+                         -1,
+                         std::numeric_limits<Nanos>::min(),
+                         std::numeric_limits<Nanos>::max(),
+                         1'700'000'000'123'456'789,
+                         4'000'000'000'000'000'000};
   for (std::int64_t i : ints) {
     for (Nanos when : times) {
       Twin t;
-      auto doc = J(R"({"$metadata": {"$model": "dtmi:test:Ints;1"}, "a": 1, "b": 2, "c": 3, "d": 0.5})");
-      ASSERT_TRUE(build_twin("x", reg.interface("dtmi:test:Ints;1"), doc.as_object(), 1'700'000'000'123'456'789, t).is_ok());
+      auto doc =
+          J(R"({"$metadata": {"$model": "dtmi:test:Ints;1"}, "a": 1, "b": 2, "c": 3, "d": 0.5})");
+      ASSERT_TRUE(build_twin("x", reg.interface("dtmi:test:Ints;1"), doc.as_object(),
+                             1'700'000'000'123'456'789, t)
+                      .is_ok());
       t.cells[0] = Value::integer(i);
       t.cells[1] = Value::integer(-i / 3);
       t.set_time(t.cells[1], when);

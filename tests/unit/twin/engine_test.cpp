@@ -598,7 +598,7 @@ TEST(TwinCodec, ExtremeTimesAndIntegersRoundTrip) {
                              1'700'000'000'123'456'789, t)
                       .is_ok());
       t.cells[0] = Value::integer(i);
-      t.cells[1] = Value::integer(-i / 3);
+      t.cells[1] = Value::integer(-(i / 3));
       t.set_time(t.cells[1], when);
       t.set_source_time(0, 2, when == 0 ? 7 : when);
       std::string bytes, again;
@@ -606,7 +606,7 @@ TEST(TwinCodec, ExtremeTimesAndIntegersRoundTrip) {
       Twin back;
       ASSERT_TRUE(decode_twin("x", bytes, resolve, back).is_ok()) << i << " " << when;
       EXPECT_EQ(back.cells[0].as_int(), i);
-      EXPECT_EQ(back.cells[1].as_int(), -i / 3);
+      EXPECT_EQ(back.cells[1].as_int(), -(i / 3));
       EXPECT_EQ(back.time_of(back.cells[1]), t.time_of(t.cells[1])) << when;
       EXPECT_EQ(back.source_time(0, 2), t.source_time(0, 2)) << when;
       EXPECT_EQ(back.last_update, t.last_update);

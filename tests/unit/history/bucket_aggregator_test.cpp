@@ -89,6 +89,12 @@ Result<AggregateResult> run(const AggregateQuery& q, const Points& p, std::mt199
   return std::move(agg).value().finish();
 }
 
+// The width of `r`'s buckets (the whole range when the query has no step); one bucket per step.
+void bucket_step(const AggregateQuery& q, const AggregateResult& r, std::int64_t& step) {
+  step = q.step == 0 ? q.to - q.from : q.step;
+  ASSERT_EQ(r.buckets.size(), static_cast<std::size_t>((q.to - q.from + step - 1) / step));
+}
+
 void expect_same(double want, double got, const char* what, std::size_t bucket) {
   if (std::isnan(want)) {
     EXPECT_TRUE(std::isnan(got)) << what << " bucket " << bucket;
@@ -108,8 +114,8 @@ TEST(BucketAggregator, MatchesTheNaiveReferenceOnRandomData) {
     if (rng() % 2) q.quantiles = {0.0, 0.5, 0.9, 0.99, 1.0, 0.25};
     Result<AggregateResult> r = run(q, p, rng);
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-    const std::int64_t step = q.step == 0 ? q.to - q.from : q.step;
-    ASSERT_EQ(r->buckets.size(), static_cast<std::size_t>((q.to - q.from + step - 1) / step));
+    std::int64_t step = 0;
+    ASSERT_NO_FATAL_FAILURE(bucket_step(q, *r, step));
     for (std::size_t b = 0; b < r->buckets.size(); ++b) {
       const Bucket& got = r->buckets[b];
       const std::int64_t start = q.from + static_cast<std::int64_t>(b) * step;
@@ -156,8 +162,8 @@ TEST(BucketAggregator, SumsOnlyEqualTheNaiveReferenceBitForBit) {
     q.step = rng() % 5 == 0 ? 0 : 1 + static_cast<std::int64_t>((rng() >> (rng() % 64)) % 600);
     Result<AggregateResult> r = run(q, p, rng);
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-    const std::int64_t step = q.step == 0 ? q.to - q.from : q.step;
-    ASSERT_EQ(r->buckets.size(), static_cast<std::size_t>((q.to - q.from + step - 1) / step));
+    std::int64_t step = 0;
+    ASSERT_NO_FATAL_FAILURE(bucket_step(q, *r, step));
     for (std::size_t b = 0; b < r->buckets.size(); ++b) {
       const Bucket& got = r->buckets[b];
       const std::int64_t start = q.from + static_cast<std::int64_t>(b) * step;

@@ -497,14 +497,23 @@ TEST(TwinTime, FormatAndParse) {
   EXPECT_FALSE(etag_matches("W/\"0000000000000001\"", 2));
 }
 
+void add_models(model::ModelRegistry& reg, std::string_view models_json) {
+  auto models = J(models_json);
+  ASSERT_TRUE(
+      reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size()))
+          .status.is_ok());
+}
+
+// A twin with a string, a double of negative zero, an enum, a source time and a component.
+constexpr std::string_view kCodecTwin = R"({
+  "$metadata": {"$model": "dtmi:test:Robot;1", "speed": {"sourceTime": "2026-01-01T00:00:00Z"}},
+  "serial": "S\u00e9", "speed": -0.0, "mode": "auto", "joint1": {"$metadata": {}, "angle": 1e300}})";
+
 TEST(TwinCodec, RoundTripAndCorruption) {
-  auto models = J(kModels);
   model::ModelRegistry reg;
-  ASSERT_TRUE(reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size())).status.is_ok());
+  ASSERT_NO_FATAL_FAILURE(add_models(reg, kModels));
   Twin t;
-  auto doc = J(R"({"$metadata": {"$model": "dtmi:test:Robot;1", "speed": {"sourceTime": "2026-01-01T00:00:00Z"}},
-                  "serial": "S\u00e9", "speed": -0.0, "mode": "auto", "joint1": {"$metadata": {}, "angle": 1e300}})");
-  ASSERT_TRUE(build_twin_for_test(reg, doc, t).is_ok());
+  ASSERT_TRUE(build_twin_for_test(reg, J(kCodecTwin), t).is_ok());
   std::string bytes;
   encode_twin(t, bytes);
   Twin back;
@@ -523,11 +532,8 @@ TEST(TwinCodec, RoundTripAndCorruption) {
 // wrote for the twin of RoundTripAndCorruption. They must decode to the same twin, and re-encoded
 // in format 2 they shrink.
 TEST(TwinCodec, ReadsFormatOneRecords) {
-  auto models = J(kModels);
   model::ModelRegistry reg;
-  ASSERT_TRUE(
-      reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size()))
-          .status.is_ok());
+  ASSERT_NO_FATAL_FAILURE(add_models(reg, kModels));
   const std::string v1(
       "\x01\x11\x64\x74\x6d\x69\x3a\x74\x65\x73\x74\x3a\x52\x6f\x62\x6f\x74\x3b\x31\x00\x00\x00\x00"
       "\x00\x00\x00\x00\x15\xcd\x85\x3d\xfe\x9c\x97\x17\x03\x06\x73\x65\x72\x69\x61\x6c\x06\x03\x53"
@@ -542,10 +548,7 @@ TEST(TwinCodec, ReadsFormatOneRecords) {
   Twin old;
   ASSERT_TRUE(decode_twin("r", v1, resolve, old).is_ok());
   Twin t;
-  auto doc = J(
-      R"({"$metadata": {"$model": "dtmi:test:Robot;1", "speed": {"sourceTime": "2026-01-01T00:00:00Z"}},
-                  "serial": "S\u00e9", "speed": -0.0, "mode": "auto", "joint1": {"$metadata": {}, "angle": 1e300}})");
-  ASSERT_TRUE(build_twin_for_test(reg, doc, t).is_ok());
+  ASSERT_TRUE(build_twin_for_test(reg, J(kCodecTwin), t).is_ok());
   std::string now, again;
   encode_twin(t, now);
   encode_twin(old, again);
@@ -565,15 +568,11 @@ TEST(TwinCodec, ReadsFormatOneRecords) {
 // of every size come back exactly from the varint encoding.
 TEST(TwinCodec, ExtremeTimesAndIntegersRoundTrip) {
   model::ModelRegistry reg;
-  auto models =
-      J(R"([{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:test:Ints;1", "@type": "Interface",
+  ASSERT_NO_FATAL_FAILURE(add_models(reg, R"([{"@context": "dtmi:dtdl:context;3", "@id": "dtmi:test:Ints;1", "@type": "Interface",
     "contents": [{"@type": "Property", "name": "a", "schema": "long", "writable": true},
                  {"@type": "Property", "name": "b", "schema": "long", "writable": true},
                  {"@type": "Property", "name": "c", "schema": "integer", "writable": true},
-                 {"@type": "Property", "name": "d", "schema": "double", "writable": true}]}])");
-  ASSERT_TRUE(
-      reg.add(std::span<const json::value>(models.as_array().data(), models.as_array().size()))
-          .status.is_ok());
+                 {"@type": "Property", "name": "d", "schema": "double", "writable": true}]}])"));
   auto resolve = [&](std::string_view id) { return reg.interface(id); };
   const std::int64_t ints[] = {0,
                                -1,

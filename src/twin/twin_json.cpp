@@ -148,6 +148,17 @@ class Batch {
     return buf_ + used_;
   }
   void commit(const char* end) { used_ = static_cast<std::size_t>(end - buf_); }
+  // ,"name" (already quoted) followed by `tail`; false (nothing written) when it does not fit.
+  bool keyed(std::string_view quoted, std::string_view tail) {
+    const std::size_t n = 1 + quoted.size() + tail.size();
+    if (n > kRoom) return false;
+    char* p = room(n);
+    *p = ',';
+    std::memcpy(p + 1, quoted.data(), quoted.size());
+    std::memcpy(p + 1 + quoted.size(), tail.data(), tail.size());
+    commit(p + n);
+    return true;
+  }
   // The output itself, for a member written the general way (everything buffered goes first).
   std::string& out() {
     flush();
@@ -175,18 +186,9 @@ void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells
     if (!c.is_set()) continue;
     const Nanos source = sourced ? t.source_time(comp, static_cast<std::uint16_t>(slot)) : 0;
     const std::string_view quoted = slot_key(m, slot);
-    if (source == 0 && !quoted.empty()) {  // the common case: ,"name":{"lastUpdateTime":"..."}
-      const std::string_view tail = times.meta_tail(t.time_of(c));
-      const std::size_t n = 1 + quoted.size() + tail.size();
-      if (n <= Batch::kRoom) {
-        char* p = batch.room(n);
-        *p = ',';
-        std::memcpy(p + 1, quoted.data(), quoted.size());
-        std::memcpy(p + 1 + quoted.size(), tail.data(), tail.size());
-        batch.commit(p + n);
-        continue;
-      }
-    }
+    // The common case: ,"name":{"lastUpdateTime":"..."}
+    if (source == 0 && !quoted.empty() && batch.keyed(quoted, times.meta_tail(t.time_of(c))))
+      continue;
     append_prop_meta(batch.out(), m, slot, t.time_of(c), source, times);
   }
 }

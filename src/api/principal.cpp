@@ -55,7 +55,7 @@ std::string roles_allowed_text(Access access) {
 }
 
 bool Principal::may_access_twin(std::string_view twin_id) const noexcept {
-  if (role != Role::device) return true;
+  if (may_access_every_twin()) return true;
   for (const std::string& entry : twins) {
     if (!entry.empty() && entry.back() == '*') {
       if (twin_id.starts_with(std::string_view(entry).substr(0, entry.size() - 1))) return true;

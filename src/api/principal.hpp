@@ -44,6 +44,8 @@ struct Principal {
 
   // True when this principal may act on `twin_id`; non-device roles may act on every twin.
   bool may_access_twin(std::string_view twin_id) const noexcept;
+  // True when may_access_twin holds for every id (no per-twin check is needed).
+  bool may_access_every_twin() const noexcept { return role != Role::device; }
 };
 
 }  // namespace castor::api

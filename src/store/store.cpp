@@ -1,6 +1,8 @@
 #include "store/store.hpp"
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -12,6 +14,7 @@
 #include "store/impl/group_committer.hpp"
 #include "store/impl/rocksdb_options.hpp"
 #include "store/impl/rocksdb_status.hpp"
+#include "store/impl/zero_ahead_wal.hpp"
 
 namespace castor::store {
 
@@ -115,7 +118,12 @@ Status Store::start(const std::vector<std::string>& column_families) {
   auto families = std::make_unique<Families>();
   families->names = family_names(*existing, column_families);
 
-  const impl::RocksdbOptions rocksdb_options = impl::make_rocksdb_options(options_);
+  impl::RocksdbOptions rocksdb_options = impl::make_rocksdb_options(options_);
+  if (options_.wal_zero_ahead_bytes > 0) {
+    env_ = rocksdb::NewCompositeEnv(impl::zero_ahead_wal_file_system(
+        rocksdb::FileSystem::Default(), options_.wal_zero_ahead_bytes));
+    rocksdb_options.db.env = env_.get();
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : families->names) {
     descriptors.emplace_back(name, impl::family_options(rocksdb_options, options_, name));

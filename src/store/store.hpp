@@ -22,6 +22,7 @@
 
 namespace rocksdb {
 class DB;
+class Env;
 }  // namespace rocksdb
 
 namespace castor::store {
@@ -103,6 +104,7 @@ class Store {
   const std::filesystem::path path_;
   const StoreOptions options_;
   StoreProbe probe_;
+  std::unique_ptr<rocksdb::Env> env_;  // the file system RocksDB uses; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<Families> families_;
   std::unique_ptr<impl::GroupCommitter> committer_;

@@ -14,6 +14,7 @@
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -143,6 +144,19 @@ void expect_recovered(const std::filesystem::path& dir, const std::vector<Ack>& 
   EXPECT_EQ(all_keys(**db, data), all_keys(**db, index)) << "a batch survived by half";
 }
 
+// The writer's store zeroes its write-ahead log ahead of the end in steps of
+// StoreOptions::wal_zero_ahead_bytes (default): a killed writer leaves a log whose size is a
+// whole number of steps, records then zeros, which recovery must read up to the zeros.
+bool left_a_zeroed_log(const std::filesystem::path& dir) {
+  const std::uintmax_t step = StoreOptions{}.wal_zero_ahead_bytes;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".log") continue;
+    const std::uintmax_t size = entry.file_size();
+    if (size > 0 && size % step == 0) return true;
+  }
+  return false;
+}
+
 void expect_locked(const std::filesystem::path& dir) {
   auto second = Store::open(dir, families(), small());
   ASSERT_FALSE(second.is_ok());
@@ -173,6 +187,7 @@ TEST(StoreCrash, EveryAcknowledgedCommitSurvivesKill9) {
     const int status = writer.kill_and_reap();
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "the writer ended on its own; see its stderr above";
+    EXPECT_TRUE(left_a_zeroed_log(dir.path())) << "no write-ahead log with zeros ahead of its end";
     expect_recovered(dir.path(), writer.acks());
     acknowledged += writer.acks().size();
   }

@@ -9,6 +9,8 @@ import csv
 import io
 import json
 import re
+import socket
+import time
 import unittest
 import urllib.parse
 
@@ -273,6 +275,55 @@ class Reads(IngestCase):
         s, _, doc = self.server.json("GET", "/openapi.json")
         self.assertIn("/castor/v1/ingest", doc["paths"])
         self.assertIn("/castor/v1/history", doc["paths"])
+
+
+class LargeBodies(IngestCase):
+    """Bodies above 64 KB are read straight into the request (src/api/http_server.cpp)."""
+
+    LINES = 6000  # ~190 KB of line protocol
+
+    def body(self):
+        return "".join(f"r0 temp={i}.5 {T0 + i * SEC}\n" for i in range(self.LINES)).encode()
+
+    def send_raw(self, head_and_body, pieces, pause):
+        sock = socket.create_connection((self.server.host, self.server.port), timeout=10)
+        size = (len(head_and_body) + pieces - 1) // pieces
+        for k in range(0, len(head_and_body), size):
+            sock.sendall(head_and_body[k:k + size])
+            time.sleep(pause)
+        return sock
+
+    def head(self, length):
+        return (f"POST /castor/v1/ingest HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+                f"Content-Length: {length}\r\n\r\n").encode()
+
+    def test_large_body_in_slow_pieces_is_written_whole(self):
+        body = self.body()
+        sock = self.send_raw(self.head(len(body)) + body, pieces=40, pause=0.01)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(65536)
+            self.assertTrue(chunk, "the connection closed without an answer")
+            answer += chunk
+        sock.close()
+        self.assertTrue(answer.startswith(b"HTTP/1.1 202"), answer[:200])
+        s, _, h = self.history(twin="r0", name="temp", agg="count")
+        self.assertEqual((s, h["points"][0][1]), (200, self.LINES))
+        _, _, h = self.history(twin="r0", name="temp", **{"from": T0 + (self.LINES - 1) * SEC})
+        self.assertEqual(h["points"], [[T0 + (self.LINES - 1) * SEC, self.LINES - 1 + 0.5]])
+
+    def test_large_body_cut_short_writes_nothing(self):
+        body = self.body()
+        sock = self.send_raw(self.head(len(body)) + body[:len(body) // 2], pieces=4, pause=0.01)
+        sock.close()
+        time.sleep(0.3)
+        s, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual((s, h["points"]), (200, []), "nothing of a body cut short is written")
+        # The server is fine afterwards: the same body on a fresh connection is written.
+        s, _, out = self.ingest(body, "text/plain")
+        self.assertEqual(s, 202, out)
+        s, _, h = self.history(twin="r0", name="temp", agg="count")
+        self.assertEqual(h["points"][0][1], self.LINES)
 
 
 class Backpressure(IngestCase):

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/double_text.hpp"
 #include "common/json_patch.hpp"
 #include "model/instance_validator.hpp"
 
@@ -212,7 +213,7 @@ char* format_member(char* buf, std::string_view quoted, const Cell& c) {
     case Value::Kind::real: {
       const double d = c.as_double();
       if (!std::isfinite(d)) return literal("null");
-      return std::to_chars(p, end, d).ptr;
+      return format_double(p, d);
     }
     case Value::Kind::int64: return std::to_chars(p, end, c.as_int()).ptr;
     case Value::Kind::uint64: return std::to_chars(p, end, c.as_uint()).ptr;

@@ -47,17 +47,16 @@ constexpr std::uint64_t kPow10[] = {1ULL,
                                     10000000000000000ULL,
                                     100000000000000000ULL};
 
-// The decimal digits of m < 10^17 right-aligned before `end` (which has 17 bytes of room before
-// it); returns their first.
-char* digits_before(char* end, std::uint64_t m) noexcept {
-  const std::uint64_t low = eight_digits(static_cast<std::uint32_t>(m % 100000000));
+// The digits of m < 10^17 at out[0..17) with leading zeros; returns how many are significant.
+int seventeen_digits(char* out, std::uint64_t m) noexcept {
+  out[0] = static_cast<char>('0' + m / 10000000000000000ULL);
   const std::uint64_t mid = eight_digits(static_cast<std::uint32_t>(m / 100000000 % 100000000));
-  std::memcpy(end - 8, &low, 8);
-  std::memcpy(end - 16, &mid, 8);
-  end[-17] = static_cast<char>('0' + m / 10000000000000000ULL);
+  const std::uint64_t low = eight_digits(static_cast<std::uint32_t>(m % 100000000));
+  std::memcpy(out + 1, &mid, 8);
+  std::memcpy(out + 9, &low, 8);
   // Digits of m > 0: log10 estimated from its bit width, then corrected by one comparison.
   const int t = (std::bit_width(m) * 1233) >> 12;
-  return end - (t + (m >= kPow10[t] ? 1 : 0));
+  return t + (m >= kPow10[t] ? 1 : 0);
 }
 
 }  // namespace
@@ -72,10 +71,11 @@ char* format_double(char* p, double d) noexcept {
     m /= 10;
     ++e;
   }
-  char buf[24];
-  char* const buf_end = buf + sizeof buf;
-  const char* digits = digits_before(buf_end, m);
-  const int n = static_cast<int>(buf_end - digits);
+  // Every copy below has a fixed size (a few vector moves, no library call), so it may copy
+  // bytes past the digits: `buf` and the output's kDoubleTextMax leave room for that.
+  char buf[48] = {};
+  const int n = seventeen_digits(buf, m);
+  const char* const digits = buf + 17 - n;
   const int sci_exp = e + n - 1;
   const int abs_exp = sci_exp < 0 ? -sci_exp : sci_exp;
   const int sci_len = n + (n > 1 ? 1 : 0) + 2 + (abs_exp >= 100 ? 3 : 2);
@@ -87,43 +87,36 @@ char* format_double(char* p, double d) noexcept {
   }
   if (std::signbit(d)) *p++ = '-';
   if (sci_len < fixed_len) {  // d[.ddd]e+XX
-    *p++ = digits[0];
-    if (n > 1) {
-      *p++ = '.';
-      std::memcpy(p, digits + 1, static_cast<std::size_t>(n - 1));
-      p += n - 1;
-    }
-    *p++ = 'e';
-    *p++ = sci_exp < 0 ? '-' : '+';
+    p[0] = digits[0];
+    p[1] = '.';
+    std::memcpy(p + 2, digits + 1, 16);
+    p += n > 1 ? n + 1 : 1;
+    p[0] = 'e';
+    p[1] = sci_exp < 0 ? '-' : '+';
     if (abs_exp >= 100) {
-      *p++ = static_cast<char>('0' + abs_exp / 100);
-      std::memcpy(p, kPairs + (abs_exp % 100) * 2, 2);
-    } else {
-      std::memcpy(p, kPairs + abs_exp * 2, 2);
+      p[2] = static_cast<char>('0' + abs_exp / 100);
+      std::memcpy(p + 3, kPairs + (abs_exp % 100) * 2, 2);
+      return p + 5;
     }
-    return p + 2;
+    std::memcpy(p + 2, kPairs + abs_exp * 2, 2);
+    return p + 4;
   }
-  if (e >= 0) {  // ddd000
-    std::memcpy(p, digits, static_cast<std::size_t>(n));
-    p += n;
-    std::memset(p, '0', static_cast<std::size_t>(e));
-    return p + e;
+  if (e >= 0) {  // ddd000 (e <= 5 here)
+    std::memcpy(p, digits, 24);
+    std::memset(p + n, '0', 8);
+    return p + n + e;
   }
   if (n + e > 0) {  // dd.ddd
-    const auto whole = static_cast<std::size_t>(n + e);
-    std::memcpy(p, digits, whole);
-    p += whole;
-    *p++ = '.';
-    std::memcpy(p, digits + whole, static_cast<std::size_t>(-e));
-    return p - e;
+    const int whole = n + e;
+    std::memcpy(p, digits, 24);
+    p[whole] = '.';
+    std::memcpy(p + whole + 1, digits + whole, 16);
+    return p + n + 1;
   }
-  *p++ = '0';  // 0.000ddd
-  *p++ = '.';
-  const auto zeros = static_cast<std::size_t>(-e - n);
-  std::memset(p, '0', zeros);
-  p += zeros;
-  std::memcpy(p, digits, static_cast<std::size_t>(n));
-  return p + n;
+  const int zeros = -e - n;  // 0.000ddd (at most 4 zeros here)
+  std::memcpy(p, "0.000000", 8);
+  std::memcpy(p + 2 + zeros, digits, 24);
+  return p + 2 + zeros + n;
 }
 
 }  // namespace castor

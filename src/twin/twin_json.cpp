@@ -198,7 +198,7 @@ void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells
 // kMemberRoom bytes); null when the value needs the general path (Value::append_json).
 constexpr std::size_t kMemberRoom = 160;
 char* format_member(char* buf, std::string_view quoted, const Cell& c) {
-  if (quoted.size() + 2 + 32 > kMemberRoom) return nullptr;
+  if (quoted.size() + 2 + kDoubleTextMax > kMemberRoom) return nullptr;
   char* p = buf;
   *p++ = ',';
   std::memcpy(p, quoted.data(), quoted.size());

@@ -143,8 +143,9 @@ void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const 
 void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
-  const TwinJson json{extras.cache, shard.index()};
   const std::size_t n = task.twins.size();
+  twin::RenderMemo memo;
+  const TwinJson json{extras.cache, shard.index(), n > 1 ? &memo : nullptr};
   out.twins.resize(n);
   if (extras.next != nullptr) out.next.lists.resize(n);
   if (extras.render) out.rows.resize(n);

@@ -438,16 +438,22 @@ void append_twin_meta(std::string& out, const CompiledInterface& m, const Twin& 
   if (memo == nullptr || !uniform_meta(m, t, set, time)) {
     return append_cells_meta(out, m, t.cells, t, 0, times);
   }
-  if (memo->model == &m && memo->time == time && memo->set == set) {
+  const bool same = memo->model == &m && memo->time == time && memo->set == set;
+  if (same && !memo->block.empty()) {
     out.append(memo->block);
     return;
   }
   const std::size_t at = out.size();
   append_cells_meta(out, m, t.cells, t, 0, times);
+  // Kept from the second twin of a kind on: a batch of unlike twins (or of one) copies nothing.
+  if (same) {
+    memo->block.assign(out, at);
+    return;
+  }
   memo->model = &m;
   memo->time = time;
   memo->set = set;
-  memo->block.assign(out, at);
+  memo->block.clear();
 }
 
 }  // namespace

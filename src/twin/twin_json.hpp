@@ -23,12 +23,13 @@ Status build_twin(std::string_view id, const model::InterfacePtr& model, const j
 // per-property members of $metadata of the last twin whose set properties all carry one
 // lastUpdateTime and no sourceTime. Those members are the same text for every twin of that
 // model with that time and the same properties set (twins created or replaced together), so
-// they are copied instead of written again. Only render_twin reads and writes the members.
+// they are copied instead of written again (kept from the second such twin on, so that a batch
+// of unlike twins copies nothing). Only render_twin reads and writes the members.
 struct RenderMemo {
   const model::CompiledInterface* model = nullptr;
   Nanos time = 0;
   std::uint64_t set = 0;  // which property slots are set
-  std::string block;
+  std::string block;  // empty: not kept yet
 };
 
 // ADT JSON of a twin: $dtId, $etag, $metadata ($model, $lastUpdateTime, per-property

@@ -11,6 +11,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/double_text.hpp"
+
 namespace castor::json {
 namespace {
 
@@ -293,9 +295,8 @@ void append_double(std::string& out, double d) {
     out += "null";
     return;
   }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, r.ptr);
+  char buf[kDoubleTextMax];
+  out.append(buf, format_double(buf, d));
 }
 
 void serialize_to(std::string& out, const value& v) {

@@ -49,7 +49,45 @@ std::vector<std::size_t> split_by_shard(const twin::Engine& engine, std::vector<
   return shards;
 }
 
+// Places of the distinct twins a step reaches, by id: open addressing over views of ids that
+// outlive it, sized once (a node per twin, as std::unordered_map allocates, costs more than the
+// lookups).
+class PlaceTable {
+ public:
+  explicit PlaceTable(std::size_t most) {
+    std::size_t n = 16;
+    while (n < most * 2) n *= 2;
+    slots_.resize(n);
+    mask_ = n - 1;
+  }
+  // The place of `id`, given `next` (and true) when it is new.
+  std::pair<std::uint32_t, bool> emplace(std::string_view id, std::uint32_t next) {
+    for (std::size_t i = std::hash<std::string_view>{}(id) & mask_;; i = (i + 1) & mask_) {
+      Slot& slot = slots_[i];
+      if (slot.place == kUnbound) {
+        slot = Slot{id, next};
+        return {next, true};
+      }
+      if (slot.id == id) return {slot.place, false};
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string_view id;
+    std::uint32_t place = kUnbound;
+  };
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+};
+
 }  // namespace
+
+void HopLists::set(std::uint32_t b, std::vector<Adjacent> list) {
+  if (of_bound_.size() <= b) of_bound_.resize(static_cast<std::size_t>(b) + 1, kUnbound);
+  of_bound_[b] = static_cast<std::uint32_t>(lists_.size());
+  lists_.push_back(std::move(list));
+}
 
 struct BindTask {
   std::vector<std::string> twins;
@@ -105,8 +143,9 @@ void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const 
 void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
-  const TwinJson json{extras.cache, shard.index()};
   const std::size_t n = task.twins.size();
+  twin::RenderMemo memo;
+  const TwinJson json{extras.cache, shard.index(), n > 1 ? &memo : nullptr};
   out.twins.resize(n);
   if (extras.next != nullptr) out.next.lists.resize(n);
   if (extras.render) out.rows.resize(n);
@@ -208,9 +247,11 @@ void Expander::run(std::vector<Bound> anchors, std::function<void(Status)> done,
   }
   if (!charge(rows_.bytes())) return;
   if (first_hop != nullptr) {
-    std::vector<std::string> ids;
-    for (std::size_t i = 0; i < anchor_count; ++i) ids.push_back(bound_[i].id);
-    if (!charge(keep_adjacency(*first_hop, ids, prefetched_))) return;
+    const std::size_t bytes = keep_rels(*first_hop);
+    for (std::size_t i = 0; i < anchor_count && i < first_hop->lists.size(); ++i) {
+      next_lists_.set(static_cast<std::uint32_t>(i), std::move(first_hop->lists[i]));
+    }
+    if (!charge(bytes)) return;
   }
   next_step();
 }
@@ -233,10 +274,10 @@ void Expander::next_step() {
   if (budget_->exhausted()) return finish(budget_->error());
   if (rows_.size() == 0 || step_ == plan_->steps.size()) return finish(Status::ok());
   const Step& st = plan_->steps[step_];
-  adjacency_ = std::move(prefetched_);  // what the previous step's bindings read, if anything
-  prefetched_.clear();
-  if (st.max_hops == 1) return single_hop(st);
+  hop_lists_ = std::move(next_lists_);  // what the previous step's bindings read, if anything
+  next_lists_.clear();
   adjacency_.clear();
+  if (st.max_hops == 1) return single_hop(st);
   start_hops(st);
 }
 
@@ -265,10 +306,17 @@ void Expander::replace_rows(RowTable next) {
 }
 
 void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
-                               std::function<void()> then) {
-  auto per_task = std::make_shared<std::vector<std::vector<std::string>>>();
+                               std::vector<std::uint32_t> bounds, std::function<void()> then) {
+  // Each twin asked about, with its binding (kUnbound: kept by id).
+  using Ask = std::pair<std::string, std::uint32_t>;
+  std::vector<Ask> asks;
+  asks.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    asks.emplace_back(std::move(ids[i]), i < bounds.size() ? bounds[i] : kUnbound);
+  }
+  auto per_task = std::make_shared<std::vector<std::vector<Ask>>>();
   const auto shards = split_by_shard(
-      engine_, std::move(ids), [](const std::string& id) -> const std::string& { return id; },
+      engine_, std::move(asks), [](const Ask& a) -> const std::string& { return a.first; },
       *per_task);
   auto self = shared_from_this();
   scatter<AdjacencyResult>(
@@ -278,8 +326,8 @@ void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
         const auto& mine = (*per_task)[task];
         out.lists.resize(mine.size());
         for (std::size_t j = 0; j < mine.size(); ++j) {
-          if (j + kPrefetchAhead < mine.size()) shard.prefetch(mine[j + kPrefetchAhead]);
-          adjacent_here(shard, *self->plan_, st, mine[j], s, out, out.lists[j]);
+          if (j + kPrefetchAhead < mine.size()) shard.prefetch(mine[j + kPrefetchAhead].first);
+          adjacent_here(shard, *self->plan_, st, mine[j].first, s, out, out.lists[j]);
         }
       },
       [self, per_task, then = std::move(then)](std::vector<AdjacencyResult> results,
@@ -287,27 +335,36 @@ void Expander::fetch_adjacency(const Step& st, std::vector<std::string> ids,
         if (!status.is_ok()) return self->finish(status);
         std::size_t bytes = 0;
         for (std::size_t t = 0; t < results.size(); ++t) {
-          bytes += self->keep_adjacency(results[t], (*per_task)[t], self->adjacency_);
+          bytes += self->keep_rels(results[t]);
+          const auto& mine = (*per_task)[t];
+          for (std::size_t j = 0; j < results[t].lists.size() && j < mine.size(); ++j) {
+            auto& list = results[t].lists[j];
+            if (mine[j].second == kUnbound) {
+              self->adjacency_[mine[j].first] = std::move(list);
+            } else {
+              self->hop_lists_.set(mine[j].second, std::move(list));
+            }
+          }
         }
         if (self->charge(bytes)) then();
       });
 }
 
-std::size_t Expander::keep_adjacency(AdjacencyResult& result, const std::vector<std::string>& ids,
-                                     Adjacency& into) {
+std::size_t Expander::keep_rels(AdjacencyResult& result) {
   std::size_t bytes = 0;
   const auto base = static_cast<std::uint32_t>(bound_.size());
   for (Bound& b : result.rels) {
     bytes += b.bytes();
     bound_.push_back(std::move(b));
   }
+  result.rels.clear();
   examined_ += result.examined;
-  for (std::size_t j = 0; j < result.lists.size() && j < ids.size(); ++j) {
-    for (Adjacent& a : result.lists[j]) {
+  result.examined = 0;
+  for (auto& list : result.lists) {
+    for (Adjacent& a : list) {
       if (a.rel_bound != kUnbound) a.rel_bound += base;
       bytes += sizeof(Adjacent) + a.neighbor.size() + a.rel_source.size() + a.rel_id.size();
     }
-    into[ids[j]] = std::move(result.lists[j]);
   }
   return bytes;
 }
@@ -339,7 +396,7 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
   }
   bind_tasks_ = tasks;
   BindExtras extras = bind_extras(st, tasks->size() == 0 ? 0 : count_twins(*tasks));
-  prefetched_.clear();
+  next_lists_.clear();
   auto self = shared_from_this();
   scatter<BindResult>(
       engine_, shards,
@@ -386,11 +443,12 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
     if (rendered_rows_.size() <= b) rendered_rows_.resize(b + 1);
     rendered_rows_[b] = std::move(result.rows[j]);
   }
-  // Only twins bound here are listed, so `prefetched_` never holds a stale "none".
+  // The next hop's lists, by the binding of the twin they belong to (only twins bound here).
   if (!result.next.lists.empty()) {
-    bytes += keep_adjacency(result.next, task.twins, prefetched_);
-    for (std::size_t j = 0; j < task.twins.size(); ++j) {
-      if (!result.twins[j]) prefetched_.erase(task.twins[j]);
+    bytes += keep_rels(result.next);
+    for (std::size_t j = 0; j < task.twins.size() && j < result.next.lists.size(); ++j) {
+      const std::uint32_t b = twin_bound_[task.places[j]];
+      if (b != kUnbound) next_lists_.set(b, std::move(result.next.lists[j]));
     }
   }
   for (std::size_t j = 0; j < task.rels.size(); ++j) {
@@ -400,31 +458,40 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
 }
 
 void Expander::single_hop(const Step& st) {
-  std::unordered_set<std::string_view> ids;  // views of bound_, copied before it can grow
+  // The `from` bindings whose lists no earlier round read, each asked once.
+  std::vector<std::uint32_t> bounds;
+  std::vector<std::string> ids;
+  std::vector<bool> asked(bound_.size(), false);
   for (std::size_t i = 0; i < rows_.size(); ++i) {
-    const std::string& id = bound_[rows_.row(i)[st.from]].id;
-    if (!adjacency_.count(id)) ids.insert(id);
+    const std::uint32_t b = rows_.row(i)[st.from];
+    if (hop_lists_.find(b) != nullptr || asked[b]) continue;
+    asked[b] = true;
+    bounds.push_back(b);
+    ids.push_back(bound_[b].id);
   }
   auto self = shared_from_this();
   if (ids.empty()) return single_hop_bind(st);
-  fetch_adjacency(st, std::vector<std::string>(ids.begin(), ids.end()),
+  fetch_adjacency(st, std::move(ids), std::move(bounds),
                   [self, &st] { self->single_hop_bind(st); });
 }
 
 void Expander::single_hop_bind(const Step& st) {
   // Each distinct neighbor gets a place in the bind round; its Adjacents remember it.
-  std::unordered_map<std::string_view, std::uint32_t> places;  // views of adjacency_'s lists
+  std::size_t reached = 0;
+  for (const auto& list : hop_lists_.lists()) reached += list.size();
+  PlaceTable places(st.closes ? 0 : reached);  // views of hop_lists_'s neighbors
   std::vector<std::string> twins;
+  twins.reserve(reached);
   std::vector<std::pair<std::string, std::string>> rels;
   std::unordered_set<std::string> rel_seen;
   const bool bind_rel = binds_relationship(*plan_, st);
-  for (auto& [from, list] : adjacency_) {
+  for (auto& list : hop_lists_.lists()) {
     for (Adjacent& a : list) {
       if (!st.closes) {
-        const auto [it, fresh] =
+        const auto [place, fresh] =
             places.emplace(a.neighbor, static_cast<std::uint32_t>(twins.size()));
         if (fresh) twins.push_back(a.neighbor);
-        a.twin_at = it->second;
+        a.twin_at = place;
       }
       if (bind_rel && a.incoming && rel_seen.insert(rel_key(a.rel_source, a.rel_id)).second) {
         rels.emplace_back(a.rel_source, a.rel_id);
@@ -441,9 +508,9 @@ void Expander::assemble_single(const Step& st) {
   std::vector<std::uint32_t> row(rows_.width());
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     const auto old = rows_.row(i);
-    const auto it = adjacency_.find(bound_[old[st.from]].id);
-    if (it == adjacency_.end()) continue;
-    for (const Adjacent& a : it->second) {
+    const std::vector<Adjacent>* list = hop_lists_.find(old[st.from]);
+    if (list == nullptr) continue;
+    for (const Adjacent& a : *list) {
       std::copy(old.begin(), old.end(), row.begin());
       if (st.closes) {
         if (bound_[old[st.to]].id != a.neighbor) continue;
@@ -486,7 +553,7 @@ void Expander::hop_level(const Step& st, std::uint32_t level) {
   auto self = shared_from_this();
   auto then = [self, &st, level] { self->expand_level(st, level); };
   if (missing.empty()) return then();
-  fetch_adjacency(st, {missing.begin(), missing.end()}, std::move(then));
+  fetch_adjacency(st, {missing.begin(), missing.end()}, {}, std::move(then));
 }
 
 void Expander::expand_level(const Step& st, std::uint32_t level) {

@@ -69,6 +69,26 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
                    Scratch& s, AdjacencyResult& out, std::vector<Adjacent>& list,
                    const twin::Twin* known = nullptr);
 
+// Adjacency lists of a single hop's `from` twins by their binding (index into the expander's
+// bound table), so that rows find their twin's relationships by index, not by id.
+class HopLists {
+ public:
+  // The list of binding `b`, or null when none was read for it.
+  const std::vector<Adjacent>* find(std::uint32_t b) const noexcept {
+    return b < of_bound_.size() && of_bound_[b] != kUnbound ? &lists_[of_bound_[b]] : nullptr;
+  }
+  void set(std::uint32_t b, std::vector<Adjacent> list);
+  std::vector<std::vector<Adjacent>>& lists() noexcept { return lists_; }
+  void clear() noexcept {
+    lists_.clear();
+    of_bound_.clear();
+  }
+
+ private:
+  std::vector<std::vector<Adjacent>> lists_;
+  std::vector<std::uint32_t> of_bound_;  // binding -> lists_ index, or kUnbound
+};
+
 class RenderCache;
 struct BindTask;
 struct BindExtras;
@@ -114,18 +134,19 @@ class Expander : public std::enable_shared_from_this<Expander> {
   void expand_level(const Step& st, std::uint32_t level);
   void hops_done(const Step& st);
   void assemble_hops(const Step& st);
-  // Fetches adjacency for `ids` into adjacency_, then calls `then`.
-  void fetch_adjacency(const Step& st, std::vector<std::string> ids, std::function<void()> then);
-  // Moves one shard's adjacency lists (by ids[j]) into `into` and its relationship bindings
-  // into bound_; returns the bytes to charge.
-  std::size_t keep_adjacency(AdjacencyResult& result, const std::vector<std::string>& ids,
-                             Adjacency& into);
+  // Fetches adjacency for `ids` (the twins of bindings `bounds`, when given) into hop_lists_ by
+  // binding, or without `bounds` into adjacency_ by id; then calls `then`.
+  void fetch_adjacency(const Step& st, std::vector<std::string> ids,
+                       std::vector<std::uint32_t> bounds, std::function<void()> then);
+  // Moves one shard's relationship bindings into bound_ (pointing its lists at them); returns
+  // the bytes to charge for them and the lists.
+  std::size_t keep_rels(AdjacencyResult& result);
   BindExtras bind_extras(const Step& st, std::size_t twins) const;
   // Keeps one shard's bindings (and what came with them); returns the bytes to charge.
   std::size_t keep_bound(const BindTask& task, BindResult& result);
   // Binds `twins` to st.to and `rels` (source, id) to st.relationship on their owners' shards;
   // when the next step is a single hop from st.to, also reads the bound twins' relationships
-  // for it (into prefetched_). twin_bound_[i] is then the binding of twins[i] (or kUnbound).
+  // for it (into next_lists_). twin_bound_[i] is then the binding of twins[i] (or kUnbound).
   void fetch_bindings(const Step& st, std::vector<std::string> twins,
                       std::vector<std::pair<std::string, std::string>> rels,
                       std::function<void()> then);
@@ -142,8 +163,9 @@ class Expander : public std::enable_shared_from_this<Expander> {
   RenderCache* render_cache_ = nullptr;
   std::vector<std::string> rendered_rows_;
   // Per step:
-  Adjacency adjacency_;
-  Adjacency prefetched_;  // the next step's adjacency, read while binding this step's twins
+  Adjacency adjacency_;   // variable hops: by twin id
+  HopLists hop_lists_;    // single hops: by binding of the `from` twin
+  HopLists next_lists_;   // the next single hop's, read while binding this step's twins
   // The twins of the last bind round, by shard.
   std::shared_ptr<std::vector<BindTask>> bind_tasks_;
   // By place in the last bind round's list of twins: bound_ index or kUnbound. Rows find their

@@ -17,8 +17,9 @@ std::size_t RenderCache::cost(const Entry& e) noexcept {
   return 2 * e.id.size() + e.json.size() + 96;
 }
 
-void RenderCache::append_twin(std::size_t shard, const twin::Twin& t, std::string& out) {
-  if (shard >= shards_.size() || shard_budget_ == 0) return twin::render_twin(t, out);
+void RenderCache::append_twin(std::size_t shard, const twin::Twin& t, std::string& out,
+                              twin::RenderMemo* memo) {
+  if (shard >= shards_.size() || shard_budget_ == 0) return twin::render_twin(t, out, memo);
   PerShard& p = *shards_[shard];
   if (const std::uint32_t index = p.by_twin.find(&t); index != ByTwin::kNone) {
     Entry& e = p.entries[index];
@@ -32,7 +33,7 @@ void RenderCache::append_twin(std::size_t shard, const twin::Twin& t, std::strin
   }
   p.misses.fetch_add(1, std::memory_order_relaxed);
   const std::size_t start = out.size();
-  twin::render_twin(t, out);
+  twin::render_twin(t, out, memo);
   Seen& seen = p.seen[seen_index(&t)];
   if (seen.twin == &t && seen.etag == t.etag) {
     seen = Seen{};

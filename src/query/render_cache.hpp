@@ -18,6 +18,7 @@
 #include "common/strings.hpp"
 #include "twin/shard_observer.hpp"
 #include "twin/twin.hpp"
+#include "twin/twin_json.hpp"
 
 namespace castor::query {
 
@@ -29,8 +30,9 @@ class RenderCache final : public twin::ShardObserver {
 
   // On the thread of shard `shard` only: appends the twin's ADT JSON (twin::render_twin) to `out`,
   // from the cache when it holds the twin's current state, else rendered (and kept when this is
-  // the second rendering of that state).
-  void append_twin(std::size_t shard, const twin::Twin& t, std::string& out);
+  // the second rendering of that state). `memo`: twin::render_twin's, for a batch of twins.
+  void append_twin(std::size_t shard, const twin::Twin& t, std::string& out,
+                   twin::RenderMemo* memo = nullptr);
   // On the thread of shard `shard`: starts loading what append_twin(shard, t) looks up first
   // (its place in the table of kept twins and in the table of twins seen once), for batched
   // renderers a few twins ahead. Reads only the twin's address.

@@ -106,8 +106,8 @@ void render_item(const Plan& plan, twin::Shard& shard, const Item& item, Scratch
 }  // namespace
 
 void TwinJson::append(const twin::Twin& t, std::string& out) const {
-  if (cache != nullptr) return cache->append_twin(shard, t, out);
-  twin::render_twin(t, out);
+  if (cache != nullptr) return cache->append_twin(shard, t, out, memo);
+  twin::render_twin(t, out, memo);
 }
 
 void render_twin_slot(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
@@ -221,8 +221,9 @@ void render_page(twin::Engine& engine, std::shared_ptr<const Plan> plan,
       engine, work->shards,
       [work, cache](twin::Shard& shard, std::size_t task, Texts& out) {
         Scratch s;
-        const TwinJson json{cache, shard.index()};
+        twin::RenderMemo memo;
         const auto& indexes = work->per_shard[task];
+        const TwinJson json{cache, shard.index(), indexes.size() > 1 ? &memo : nullptr};
         out.resize(indexes.size());
         for (std::size_t j = 0; j < indexes.size(); ++j) {
           render_item(*work->plan, shard, work->items[indexes[j]], s, out[j], json);

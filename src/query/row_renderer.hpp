@@ -16,6 +16,7 @@
 #include "query/key_list.hpp"
 #include "query/planner.hpp"
 #include "twin/engine.hpp"
+#include "twin/twin_json.hpp"
 
 namespace castor::query {
 
@@ -23,10 +24,12 @@ class Scratch;
 class RenderCache;
 
 // Where whole twins' ADT JSON comes from on one shard: the query render cache when the service
-// has one (render_cache.hpp), else twin::render_twin.
+// has one (render_cache.hpp), else twin::render_twin. `memo`: for a batch of twins rendered by
+// one task (twin::RenderMemo), owned by that task; null for a single twin.
 struct TwinJson {
   RenderCache* cache = nullptr;
   std::size_t shard = 0;
+  twin::RenderMemo* memo = nullptr;
   void append(const twin::Twin& t, std::string& out) const;
 };
 

@@ -17,7 +17,7 @@ class ShardScan {
         slot_(plan_.anchor),
         out_(out),
         meter_(*spec.budget),
-        json_{spec.render_cache, shard.index()} {
+        json_{spec.render_cache, shard.index(), spec.render_cap > 1 ? &memo_ : nullptr} {
     out_.keys = KeyList(key_width(plan_));
   }
   ~ShardScan() {
@@ -140,6 +140,7 @@ class ShardScan {
   ScanResult& out_;
   MemoryMeter meter_;
   Scratch scratch_;
+  twin::RenderMemo memo_;  // the rows this scan renders, when there may be several
   TwinJson json_;
   std::size_t row_size_ = 0;  // of the last row rendered
   bool stop_ = false;

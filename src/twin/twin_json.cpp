@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/double_text.hpp"
 #include "common/json_patch.hpp"
 #include "model/instance_validator.hpp"
 
@@ -197,7 +198,7 @@ void append_cells_meta(std::string& out, const CompiledInterface& m, const Cells
 // kMemberRoom bytes); null when the value needs the general path (Value::append_json).
 constexpr std::size_t kMemberRoom = 160;
 char* format_member(char* buf, std::string_view quoted, const Cell& c) {
-  if (quoted.size() + 2 + 32 > kMemberRoom) return nullptr;
+  if (quoted.size() + 2 + kDoubleTextMax > kMemberRoom) return nullptr;
   char* p = buf;
   *p++ = ',';
   std::memcpy(p, quoted.data(), quoted.size());
@@ -212,7 +213,7 @@ char* format_member(char* buf, std::string_view quoted, const Cell& c) {
     case Value::Kind::real: {
       const double d = c.as_double();
       if (!std::isfinite(d)) return literal("null");
-      return std::to_chars(p, end, d).ptr;
+      return format_double(p, d);
     }
     case Value::Kind::int64: return std::to_chars(p, end, c.as_int()).ptr;
     case Value::Kind::uint64: return std::to_chars(p, end, c.as_uint()).ptr;
@@ -407,7 +408,57 @@ void prefetch_texts(const Twin& t) noexcept {
   prefetch_texts(t.cells);
 }
 
-void render_twin(const Twin& t, std::string& out) {
+namespace {
+
+// Whether every set property of `t` (top level) has one lastUpdateTime and no sourceTime, and
+// then which slots are set and that time: what decides the text of its $metadata members.
+bool uniform_meta(const CompiledInterface& m, const Twin& t, std::uint64_t& set, Nanos& time) {
+  const Cells& cells = t.cells;
+  const std::size_t n = std::min(cells.size(), m.property_slots.size());
+  if (n > 64 || (t.extra_if() != nullptr && !t.extra_if()->source_times.empty())) return false;
+  set = 0;
+  bool any = false;
+  for (std::size_t slot = 0; slot < n; ++slot) {
+    const Cell& c = cells[slot];
+    if (!c.is_set()) continue;
+    const Nanos at = t.time_of(c);
+    if (any && at != time) return false;
+    time = at;
+    any = true;
+    set |= std::uint64_t{1} << slot;
+  }
+  return any;
+}
+
+// The twin's own property members of $metadata, copied from `memo` when it holds them.
+void append_twin_meta(std::string& out, const CompiledInterface& m, const Twin& t,
+                      TimeTexts& times, RenderMemo* memo) {
+  std::uint64_t set = 0;
+  Nanos time = 0;
+  if (memo == nullptr || !uniform_meta(m, t, set, time)) {
+    return append_cells_meta(out, m, t.cells, t, 0, times);
+  }
+  const bool same = memo->model == &m && memo->time == time && memo->set == set;
+  if (same && !memo->block.empty()) {
+    out.append(memo->block);
+    return;
+  }
+  const std::size_t at = out.size();
+  append_cells_meta(out, m, t.cells, t, 0, times);
+  // Kept from the second twin of a kind on: a batch of unlike twins (or of one) copies nothing.
+  if (same) {
+    memo->block.assign(out, at);
+    return;
+  }
+  memo->model = &m;
+  memo->time = time;
+  memo->set = set;
+  memo->block.clear();
+}
+
+}  // namespace
+
+void render_twin(const Twin& t, std::string& out, RenderMemo* memo) {
   const CompiledInterface& m = *t.model;
   prefetch_texts(t.cells);
   reserve_for(out, t.cells.size());
@@ -420,7 +471,7 @@ void render_twin(const Twin& t, std::string& out) {
   out += ",\"$lastUpdateTime\":\"";
   times.append(out, t.last_update);
   out.push_back('"');
-  append_cells_meta(out, m, t.cells, t, 0, times);
+  append_twin_meta(out, m, t, times, memo);
   out.push_back('}');
   append_cells_values(out, m, t.cells);
   const auto& names = component_names(m);

@@ -3,6 +3,7 @@
 // documents to them. Validation against the model happens here, before anything is changed.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,9 +19,23 @@ namespace castor::twin {
 Status build_twin(std::string_view id, const model::InterfacePtr& model, const json::object& doc,
                   Nanos now, Twin& out);
 
+// What render_twin may reuse between the twins of one batch rendered on one thread: the
+// per-property members of $metadata of the last twin whose set properties all carry one
+// lastUpdateTime and no sourceTime. Those members are the same text for every twin of that
+// model with that time and the same properties set (twins created or replaced together), so
+// they are copied instead of written again (kept from the second such twin on, so that a batch
+// of unlike twins copies nothing). Only render_twin reads and writes the members.
+struct RenderMemo {
+  const model::CompiledInterface* model = nullptr;
+  Nanos time = 0;
+  std::uint64_t set = 0;  // which property slots are set
+  std::string block;  // empty: not kept yet
+};
+
 // ADT JSON of a twin: $dtId, $etag, $metadata ($model, $lastUpdateTime, per-property
-// lastUpdateTime and sourceTime), properties, components.
-void render_twin(const Twin& t, std::string& out);
+// lastUpdateTime and sourceTime), properties, components. `memo`: see RenderMemo (the text is
+// the same with or without it).
+void render_twin(const Twin& t, std::string& out, RenderMemo* memo = nullptr);
 // Start loading what render_twin(t) reads, for batched renderers a few twins ahead, in two
 // stages: the cells (once the twin itself is loaded), then the texts of string values (once the
 // cells are).

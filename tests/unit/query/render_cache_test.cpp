@@ -253,6 +253,57 @@ TEST(RenderCache, NeverServesAnEntryWhoseTwinsEtagMovedOn) {
 namespace castor::query::testing {
 namespace {
 
+// Twins of one batch whose properties share one lastUpdateTime share the text of their
+// $metadata members (twin::RenderMemo); twins patched since, with a sourceTime, with a property
+// removed or created at another time must each show their own, in scans, pages and traversals.
+TEST(RenderCache, RowsOfABatchShowTheirOwnMetadata) {
+  for (std::size_t budget : {std::size_t{0}, std::size_t{8} << 20}) {
+    auto p = plant(budget);
+    auto& f = *p.fixture;
+    auto patch = [&](const std::string& id, std::string_view ops) {
+      ASSERT_TRUE(f.patch_twin(id, *json::parse(ops)).is_ok()) << id;
+    };
+    patch("s5", R"([{"op":"replace","path":"/temp","value":55.5}])");
+    patch("s6", R"([{"op":"add","path":"/$metadata/temp/sourceTime","value":"2026-01-02T03:04:05Z"}])");
+    patch("s8", R"([{"op":"remove","path":"/state"}])");
+    ASSERT_TRUE(f.put_twin("s9", sensor(9, "on")).is_ok());  // created again, later
+    std::vector<std::tuple<std::string, std::string, json::value>> rels;
+    for (int i = 1; i <= 12; ++i) {
+      rels.emplace_back("s0", "r" + std::to_string(i),
+                        json::object{{"$relationshipName", "next"}, {"$targetId", "s" + std::to_string(i)}});
+    }
+    ASSERT_TRUE(f.put_relationships(rels).is_ok());
+    auto& e = f.engine();
+    auto check = [&](const std::vector<std::string>& got, const char* column) {
+      for (const std::string& row : got) {
+        auto v = json::parse(row);
+        ASSERT_TRUE(v.is_ok());
+        const auto& t = v->get_object().at(column).get_object();
+        const std::string id(json::sv(t.at("$dtId").get_string()));
+        EXPECT_EQ(json::serialize(t), json::serialize(*json::parse(get_twin(e, id)))) << id;
+      }
+    };
+    for (std::size_t page : {std::size_t{7}, std::size_t{1000}}) {
+      const auto all = rows(*p.service, "SELECT T FROM DIGITALTWINS T", page);
+      ASSERT_EQ(all.size(), 200u);
+      check(all, "T");
+      const auto joined = rows(
+          *p.service, "SELECT B FROM DIGITALTWINS A JOIN B RELATED A.next WHERE A.$dtId = 's0'", page);
+      ASSERT_EQ(joined.size(), 12u);
+      check(joined, "B");
+    }
+    // The batch really mixed twins of one time with others (else the test shows nothing).
+    auto meta = [&](const std::string& id) {
+      return json::parse(get_twin(e, id))->get_object().at("$metadata").get_object();
+    };
+    EXPECT_NE(meta("s5").at("temp").at("lastUpdateTime"), meta("s5").at("state").at("lastUpdateTime"));
+    EXPECT_EQ(meta("s4").at("temp").at("lastUpdateTime"), meta("s4").at("state").at("lastUpdateTime"));
+    EXPECT_NE(meta("s9").at("temp").at("lastUpdateTime"), meta("s4").at("temp").at("lastUpdateTime"));
+    EXPECT_TRUE(meta("s6").at("temp").as_object().contains("sourceTime"));
+    EXPECT_FALSE(meta("s8").contains("state"));
+  }
+}
+
 // JOIN and MATCH rows are rendered while their last step binds them when they fit the first
 // page, else page by page: both give the same rows, twins reached twice included.
 TEST(RenderCache, TraversalRowsAreTheSameHoweverTheyAreRendered) {

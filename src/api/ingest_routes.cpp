@@ -3,13 +3,9 @@
 // in IngestGate while the pipeline holds max_in_flight observations.
 #include "api/ingest_routes.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <optional>
-#include <thread>
 
 #include "api/error.hpp"
 #include "api/principal.hpp"
@@ -90,62 +86,6 @@ class IngestGate : public std::enable_shared_from_this<IngestGate> {
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> waited_{0};
 };
-
-// Threads that parse large POST bodies and submit them, so that the IO thread that received one
-// goes on receiving and answering its other connections meanwhile (a body of 20,000 points
-// takes milliseconds to parse). Each HTTP connection has at most one request in flight, so the
-// queue is bounded by the connections; stop() parses what it holds before the threads end.
-class IngestParsers {
- public:
-  explicit IngestParsers(unsigned threads) {
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-  }
-  ~IngestParsers() { stop(); }
-  // False once stopped: the caller parses the body itself.
-  bool post(std::function<void()> job) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return false;
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-    return true;
-  }
-  void stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-  }
-
- private:
-  void run() {
-    pthread_setname_np(pthread_self(), "castor-ingest");
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and nothing left
-      auto job = std::move(jobs_.front());
-      jobs_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
-
-void stop_ingest_parsers(IngestContext& ctx) {
-  if (ctx.parsers) ctx.parsers->stop();
-}
 
 namespace {
 
@@ -252,18 +192,8 @@ void ingest_batch(IngestContext& ctx, HttpRequest& req, const Responder& resp) {
   if (!format) return resp.fail(415, "UnsupportedMediaType", format.status().message());
   auto partial = partial_param(req);
   if (!partial) return resp.fail(400, "InvalidArgument", partial.status().message());
-  Answer answer = [resp](HttpResponse r) { resp.respond(std::move(r)); };
-  if (ctx.parsers && req.body.size() >= kParseAsideBytes) {
-    // The body moves to a parse thread (no copy); it stays alive until the parse is done.
-    auto body = std::make_shared<std::string>(std::move(req.body));
-    if (ctx.parsers->post([&ctx, principal = req.principal, format = *format,
-                           partial = *partial, body, answer] {
-          ingest_body(ctx, *principal, format, partial, *body, answer);
-        }))
-      return;
-    req.body = std::move(*body);  // the parse threads stopped: parse it here
-  }
-  ingest_body(ctx, *req.principal, *format, *partial, req.body, std::move(answer));
+  ingest_body(ctx, *req.principal, *format, *partial, req.body,
+              [resp](HttpResponse r) { resp.respond(std::move(r)); });
 }
 
 // The format of a WebSocket ingest stream: ?format=json|ndjson|line, or guessed per message
@@ -340,8 +270,6 @@ class IngestSocket final : public StreamListener, public std::enable_shared_from
 
 void register_ingest_routes(Router& router, IngestContext& ctx) {
   ctx.gate = std::make_shared<IngestGate>(ctx.pipeline, ctx.max_waiting_requests);
-  if (ctx.parse_threads > 0 && !ctx.parsers)
-    ctx.parsers = std::make_shared<IngestParsers>(ctx.parse_threads);
   RouteSpec s;
   s.method = Method::post;
   s.path = "/castor/v1/ingest";

@@ -17,8 +17,7 @@
 
 namespace castor::api {
 
-class IngestGate;     // ingest_routes.cpp: backpressure between HTTP and the pipeline
-class IngestParsers;  // ingest_routes.cpp: threads that parse large POST bodies
+class IngestGate;  // ingest_routes.cpp: backpressure between HTTP and the pipeline
 
 struct IngestContext {
   ingest::IngestPipeline& pipeline;
@@ -26,17 +25,7 @@ struct IngestContext {
   // Default 256: ingest requests waiting for pipeline room before new ones get 503.
   std::size_t max_waiting_requests = 256;
   std::shared_ptr<IngestGate> gate;  // created by register_ingest_routes
-  // Threads that parse POST bodies of kParseAsideBytes and more, so that an IO thread keeps
-  // receiving and answering its other connections meanwhile; 0: every body is parsed on its IO
-  // thread. open_ingest() takes as many as there are IO threads.
-  unsigned parse_threads = 0;
-  std::shared_ptr<IngestParsers> parsers;  // started by register_ingest_routes
 };
-// Smaller bodies are parsed on their IO thread: a hand-over costs more than their parse.
-inline constexpr std::size_t kParseAsideBytes = std::size_t{64} << 10;
-// Parses what the parse threads hold and stops them; later large bodies are parsed on their IO
-// thread. Before the pipeline closes (IngestService::close calls it).
-void stop_ingest_parsers(IngestContext& ctx);
 
 void register_ingest_routes(Router& router, IngestContext& ctx);
 void register_history_routes(Router& router, IngestContext& ctx);

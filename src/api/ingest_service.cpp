@@ -1,9 +1,6 @@
 // Builds ingest and history for `castor serve` from its configuration.
 #include "api/ingest_routes.hpp"
 
-#include <algorithm>
-#include <thread>
-
 namespace castor::api {
 
 Result<ingest::PipelineOptions> pipeline_options(const Config& config) {
@@ -42,10 +39,6 @@ Result<std::unique_ptr<IngestService>> open_ingest(twin::Engine& engine, const C
   s->reader = std::make_unique<ingest::HistoryReader>(*s->pipeline);
   s->context =
       std::make_unique<IngestContext>(IngestContext{*s->pipeline, *s->reader, 256, nullptr});
-  // One per IO thread (the server's rule: io_threads, or half the CPUs and at least one).
-  s->context->parse_threads = config.io_threads
-                                  ? static_cast<unsigned>(config.io_threads)
-                                  : std::max(1u, std::thread::hardware_concurrency() / 2);
   s->registry = &registry;
   return s;
 }
@@ -57,7 +50,6 @@ void IngestService::register_routes(Router& router) {
 }
 
 void IngestService::close() {
-  if (context) stop_ingest_parsers(*context);  // they submit to the pipeline
   probes.clear();
   reader.reset();
   if (pipeline) pipeline->close();

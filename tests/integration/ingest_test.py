@@ -202,7 +202,8 @@ class Partial(IngestCase):
 
 
     def test_large_bodies_get_the_same_answers(self):
-        # Bodies of 64 KiB and more are parsed on a parse thread: the same checks and answers.
+        # A body of thousands of lines spanning both shards: every error listed, nothing written;
+        # then all of it written.
         lines = [f"r{i % 2} temp={i}.5,rpm={i}i {T0 + i * SEC}" for i in range(4000)]
         bad = list(lines)
         bad[10] = "r0 temp=oops"

@@ -228,6 +228,7 @@ void SeriesPartition::push(Series& s, const PointIn& p, store::WriteBatch& batch
   s.last_ts = p.ts;
   s.last_f = p.f;
   s.last_i = p.i;
+  s.appended_at = appends_;
   if (s.type == ValueType::string) s.last_s.assign(p.s);
   if (!s.dirty) {
     s.dirty = true;
@@ -236,8 +237,27 @@ void SeriesPartition::push(Series& s, const PointIn& p, store::WriteBatch& batch
   ++points_;
 }
 
+bool SeriesPartition::keep_plan(KeptPlan& out) {
+  for (const Series* s : plan_)
+    if (s && s->id == 0) return false;  // made by check(), gone at the next one
+  out.series.swap(plan_);
+  out.appends = appends_;
+  return true;
+}
+
+bool SeriesPartition::reuse_plan(KeptPlan& kept) {
+  // A series changes only by push(), which stamps it with the count: an older stamp means no
+  // point came since the plan was made, so its last point (what check() compares with) is the
+  // same. Series live as long as the partition, so the pointers still hold.
+  for (const Series* s : kept.series)
+    if (s && s->appended_at > kept.appends) return false;
+  plan_.swap(kept.series);
+  return true;
+}
+
 void SeriesPartition::append(std::span<const PointIn> points, std::span<const Verdict> verdicts,
                              store::WriteBatch& batch) {
+  ++appends_;
   touched_.clear();
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (verdicts[i] != Verdict::append || !plan_[i]) continue;

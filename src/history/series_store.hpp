@@ -90,6 +90,7 @@ struct Series {
   std::int64_t pending_i = 0;
   std::string_view pending_s;
   std::vector<std::uint32_t> wal_points;
+  std::uint64_t appended_at = 0;  // the partition's append() count when a point was last added
 
   explicit Series(ValueType t) : type(t), head(t) {}
 };
@@ -131,6 +132,19 @@ class SeriesPartition {
   // WAL record (and new series, sealed chunks, checkpoints) into `batch`.
   void append(std::span<const PointIn> points, std::span<const Verdict> verdicts,
               store::WriteBatch& batch);
+  // What one check() found, kept for a later step over the same points (a batch checked in one
+  // step and written in another, with other batches' steps in between).
+  struct KeptPlan {
+    std::vector<Series*> series;  // of each point
+    std::uint64_t appends = 0;    // the partition's append() count when it was kept
+  };
+  // Right after check(): moves its plan out. False (nothing kept) when a point's series does not
+  // exist yet: check() makes such series, and they live only until the next check.
+  bool keep_plan(KeptPlan& out);
+  // In place of check() for the same points: takes a kept plan if none of its series got a point
+  // since it was kept (then check() would decide the same), and returns true; append() may
+  // follow with the kept verdicts. False, and nothing changed, otherwise.
+  bool reuse_plan(KeptPlan& kept);
   // Writes dirty heads, at most about `budget_bytes` of them (so that one batch stays well under
   // the store's bounds), and once none is left trims this partition's WAL; returns whether it
   // got that far. append() calls it while the WAL is over checkpoint_wal_bytes.
@@ -185,6 +199,7 @@ class SeriesPartition {
   std::vector<Series*> touched_;               // append(): series of this WAL record
   Bytes wal_buffer_;
   std::uint64_t epoch_ = 0;
+  std::uint64_t appends_ = 0;  // append() calls, for KeptPlan
   std::uint64_t next_id_;
   std::uint64_t wal_seq_ = 0;
   std::uint64_t wal_first_ = 0;  // first WAL sequence not yet trimmed

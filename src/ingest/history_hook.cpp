@@ -112,6 +112,45 @@ void HistoryHook::check(twin::Shard& s, std::span<const twin::CheckedObservation
   }
 }
 
+namespace {
+
+// A check's points (their values and string texts, which the points view), verdicts and plan.
+struct KeptHistoryCheck final : twin::ObservationHook::KeptCheck {
+  std::vector<history::PointIn> points;
+  std::deque<std::string> texts;  // moved whole: the points' views into them stay valid
+  std::vector<history::Verdict> verdicts;
+  history::SeriesPartition::KeptPlan plan;
+};
+
+}  // namespace
+
+std::unique_ptr<twin::ObservationHook::KeptCheck> HistoryHook::keep_check(twin::Shard& s) {
+  Scratch& sc = scratch_[s.index()];
+  if (!sc.why.empty()) return nullptr;  // it refused some: nothing to keep
+  auto kept = std::make_unique<KeptHistoryCheck>();
+  if (!partitions_[s.index()]->keep_plan(kept->plan)) return nullptr;
+  kept->points.swap(sc.points);
+  kept->texts.swap(sc.texts);
+  kept->verdicts.swap(sc.verdicts);
+  return kept;
+}
+
+bool HistoryHook::reuse_check(twin::Shard& s, std::span<const twin::CheckedObservation> obs,
+                              KeptCheck& kept_check) {
+  auto* kept = dynamic_cast<KeptHistoryCheck*>(&kept_check);
+  if (!kept || kept->points.size() != obs.size() || kept->verdicts.size() != obs.size())
+    return false;
+  Scratch& sc = scratch_[s.index()];
+  if (!partitions_[s.index()]->reuse_plan(kept->plan)) return false;
+  sc.points.swap(kept->points);
+  sc.texts.swap(kept->texts);
+  sc.verdicts.swap(kept->verdicts);
+  sc.why.clear();
+  // Targets found then may have been dropped since: apply() finds them again where needed.
+  sc.target_of.assign(obs.size(), nullptr);
+  return true;
+}
+
 void HistoryHook::apply(twin::Shard& s, std::span<const twin::CheckedObservation> obs) {
   Scratch& sc = scratch_[s.index()];
   if (sc.points.size() != obs.size()) return;  // apply() without its check(): a bug; write nothing

@@ -31,6 +31,9 @@ class HistoryHook final : public twin::ObservationHook {
   void check(twin::Shard& s, std::span<const twin::CheckedObservation> obs,
              std::vector<Status>& refusals) override;
   void apply(twin::Shard& s, std::span<const twin::CheckedObservation> obs) override;
+  std::unique_ptr<KeptCheck> keep_check(twin::Shard& s) override;
+  bool reuse_check(twin::Shard& s, std::span<const twin::CheckedObservation> obs,
+                   KeptCheck& kept) override;
 
   // Only on shard `i`'s thread (or when no shard runs).
   history::SeriesPartition& partition(std::size_t i) { return *partitions_[i]; }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -73,6 +74,22 @@ class ObservationHook {
   // Right after check() in the same step and with the same span, once the twins are updated:
   // writes the observations check() did not refuse into s.batch().
   virtual void apply(Shard& s, std::span<const CheckedObservation> obs) = 0;
+
+  // What a check() found, for a later step over the same observations (a batch checked on every
+  // shard before any writes, then written); opaque to the twin core.
+  struct KeptCheck {
+    virtual ~KeptCheck() = default;
+  };
+  // Right after a check() that refused nothing, in the same step: moves its findings out, or
+  // null when the hook keeps none.
+  virtual std::unique_ptr<KeptCheck> keep_check(Shard&) { return nullptr; }
+  // In place of check(), in a later step over the same observations while the shard's twin set
+  // is unchanged (Shard::twin_set_epoch): true when the kept findings still hold, as if check()
+  // had run and refused nothing (apply() may follow); false, nothing changed, when the caller
+  // must run check().
+  virtual bool reuse_check(Shard&, std::span<const CheckedObservation>, KeptCheck&) {
+    return false;
+  }
 };
 
 }  // namespace castor::twin

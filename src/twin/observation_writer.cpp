@@ -24,6 +24,7 @@ struct ObservationWriter::Call {
   // depend only on the twins and their models), instead of checking every point again.
   std::vector<std::vector<CheckedObservation>> checked;
   std::vector<std::uint64_t> checked_epoch;
+  std::vector<std::unique_ptr<ObservationHook::KeptCheck>> kept;  // the hook's, likewise
   bool two_phase = false;
   bool applying = false;
   std::atomic<std::size_t> pending{0};
@@ -242,6 +243,7 @@ void ObservationWriter::ingest(std::vector<Observation> batch, IngestMode mode,
   if (call->mode == IngestMode::reject_whole && call->two_phase) {
     call->checked.resize(call->by_shard.size());
     call->checked_epoch.resize(call->by_shard.size());
+    call->kept.resize(call->by_shard.size());
   }
   const bool large = call->batch.size() >= kWakeAtOnce;
   run_phase(call, !call->two_phase);
@@ -387,7 +389,12 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
       checked.push_back(c);
   }
   std::vector<Status> refusals;  // empty: the hook refused none
-  if (hook_ && !checked.empty()) hook_->check(s, checked, refusals);
+  // The hook's findings of the first phase hold too while its own state allows (history: no
+  // newer point in any of the batch's series since).
+  const bool hook_reused = reuse && hook_ && call->kept[shard] && !checked.empty() &&
+                           hook_->reuse_check(s, checked, *call->kept[shard]);
+  if (apply && !call->kept.empty()) call->kept[shard].reset();  // used or stale: freed now
+  if (hook_ && !checked.empty() && !hook_reused) hook_->check(s, checked, refusals);
   std::size_t refused = 0;
   for (std::size_t k = 0; k < refusals.size(); ++k)
     if (!refusals[k].is_ok()) {
@@ -399,6 +406,7 @@ void ObservationWriter::step(Shard& s, const std::shared_ptr<Call>& call, std::s
     call->checked_epoch[shard] = epoch;
     call->checked[shard] = std::move(checked);
     checked.clear();
+    if (hook_ && !call->checked[shard].empty()) call->kept[shard] = hook_->keep_check(s);
   }
   // Refused whole: a single-shard batch here; a multi-shard one was checked everywhere first.
   bool refuse_all = call->mode == IngestMode::reject_whole && !call->two_phase && !rejected.empty();

@@ -203,6 +203,29 @@ class Partial(IngestCase):
         self.assertEqual([r["line"] for r in body["rejected"]], [2, 3])
 
 
+    def test_large_bodies_get_the_same_answers(self):
+        # A body of thousands of lines spanning both shards: every error listed, nothing written;
+        # then all of it written.
+        lines = [f"r{i % 2} temp={i}.5,rpm={i}i {T0 + i * SEC}" for i in range(4000)]
+        bad = list(lines)
+        bad[10] = "r0 temp=oops"
+        bad[3000] = "nobody temp=1"
+        body = "\n".join(bad)
+        self.assertGreater(len(body), 64 * 1024)
+        s, _, answer = self.ingest(body, "text/plain")
+        self.assertEqual(s, 400, answer)
+        self.assertEqual([(d["line"], d["code"]) for d in answer["error"]["details"]],
+                         [(11, "InvalidObservation"), (3001, "DigitalTwinNotFound")])
+        _, _, h = self.history(twin="r0", name="temp")
+        self.assertEqual(h["points"], [], "nothing of a refused batch is written")
+        s, _, answer = self.ingest("\n".join(lines), "text/plain")
+        self.assertEqual(s, 202, answer)
+        self.assertEqual(answer["accepted"], 8000)
+        _, _, h = self.history(twin="r1", name="rpm")
+        self.assertEqual(len(h["points"]), 2000)
+        self.assertEqual(h["points"][-1][1], 3999)
+
+
 class Reads(IngestCase):
     def setUp(self):
         super().setUp()

@@ -253,6 +253,58 @@ TEST_F(SeriesStoreTest, AHintIsUsedOnlyWhenItsKeyMatches) {
   EXPECT_EQ(read("c", "x"), (std::vector<Point>{{700, 1.5}}));
 }
 
+// A batch checked in one step and written in a later one takes its kept plan only while none
+// of its series got a point in between; new series are never kept.
+TEST_F(SeriesStoreTest, AKeptPlanHoldsOnlyWhileItsSeriesGetNoPoint) {
+  open(1);
+  auto points = [](std::string_view name, std::vector<Point> pts) {
+    std::vector<PointIn> in;
+    for (const auto& p : pts) {
+      PointIn x;
+      x.twin = "t";
+      x.name = name;
+      x.model = "dtmi:test:M;1";
+      x.ts = p.ts;
+      x.f = p.v;
+      in.push_back(x);
+    }
+    return in;
+  };
+  auto& part = *parts_[0];
+  std::vector<Verdict> verdicts;
+  std::vector<Status> why;
+  SeriesPartition::KeptPlan kept;
+  auto fresh = points("x", {{100, 1.0}});
+  part.check(fresh, verdicts, why);
+  EXPECT_FALSE(part.keep_plan(kept)) << "a series made by check() is not kept";
+  write("t", "x", {{100, 1.0}});
+  write("t", "y", {{100, 1.0}});
+
+  // Kept, then another series got points: the plan still holds and writes what it checked.
+  auto a = points("x", {{200, 2.0}, {300, 3.0}});
+  part.check(a, verdicts, why);
+  ASSERT_TRUE(part.keep_plan(kept));
+  std::vector<Verdict> kept_verdicts = verdicts;
+  write("t", "y", {{200, 2.0}});
+  ASSERT_TRUE(part.reuse_plan(kept));
+  store::WriteBatch batch;
+  part.append(a, kept_verdicts, batch);
+  ASSERT_TRUE(store_->commit_sync(std::move(batch)).is_ok());
+  EXPECT_EQ(read("t", "x"), (std::vector<Point>{{100, 1.0}, {200, 2.0}, {300, 3.0}}));
+
+  // Kept, then its own series got a newer point: the plan is refused, and a new check refuses
+  // the now older point.
+  auto b = points("x", {{400, 4.0}});
+  part.check(b, verdicts, why);
+  ASSERT_TRUE(part.keep_plan(kept));
+  write("t", "x", {{500, 5.0}});
+  EXPECT_FALSE(part.reuse_plan(kept));
+  part.check(b, verdicts, why);
+  EXPECT_EQ(verdicts[0], Verdict::refuse);
+  EXPECT_EQ(read("t", "x"),
+            (std::vector<Point>{{100, 1.0}, {200, 2.0}, {300, 3.0}, {500, 5.0}}));
+}
+
 TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {
   open(1);
   std::vector<Status> why(3, Status(Code::internal, "left from before"));

@@ -404,6 +404,62 @@ TEST_F(EngineTest, TwinRemovedBetweenTheTwoPhasesOfABatchIsRejectedNotWritten) {
   EXPECT_EQ(get(ids[0]).status().reason(), "DigitalTwinNotFound");
 }
 
+// A hook whose first-phase findings are kept for the second phase of a batch checked on every
+// shard: check() runs once per shard when they still hold, and again when they do not.
+class KeepingHook final : public ObservationHook {
+ public:
+  explicit KeepingHook(bool holds) : holds_(holds) {}
+  void check(Shard&, std::span<const CheckedObservation>, std::vector<Status>&) override {
+    ++checks;
+  }
+  void apply(Shard&, std::span<const CheckedObservation>) override { ++applies; }
+  std::unique_ptr<KeptCheck> keep_check(Shard&) override {
+    ++kept;
+    return std::make_unique<KeptCheck>();
+  }
+  bool reuse_check(Shard&, std::span<const CheckedObservation>, KeptCheck&) override {
+    ++reuses;
+    return holds_;
+  }
+  std::atomic<int> checks{0}, applies{0}, kept{0}, reuses{0};
+
+ private:
+  bool holds_;
+};
+
+TEST_F(EngineTest, TheSecondPhaseTakesTheHooksKeptFindingsWhileTheyHold) {
+  std::vector<std::string> ids;
+  std::set<std::size_t> shards;
+  for (int i = 0; shards.size() < 2; ++i) {
+    ids.push_back("k" + std::to_string(i));
+    shards.insert(engine_->shard_of(ids.back()));
+    make_robot(ids.back());
+  }
+  for (bool holds : {true, false}) {
+    KeepingHook hook(holds);
+    ObservationWriter writer(*engine_, &hook);
+    std::vector<Observation> batch;
+    for (const auto& id : ids) {
+      Observation& o = batch.emplace_back();
+      o.twin = id;
+      o.name = "temperature";
+      o.ts_ns = holds ? 1'700'000'000'000'000'000 : 1'700'000'000'000'000'001;
+      o.value = 20.5;
+    }
+    std::promise<IngestOutcome> p;
+    writer.ingest(std::move(batch), IngestMode::reject_whole,
+                  [&p](IngestOutcome out) { p.set_value(std::move(out)); });
+    IngestOutcome out = p.get_future().get();
+    ASSERT_TRUE(out.status.is_ok()) << out.status.to_string();
+    EXPECT_EQ(out.accepted, ids.size());
+    const int n = static_cast<int>(shards.size());
+    EXPECT_EQ(hook.kept.load(), n);
+    EXPECT_EQ(hook.reuses.load(), n);
+    EXPECT_EQ(hook.checks.load(), holds ? n : 2 * n) << "holds=" << holds;
+    EXPECT_EQ(hook.applies.load(), n);
+  }
+}
+
 TEST_F(EngineTest, TasksPostedFirstRunBeforeWaitingOnesInTheirOwnOrder) {
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();

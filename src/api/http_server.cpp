@@ -6,13 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -273,13 +273,13 @@ class HttpSession final : public Connection,
     const std::size_t have = body.size();
     const std::size_t step = std::min(left, kDirectStep);
     body.resize(have + step);
-    net::async_read(stream_, net::buffer(body.data() + have, step),
-                    [self = this->shared_from_this(), left = left - step](error_code ec,
-                                                                          std::size_t) {
-                      if (ec == net::error::eof) ec = http::error::partial_message;
-                      if (ec || left == 0) return self->on_body(ec);
-                      self->read_body_step(left);
-                    });
+    net::async_read(
+        stream_, net::buffer(body.data() + have, step),
+        [self = this->shared_from_this(), left = left - step](error_code ec, std::size_t) {
+          if (ec == net::error::eof) ec = http::error::partial_message;
+          if (ec || left == 0) return self->on_body(ec);
+          self->read_body_step(left);
+        });
   }
 
   void on_body(error_code ec) {
@@ -471,8 +471,9 @@ class HttpSession final : public Connection,
   std::string out_body_;        // and its body
   static constexpr std::size_t kKeptBody = 64u << 10;   // buffer capacity kept between responses
   static constexpr std::size_t kInlineBody = 16u << 10;  // smaller bodies are copied after the head
-  static constexpr std::size_t kDirectBody = 64u << 10;  // larger ones are read straight into the body
-  static constexpr std::size_t kDirectStep = 1u << 20;   // by this much at most per read
+  static constexpr std::size_t kDirectBody = 64u
+                                             << 10;  // larger ones are read straight into the body
+  static constexpr std::size_t kDirectStep = 1u << 20;  // by this much at most per read
 };
 
 template <class Stream>

@@ -20,11 +20,12 @@ constexpr char kPairs[] =
 // four pairs and then their digits are split with multiplications in parallel lanes (no loop of
 // dependent divisions).
 inline __attribute__((always_inline)) std::uint64_t eight_digits(std::uint32_t x) noexcept {
-  static_assert(std::endian::native == std::endian::little, "digits are laid out for little-endian");
+  static_assert(std::endian::native == std::endian::little,
+                "digits are laid out for little-endian");
   const std::uint64_t v = (x / 10000) | (static_cast<std::uint64_t>(x % 10000) << 32);
   const std::uint64_t hundreds = ((v * 10486) >> 20) & 0x0000007F0000007FULL;  // lane / 100
   const std::uint64_t pairs = hundreds | ((v - hundreds * 100) << 16);         // 4 lanes < 100
-  const std::uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000FULL;     // lane / 10
+  const std::uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000FULL;    // lane / 10
   return (tens | ((pairs - tens * 10) << 8)) + 0x3030303030303030ULL;
 }
 

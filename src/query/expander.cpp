@@ -62,7 +62,7 @@ class PlaceTable {
   }
   // The place of `id`, given `next` (and true) when it is new.
   std::pair<std::uint32_t, bool> emplace(std::string_view id, std::uint32_t next) {
-    for (std::size_t i = std::hash<std::string_view>{}(id) & mask_;; i = (i + 1) & mask_) {
+    for (std::size_t i = std::hash<std::string_view>{}(id)&mask_;; i = (i + 1) & mask_) {
       Slot& slot = slots_[i];
       if (slot.place == kUnbound) {
         slot = Slot{id, next};

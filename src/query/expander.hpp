@@ -163,9 +163,9 @@ class Expander : public std::enable_shared_from_this<Expander> {
   RenderCache* render_cache_ = nullptr;
   std::vector<std::string> rendered_rows_;
   // Per step:
-  Adjacency adjacency_;   // variable hops: by twin id
-  HopLists hop_lists_;    // single hops: by binding of the `from` twin
-  HopLists next_lists_;   // the next single hop's, read while binding this step's twins
+  Adjacency adjacency_;  // variable hops: by twin id
+  HopLists hop_lists_;   // single hops: by binding of the `from` twin
+  HopLists next_lists_;  // the next single hop's, read while binding this step's twins
   // The twins of the last bind round, by shard.
   std::shared_ptr<std::vector<BindTask>> bind_tasks_;
   // By place in the last bind round's list of twins: bound_ index or kUnbound. Rows find their

@@ -431,8 +431,8 @@ bool uniform_meta(const CompiledInterface& m, const Twin& t, std::uint64_t& set,
 }
 
 // The twin's own property members of $metadata, copied from `memo` when it holds them.
-void append_twin_meta(std::string& out, const CompiledInterface& m, const Twin& t,
-                      TimeTexts& times, RenderMemo* memo) {
+void append_twin_meta(std::string& out, const CompiledInterface& m, const Twin& t, TimeTexts& times,
+                      RenderMemo* memo) {
   std::uint64_t set = 0;
   Nanos time = 0;
   if (memo == nullptr || !uniform_meta(m, t, set, time)) {

@@ -29,7 +29,7 @@ struct RenderMemo {
   const model::CompiledInterface* model = nullptr;
   Nanos time = 0;
   std::uint64_t set = 0;  // which property slots are set
-  std::string block;  // empty: not kept yet
+  std::string block;      // empty: not kept yet
 };
 
 // ADT JSON of a twin: $dtId, $etag, $metadata ($model, $lastUpdateTime, per-property

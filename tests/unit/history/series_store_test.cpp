@@ -301,8 +301,7 @@ TEST_F(SeriesStoreTest, AKeptPlanHoldsOnlyWhileItsSeriesGetNoPoint) {
   EXPECT_FALSE(part.reuse_plan(kept));
   part.check(b, verdicts, why);
   EXPECT_EQ(verdicts[0], Verdict::refuse);
-  EXPECT_EQ(read("t", "x"),
-            (std::vector<Point>{{100, 1.0}, {200, 2.0}, {300, 3.0}, {500, 5.0}}));
+  EXPECT_EQ(read("t", "x"), (std::vector<Point>{{100, 1.0}, {200, 2.0}, {300, 3.0}, {500, 5.0}}));
 }
 
 TEST_F(SeriesStoreTest, OrderDuplicatesAndTypesAreChecked) {

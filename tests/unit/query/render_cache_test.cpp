@@ -264,13 +264,15 @@ TEST(RenderCache, RowsOfABatchShowTheirOwnMetadata) {
       ASSERT_TRUE(f.patch_twin(id, *json::parse(ops)).is_ok()) << id;
     };
     patch("s5", R"([{"op":"replace","path":"/temp","value":55.5}])");
-    patch("s6", R"([{"op":"add","path":"/$metadata/temp/sourceTime","value":"2026-01-02T03:04:05Z"}])");
+    patch("s6",
+          R"([{"op":"add","path":"/$metadata/temp/sourceTime","value":"2026-01-02T03:04:05Z"}])");
     patch("s8", R"([{"op":"remove","path":"/state"}])");
     ASSERT_TRUE(f.put_twin("s9", sensor(9, "on")).is_ok());  // created again, later
     std::vector<std::tuple<std::string, std::string, json::value>> rels;
     for (int i = 1; i <= 12; ++i) {
-      rels.emplace_back("s0", "r" + std::to_string(i),
-                        json::object{{"$relationshipName", "next"}, {"$targetId", "s" + std::to_string(i)}});
+      rels.emplace_back(
+          "s0", "r" + std::to_string(i),
+          json::object{{"$relationshipName", "next"}, {"$targetId", "s" + std::to_string(i)}});
     }
     ASSERT_TRUE(f.put_relationships(rels).is_ok());
     auto& e = f.engine();
@@ -287,8 +289,9 @@ TEST(RenderCache, RowsOfABatchShowTheirOwnMetadata) {
       const auto all = rows(*p.service, "SELECT T FROM DIGITALTWINS T", page);
       ASSERT_EQ(all.size(), 200u);
       check(all, "T");
-      const auto joined = rows(
-          *p.service, "SELECT B FROM DIGITALTWINS A JOIN B RELATED A.next WHERE A.$dtId = 's0'", page);
+      const auto joined =
+          rows(*p.service,
+               "SELECT B FROM DIGITALTWINS A JOIN B RELATED A.next WHERE A.$dtId = 's0'", page);
       ASSERT_EQ(joined.size(), 12u);
       check(joined, "B");
     }
@@ -296,9 +299,12 @@ TEST(RenderCache, RowsOfABatchShowTheirOwnMetadata) {
     auto meta = [&](const std::string& id) {
       return json::parse(get_twin(e, id))->get_object().at("$metadata").get_object();
     };
-    EXPECT_NE(meta("s5").at("temp").at("lastUpdateTime"), meta("s5").at("state").at("lastUpdateTime"));
-    EXPECT_EQ(meta("s4").at("temp").at("lastUpdateTime"), meta("s4").at("state").at("lastUpdateTime"));
-    EXPECT_NE(meta("s9").at("temp").at("lastUpdateTime"), meta("s4").at("temp").at("lastUpdateTime"));
+    EXPECT_NE(meta("s5").at("temp").at("lastUpdateTime"),
+              meta("s5").at("state").at("lastUpdateTime"));
+    EXPECT_EQ(meta("s4").at("temp").at("lastUpdateTime"),
+              meta("s4").at("state").at("lastUpdateTime"));
+    EXPECT_NE(meta("s9").at("temp").at("lastUpdateTime"),
+              meta("s4").at("temp").at("lastUpdateTime"));
     EXPECT_TRUE(meta("s6").at("temp").as_object().contains("sourceTime"));
     EXPECT_FALSE(meta("s8").contains("state"));
   }

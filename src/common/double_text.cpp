@@ -64,7 +64,9 @@ int seventeen_digits(char* out, std::uint64_t m) noexcept {
 
 char* format_double(char* p, double d) noexcept {
   if (!std::isfinite(d) || d == 0) return std::to_chars(p, p + kDoubleTextMax, d).ptr;
-  // Shortest digits m x 10^e that read back as d (Dragonbox; the same digits Ryu finds).
+  // Shortest digits m x 10^e that read back as d (Dragonbox; the same digits Ryu finds). This is
+  // fmt's internal API (fmt 9 as Debian 12 ships it); DoubleText's tests compare every output
+  // with std::to_chars, so a fmt that changed it would fail them rather than write other text.
   const auto dec = fmt::detail::dragonbox::to_decimal(d);
   std::uint64_t m = dec.significand;
   int e = dec.exponent;

@@ -471,9 +471,9 @@ class HttpSession final : public Connection,
   std::string out_body_;        // and its body
   static constexpr std::size_t kKeptBody = 64u << 10;   // buffer capacity kept between responses
   static constexpr std::size_t kInlineBody = 16u << 10;  // smaller bodies are copied after the head
-  static constexpr std::size_t kDirectBody = 64u
-                                             << 10;  // larger ones are read straight into the body
-  static constexpr std::size_t kDirectStep = 1u << 20;  // by this much at most per read
+  // Larger bodies of known length are read straight into the body, at most kDirectStep per read.
+  static constexpr std::size_t kDirectBody = 64u << 10;
+  static constexpr std::size_t kDirectStep = 1u << 20;
 };
 
 template <class Stream>

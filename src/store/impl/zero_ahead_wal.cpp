@@ -59,27 +59,21 @@ class ZeroAheadFile final : public rocksdb::FSWritableFileOwnerWrapper {
   ~ZeroAheadFile() override { release(); }
 
   IOStatus Append(const Slice& data, const IOOptions& options, IODebugContext* dbg) override {
-    std::lock_guard lock(mu_);
-    zero_ahead(data.size());
-    IOStatus s = target()->Append(data, options, dbg);
-    if (s.ok()) logical_ += data.size();
-    return s;
+    return appended(data.size(), [&] { return target()->Append(data, options, dbg); });
   }
 
   IOStatus Append(const Slice& data, const IOOptions& options,
                   const rocksdb::DataVerificationInfo& info, IODebugContext* dbg) override {
-    std::lock_guard lock(mu_);
-    zero_ahead(data.size());
-    IOStatus s = target()->Append(data, options, info, dbg);
-    if (s.ok()) logical_ += data.size();
-    return s;
+    return appended(data.size(), [&] { return target()->Append(data, options, info, dbg); });
   }
 
-  // Not used for logs written through the page cache; kept exact anyway by stopping the zeroing.
+  // Not used for logs written through the page cache; kept exact anyway by no longer zeroing
+  // (zeros already past the end stay valid padding, cut off at close as RocksDB cuts its
+  // preallocated space).
   IOStatus PositionedAppend(const Slice& data, uint64_t offset, const IOOptions& options,
                             IODebugContext* dbg) override {
     std::lock_guard lock(mu_);
-    stop_zeroing();
+    release();
     return target()->PositionedAppend(data, offset, options, dbg);
   }
 
@@ -87,7 +81,7 @@ class ZeroAheadFile final : public rocksdb::FSWritableFileOwnerWrapper {
                             const rocksdb::DataVerificationInfo& info,
                             IODebugContext* dbg) override {
     std::lock_guard lock(mu_);
-    stop_zeroing();
+    release();
     return target()->PositionedAppend(data, offset, options, info, dbg);
   }
 
@@ -109,19 +103,29 @@ class ZeroAheadFile final : public rocksdb::FSWritableFileOwnerWrapper {
   }
 
  private:
+  // Zeros ahead of an append of `n` bytes, then the append itself (`write`).
+  template <class Write>
+  IOStatus appended(std::size_t n, Write&& write) {
+    std::lock_guard lock(mu_);
+    zero_ahead(n);
+    IOStatus s = write();
+    if (s.ok()) logical_ += n;
+    return s;
+  }
+
   void zero_ahead(std::size_t n) {
     if (fd_ < 0 || logical_ + n <= zeroed_end_) return;
     const std::uint64_t from = std::max(zeroed_end_, logical_);
     const std::uint64_t to = ((logical_ + n) / step_ + 2) * step_;
-    if (!write_zeros(fd_, from, to)) return stop_zeroing();  // e.g. a full disk: RocksDB reports
+    // On an error (e.g. a full disk) appends go on extending the file as usual; RocksDB reports
+    // what its own write meets.
+    if (!write_zeros(fd_, from, to)) return release();
     (void)::sync_file_range(fd_, static_cast<off_t>(from), static_cast<off_t>(to - from),
                             SYNC_FILE_RANGE_WRITE);
     zeroed_end_ = to;
   }
 
-  // From here on appends extend the file as usual; zeros already written past the end stay
-  // valid padding (RocksDB cuts them off at close, as it does its preallocated space).
-  void stop_zeroing() { release(); }
+  // Stops the zeroing: closes the second descriptor.
   void release() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -163,7 +167,6 @@ class ZeroAheadFileSystem final : public rocksdb::FileSystemWrapper {
 
 std::shared_ptr<rocksdb::FileSystem> zero_ahead_wal_file_system(
     std::shared_ptr<rocksdb::FileSystem> base, std::uint64_t step) {
-  if (step == 0) return base;
   return std::make_shared<ZeroAheadFileSystem>(base, step);
 }
 

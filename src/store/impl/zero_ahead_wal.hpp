@@ -19,7 +19,7 @@ namespace castor::store::impl {
 // (the same padding its preallocating writers leave); a clean close cuts them off.
 //
 // Wraps only new `*.log` files (the write-ahead logs); everything else goes to `base` as is.
-// `step` of 0 turns the wrapping off.
+// `step` must be above 0 (StoreOptions::wal_zero_ahead_bytes of 0 means no wrapper at all).
 std::shared_ptr<rocksdb::FileSystem> zero_ahead_wal_file_system(
     std::shared_ptr<rocksdb::FileSystem> base, std::uint64_t step);
 

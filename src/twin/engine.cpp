@@ -1,6 +1,8 @@
 // Engine: start-up, recovery, models, and the plumbing shared by the operations.
 #include "twin/engine.hpp"
 
+#include <sched.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -66,6 +68,7 @@ Result<std::unique_ptr<Engine>> Engine::open(EngineOptions options) {
   e->relationships_cf_ = *e->store_->column_family(kRelationshipsFamily);
   std::size_t n = e->options_.shards ? e->options_.shards : std::max(1u, std::thread::hardware_concurrency());
   ShardContext ctx{e->store_.get(), e->twins_cf_, e->relationships_cf_, &e->events_, e->options_.shard_queue_limit};
+  if (sched_getaffinity(0, sizeof ctx.cpus, &ctx.cpus) != 0) CPU_ZERO(&ctx.cpus);
   e->wakes_ = std::make_unique<WakeDeferral>(n);
   ctx.wakes = e->wakes_.get();
   for (const auto& o : e->options_.observers) {
@@ -106,6 +109,12 @@ void Engine::post(std::string_view twin_id, Shard::Task task, const std::functio
 
 bool Engine::run_on_owner(std::string_view twin_id, Shard::Task task) {
   return shards_[shard_of(twin_id)]->post(std::move(task));
+}
+
+void Engine::spread(const std::vector<std::size_t>& shards) {
+  const int here = sched_getcpu();
+  for (std::size_t i : shards)
+    if (!shards_[i]->is_this_thread()) shards_[i]->avoid_cpu(here);
 }
 
 bool Engine::run_on_shard(std::size_t index, Shard::Task task) { return shards_[index]->post(std::move(task)); }

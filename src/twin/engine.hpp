@@ -119,6 +119,9 @@ class Engine {
   // queue is full. Tasks may read and change the shard's twins; they must not block.
   bool run_on_owner(std::string_view twin_id, Shard::Task task);
   bool run_on_shard(std::size_t index, Shard::Task task);
+  // Before posting long tasks to `shards` while this thread works too: those shards run on the
+  // other CPUs (Shard::avoid_cpu), so that the work overlaps.
+  void spread(const std::vector<std::size_t>& shards);
   // Like run_on_shard, but ahead of the tasks already waiting there (Shard::post_first): for the
   // second half of work whose first half already waited its turn on that shard.
   bool run_on_shard_first(std::size_t index, Shard::Task task);

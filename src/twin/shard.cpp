@@ -64,6 +64,20 @@ void Shard::wake() {
   if (wake) cv_.notify_one();
 }
 
+void Shard::avoid_cpu(int cpu) {
+  cpu_set_t set = ctx_.cpus;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) return;
+  CPU_CLR(cpu, &set);
+  if (CPU_COUNT(&set) == 0 || !thread_.joinable()) return;
+  if (pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set) == 0)
+    avoiding_.store(true, std::memory_order_release);
+}
+
+void Shard::take_back_cpus() {
+  if (!avoiding_.exchange(false, std::memory_order_acq_rel)) return;
+  pthread_setaffinity_np(pthread_self(), sizeof ctx_.cpus, &ctx_.cpus);
+}
+
 void Shard::run() {
   pthread_setname_np(pthread_self(), ("castor-shard-" + std::to_string(index_)).substr(0, 15).c_str());
   std::vector<Task> work;
@@ -88,6 +102,7 @@ void Shard::run() {
       }
       depth_.store(0, std::memory_order_relaxed);
     }
+    take_back_cpus();
     for (auto& task : work) task(*this);
     tasks_run_.fetch_add(work.size(), std::memory_order_relaxed);
     work.clear();

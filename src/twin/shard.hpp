@@ -4,6 +4,8 @@
 // completions only once that batch is durable. Never blocks on another shard.
 #pragma once
 
+#include <sched.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -35,6 +37,7 @@ struct ShardContext {
   std::size_t queue_limit = 65536;  // tasks waiting per shard before posts are refused
   std::vector<ShardObserver*> observers;  // told of every twin change, on the shard thread
   WakeDeferral* wakes = nullptr;          // threads that wake shards once per burst (optional)
+  cpu_set_t cpus{};                       // the CPUs the process may use (Shard::avoid_cpu)
 };
 
 // An incoming relationship, kept on the shard that owns its target.
@@ -68,6 +71,12 @@ class Shard {
   bool post_first(Task t);
   // Wakes the shard if it sleeps (a deferred wake); any thread.
   void wake();
+  // Any thread, before posting long work here while the calling thread keeps its CPU busy with
+  // work of its own: the shard's next drain runs on another CPU. Linux tends to wake a thread
+  // on the CPU of the thread that woke it, so that both would share one CPU while another idles.
+  // The shard takes back every CPU when that drain starts. No-op with a single usable CPU.
+  void avoid_cpu(int cpu);
+  bool is_this_thread() const noexcept { return thread_.get_id() == std::this_thread::get_id(); }
 
   // --- for tasks, on the shard thread only ---
   std::size_t index() const noexcept { return index_; }
@@ -127,6 +136,7 @@ class Shard {
  private:
   bool enqueue(Task t, bool first);
   void run();
+  void take_back_cpus();  // after avoid_cpu, on the shard thread
   void flush();
 
   const std::size_t index_;
@@ -150,6 +160,7 @@ class Shard {
   std::atomic<std::uint64_t> tasks_run_{0};
   std::atomic<std::uint64_t> commits_{0};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> avoiding_{false};  // avoid_cpu narrowed the thread's CPUs
   // Commits in flight: stop() waits for them so completions never outlive the shard.
   std::mutex inflight_mu_;
   std::condition_variable inflight_cv_;

@@ -3,6 +3,8 @@
 #include "twin/engine.hpp"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <filesystem>
 #include <future>
@@ -478,6 +480,55 @@ TEST_F(EngineTest, TasksPostedFirstRunBeforeWaitingOnesInTheirOwnOrder) {
   release.set_value();
   finished.get_future().wait();
   EXPECT_EQ(order, (std::vector<std::string>{"c", "d", "a", "b"}));
+}
+
+// Engine::spread: the next drain of a shard runs off the spreading thread's CPU, and the shard
+// may use every CPU again once that drain started.
+TEST(EngineSpread, NextDrainRunsOnAnotherCpuThenEveryCpuAgain) {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "needs two usable CPUs";
+  int here = 0;
+  while (!CPU_ISSET(here, &all)) ++here;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(here, &one);
+  const fs::path dir = temp_dir();
+  EngineOptions o;
+  o.data_dir = dir;
+  o.shards = 2;
+  auto e = Engine::open(o);  // before the pinning below: threads inherit their creator's CPUs
+  ASSERT_TRUE(e.is_ok()) << e.status().to_string();
+  // The test thread on `here` from now on.
+  ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+  struct Seen {
+    int cpu = -1;
+    int usable = 0;
+  };
+  auto run = [&](std::size_t shard) {
+    std::promise<Seen> p;
+    EXPECT_TRUE((*e)->run_on_shard(shard, [&p](Shard&) {
+      Seen s;
+      s.cpu = sched_getcpu();
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) == 0) s.usable = CPU_COUNT(&set);
+      p.set_value(s);
+    }));
+    return p.get_future().get();
+  };
+  for (int round = 0; round < 20; ++round) {
+    (*e)->spread({0, 1});
+    for (std::size_t shard = 0; shard < 2; ++shard) {
+      const Seen s = run(shard);
+      EXPECT_NE(s.cpu, here) << "round " << round << ", shard " << shard;
+      EXPECT_EQ(s.usable, CPU_COUNT(&all)) << "round " << round << ", shard " << shard;
+    }
+  }
+  e->reset();
+  fs::remove_all(dir);
+  ASSERT_EQ(pthread_setaffinity_np(pthread_self(), sizeof all, &all), 0);
 }
 
 Status build_twin_for_test(const model::ModelRegistry& reg, const json::value& doc, Twin& t) {

@@ -113,7 +113,10 @@ struct BindResult {
   std::vector<std::optional<Bound>> twins;
   std::vector<std::optional<Bound>> rels;
   AdjacencyResult next;                       // BindExtras::next: lists[i] for twins[i]
-  std::vector<std::string> rows;              // BindExtras::render: by twin ("": not bound)
+  // BindExtras::render: the rows of the twins bound, one after another; twin i's row ends at
+  // row_ends[i] and starts where twin i - 1's ends (the same place: not bound).
+  std::string rendered;
+  std::vector<std::size_t> row_ends;
   std::uint64_t examined = 0;
 };
 
@@ -140,6 +143,16 @@ void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const 
   }
 }
 
+// Appends the row of `t` to the batch's `rows`, `left` twins (this one included) before the
+// batch ends. The first row sizes the block for all of them: rows of one step are usually
+// twins of one model, and growing a block of hundreds of kilobytes copies it.
+void render_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                const TwinJson& json, std::size_t left, std::string& rows) {
+  const bool first = rows.empty();
+  render_twin_row(plan, slot, t, s, rows, json);
+  if (first) rows.reserve(rows.size() + rows.size() * (left - 1) * 9 / 8 + 4096);
+}
+
 void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
@@ -148,7 +161,7 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
   const TwinJson json{extras.cache, shard.index(), n > 1 ? &memo : nullptr};
   out.twins.resize(n);
   if (extras.next != nullptr) out.next.lists.resize(n);
-  if (extras.render) out.rows.resize(n);
+  if (extras.render) out.row_ends.resize(n);
   std::vector<twin::Twin*> found(n);
   shard.find_all(std::span<const std::string>(task.twins), std::span<twin::Twin*>(found));
   for (std::size_t i = 0; i < n; ++i) {
@@ -162,8 +175,9 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
       if (extras.next != nullptr) {
         adjacent_here(shard, plan, *extras.next, task.twins[i], s, out.next, out.next.lists[i], t);
       }
-      if (extras.render) render_twin_row(plan, st.to, *t, s, out.rows[i], json);
+      if (extras.render) render_row(plan, st.to, *t, s, json, n - i, out.rendered);
     }
+    if (extras.render) out.row_ends[i] = out.rendered.size();
     s.clear();
   }
   out.rels.resize(task.rels.size());
@@ -435,13 +449,19 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
     return static_cast<std::uint32_t>(bound_.size() - 1);
   };
   examined_ += result.examined;
+  const auto block = static_cast<std::uint32_t>(rendered_blocks_.size());
+  if (!result.row_ends.empty()) {
+    bytes += result.rendered.capacity();
+    rendered_blocks_.push_back(std::make_shared<const std::string>(std::move(result.rendered)));
+  }
   for (std::size_t j = 0; j < task.twins.size(); ++j) {
     const std::uint32_t b = keep(result.twins[j]);
     twin_bound_[task.places[j]] = b;
-    if (b == kUnbound || j >= result.rows.size()) continue;
-    bytes += result.rows[j].size();
+    if (b == kUnbound || j >= result.row_ends.size()) continue;
+    const std::size_t begin = j == 0 ? 0 : result.row_ends[j - 1];
     if (rendered_rows_.size() <= b) rendered_rows_.resize(b + 1);
-    rendered_rows_[b] = std::move(result.rows[j]);
+    rendered_rows_[b] =
+        RenderedRow{block, static_cast<std::uint32_t>(result.row_ends[j] - begin), begin};
   }
   // The next hop's lists, by the binding of the twin they belong to (only twins bound here).
   if (!result.next.lists.empty()) {

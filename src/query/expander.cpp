@@ -15,6 +15,9 @@ namespace {
 // Ids whose table slot a shard loop starts loading ahead of the one it looks up.
 constexpr std::size_t kPrefetchAhead = 8;
 
+// Adjacency entries an adjacency list makes room for before it is filled.
+constexpr std::size_t kListRoom = 64;
+
 bool name_matches(const Step& st, std::string_view name) {
   return st.names.empty() || std::find(st.names.begin(), st.names.end(), name) != st.names.end();
 }
@@ -205,6 +208,9 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
   const bool keyed = st.max_hops != 1 || bind;
   if (st.direction != Direction::backward) {
     if (const twin::Twin* t = known != nullptr ? known : shard.find(id)) {
+      // Room ahead (growing the list one by one allocated ~4 times per twin), but not for every
+      // relationship of a hub twin when the step follows only some names.
+      list.reserve(list.size() + std::min<std::size_t>(t->outgoing().size(), kListRoom));
       for (const twin::Relationship& r : t->outgoing()) {
         ++out.examined;
         if (!name_matches(st, r.name)) continue;
@@ -225,6 +231,7 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
   if (st.direction == Direction::forward) return;
   const std::vector<twin::IncomingEdge>* in = shard.incoming(id);
   if (in == nullptr) return;
+  list.reserve(list.size() + std::min<std::size_t>(in->size(), kListRoom));
   for (const twin::IncomingEdge& e : *in) {
     ++out.examined;
     if (e.pending || !name_matches(st, e.name)) continue;
@@ -399,8 +406,19 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
     }
     return (*tasks)[task_of[shard]];
   };
+  // Each twin's shard first, so that every task's lists are sized once.
+  std::vector<std::uint32_t> shard_of(twins.size());
+  std::vector<std::size_t> per_shard(engine_.shard_count(), 0);
   for (std::size_t i = 0; i < twins.size(); ++i) {
-    BindTask& task = task_for(engine_.shard_of(twins[i]));
+    shard_of[i] = static_cast<std::uint32_t>(engine_.shard_of(twins[i]));
+    ++per_shard[shard_of[i]];
+  }
+  for (std::size_t i = 0; i < twins.size(); ++i) {
+    BindTask& task = task_for(shard_of[i]);
+    if (task.twins.empty()) {
+      task.twins.reserve(per_shard[shard_of[i]]);
+      task.places.reserve(per_shard[shard_of[i]]);
+    }
     task.twins.push_back(std::move(twins[i]));
     task.places.push_back(static_cast<std::uint32_t>(i));
   }
@@ -419,6 +437,10 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
       },
       [self, tasks, then = std::move(then)](std::vector<BindResult> results, Status status) {
         if (!status.is_ok()) return self->finish(status);
+        std::size_t more = 0;  // bindings to keep, for room in bound_ at once
+        for (const BindResult& r : results)
+          more += r.twins.size() + r.rels.size() + r.next.rels.size();
+        self->bound_.reserve(self->bound_.size() + more);
         std::size_t bytes = 0;
         for (std::size_t t = 0; t < results.size(); ++t) bytes += self->keep_bound((*tasks)[t], results[t]);
         if (self->charge(bytes)) then();
@@ -525,6 +547,12 @@ void Expander::single_hop_bind(const Step& st) {
 void Expander::assemble_single(const Step& st) {
   const bool bind_rel = binds_relationship(*plan_, st);
   RowTable next(rows_.width());
+  std::size_t most = 0;  // rows if every relationship leads to a bound twin
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const std::vector<Adjacent>* list = hop_lists_.find(rows_.row(i)[st.from]);
+    most += list == nullptr ? 0 : list->size();
+  }
+  next.reserve(most);
   std::vector<std::uint32_t> row(rows_.width());
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     const auto old = rows_.row(i);

@@ -38,6 +38,7 @@ class RowTable {
   void push(std::span<const std::uint32_t> row) {
     cells_.insert(cells_.end(), row.begin(), row.end());
   }
+  void reserve(std::size_t rows) { cells_.reserve(rows * width_); }
   std::size_t bytes() const noexcept { return cells_.capacity() * sizeof(std::uint32_t); }
 
  private:

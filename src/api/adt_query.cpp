@@ -45,7 +45,9 @@ Status bad_request(std::string message) {
 }
 
 HttpResponse page_response(const query::QueryPage& page) {
-  std::string body = "{\"value\":[";
+  std::string body;
+  body.reserve(page.rows.text_bytes() + page.rows.size() + page.continuation.size() + 64);
+  body += "{\"value\":[";
   for (std::size_t i = 0; i < page.rows.size(); ++i) {
     if (i != 0) body.push_back(',');
     body += page.rows[i];

@@ -5,12 +5,14 @@
 namespace castor::query {
 namespace {
 
+// `model` by reference: most slots capture nothing, and copying the pointer would bump a count
+// that every twin of the model shares, from both shard threads at once (a contended line).
 std::shared_ptr<const Snapshot> capture(const Plan& plan, SlotId slot, const Resolver& r,
-                                        model::InterfacePtr model, Scratch& s) {
+                                        const model::InterfacePtr& model, Scratch& s) {
   const SlotPlan& sp = plan.slots[slot];
   if (!sp.in_residual) return nullptr;
   auto snap = std::make_shared<Snapshot>();
-  snap->model = std::move(model);
+  snap->model = model;
   for (ExprId path : sp.captured) {
     const Datum d = r.read(path, s);
     if (d.defined()) snap->values.emplace_back(path, d.to_json());
@@ -63,7 +65,7 @@ Bound twin_binding(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& 
 Bound relationship_binding(const Plan& plan, SlotId slot, std::string_view source,
                            const twin::Relationship& r, Scratch& s) {
   return Bound{std::string(source), r.id,
-               capture(plan, slot, RelationshipResolver(plan, source, r), nullptr, s)};
+               capture(plan, slot, RelationshipResolver(plan, source, r), {}, s)};
 }
 
 bool bind_twin(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s, Bound& out) {

@@ -55,15 +55,14 @@ class Run : public std::enable_shared_from_this<Run> {
   void finish_rows();
   void keep_rendered(Expander& expander, const RowTable& rows, std::size_t first_key,
                      std::size_t taken);
-  void finish(std::vector<std::string> rows, std::size_t next,
-              std::shared_ptr<const KeyList> keys = nullptr) {
+  void finish(RowList rows, std::size_t next, std::shared_ptr<const KeyList> keys = nullptr) {
     Execution e;
     e.rows = std::move(rows);
     e.next = next;
     e.keys = keys ? std::move(keys) : std::make_shared<const KeyList>(std::move(keys_));
     e.stats = stats_;
     e.stats.returned += e.rows.size();
-    for (const std::string& r : e.rows) e.stats.bytes += r.size();
+    e.stats.bytes += e.rows.text_bytes();
     done_(std::move(e));
   }
   void fail(Status s) {
@@ -85,7 +84,7 @@ class Run : public std::enable_shared_from_this<Run> {
   std::size_t next_anchor_ = 0;
   KeyList keys_;
   // The first page's rows, when rendered on the shards while their twins were bound.
-  std::vector<std::string> first_rows_;
+  RowList first_rows_;
   std::uint64_t count_ = 0;
   QueryStats stats_;
 };
@@ -169,7 +168,7 @@ void Run::single_slot(std::vector<ScanResult>& results) {
     for (const ScanResult& r : results) count_ += r.matched;
     return finish_rows();
   }
-  std::vector<std::string> rendered;
+  RowList rendered;
   std::size_t key_rows = 0, key_bytes = 0;
   for (const ScanResult& r : results) {
     key_rows += r.keys.size();
@@ -179,7 +178,7 @@ void Run::single_slot(std::vector<ScanResult>& results) {
   rendered.reserve(std::min(key_rows, page_));
   for (ScanResult& r : results) {
     keys_.append(r.keys, 0, r.rendered.size());
-    std::move(r.rendered.begin(), r.rendered.end(), std::back_inserter(rendered));
+    for (std::string& row : r.rendered) rendered.push_back(std::move(row));
   }
   for (ScanResult& r : results) keys_.append(r.keys, r.rendered.size(), r.keys.size());
   const std::size_t total = std::min(keys_.size(), top());
@@ -190,7 +189,7 @@ void Run::single_slot(std::vector<ScanResult>& results) {
   }
   const std::size_t want = std::min(page_, total);
   if (rendered.size() >= want) {
-    rendered.resize(want);
+    rendered.truncate(want);
     return finish(std::move(rendered), want);
   }
   // Shards with more matches than their share rendered too few: render the gap now.
@@ -202,7 +201,7 @@ void Run::single_slot(std::vector<ScanResult>& results) {
                   Result<std::vector<std::string>> rows, QueryStats stats) mutable {
                 if (!rows) return self->fail(rows.status());
                 self->stats_.examined += stats.examined;
-                std::move(rows->begin(), rows->end(), std::back_inserter(rendered));
+                for (std::string& row : *rows) rendered.push_back(std::move(row));
                 self->finish(std::move(rendered), want, keys);
               },
               render_cache_);
@@ -260,33 +259,32 @@ void Run::chunk_done(Expander& expander, Status status) {
 
 // The JSON of the chunk's first `taken` rows (keys first_key...), as far as the first page goes
 // and while every row before them was rendered by the expander as it bound their one stored
-// twin. A twin in several rows is copied for all but its last.
+// twin. The rows stay in the expander's blocks: a twin in several rows is one range, not copies.
 void Run::keep_rendered(Expander& expander, const RowTable& rows, std::size_t first_key,
                         std::size_t taken) {
-  auto& rendered = expander.rendered_rows();
+  const auto& rendered = expander.rendered_rows();
   if (rendered.empty() || first_rows_.size() != first_key || first_key >= page_) return;
   const SlotId slot = plan_->stored[0];
   const std::size_t end = std::min(taken, page_ - first_key);
-  std::vector<std::uint32_t> uses(rendered.size(), 0);
+  const std::uint32_t base = first_rows_.add_blocks(expander.rendered_blocks());
   for (std::size_t i = 0; i < end; ++i) {
     const std::uint32_t b = rows.row(i)[slot];
-    if (b < uses.size()) ++uses[b];
-  }
-  for (std::size_t i = 0; i < end; ++i) {
-    const std::uint32_t b = rows.row(i)[slot];
-    if (b >= rendered.size() || rendered[b].empty()) return;
-    first_rows_.push_back(--uses[b] == 0 ? std::move(rendered[b]) : rendered[b]);
+    if (b >= rendered.size() || rendered[b].size == 0) return;
+    const Expander::RenderedRow& r = rendered[b];
+    first_rows_.push_back(base + r.block, r.offset, r.size);
   }
 }
 
 void Run::finish_rows() {
   if (plan_->count) {
-    return finish({"{\"COUNT\":" + std::to_string(count_) + "}"}, 0);
+    RowList count;
+    count.push_back("{\"COUNT\":" + std::to_string(count_) + "}");
+    return finish(std::move(count), 0);
   }
   const std::size_t want = std::min(page_, keys_.size());
-  if (want == 0) return finish({}, 0);
+  if (want == 0) return finish(RowList(), 0);
   if (first_rows_.size() >= want) {  // rendered as they were bound: no round to the shards
-    first_rows_.resize(want);
+    first_rows_.truncate(want);
     return finish(std::move(first_rows_), want);
   }
   auto keys = std::make_shared<const KeyList>(std::move(keys_));
@@ -295,7 +293,7 @@ void Run::finish_rows() {
               [self, keys, want](Result<std::vector<std::string>> rows, QueryStats stats) {
                 if (!rows) return self->fail(rows.status());
                 self->stats_.examined += stats.examined;
-                self->finish(std::move(*rows), want, keys);
+                self->finish(RowList::of(std::move(*rows)), want, keys);
               },
               render_cache_);
 }

@@ -13,6 +13,7 @@
 #include "query/budget.hpp"
 #include "query/key_list.hpp"
 #include "query/planner.hpp"
+#include "query/row_list.hpp"
 #include "twin/engine.hpp"
 
 namespace castor::query {
@@ -21,7 +22,7 @@ class IndexSet;
 class RenderCache;
 
 struct Execution {
-  std::vector<std::string> rows;        // the first page
+  RowList rows;                         // the first page
   std::shared_ptr<const KeyList> keys;  // every result row's key (row_renderer.hpp's layout)
   std::size_t next = 0;                 // the first row of the next page; keys->size(): none
   QueryStats stats;

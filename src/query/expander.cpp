@@ -18,6 +18,9 @@ constexpr std::size_t kPrefetchAhead = 8;
 // ~0.25 ms of rendering, against the ~0.04 ms it takes to wake an idle CPU of a virtual machine.
 constexpr std::size_t kSpreadTwins = 256;
 
+// Adjacency entries an adjacency list makes room for before it is filled.
+constexpr std::size_t kListRoom = 64;
+
 bool name_matches(const Step& st, std::string_view name) {
   return st.names.empty() || std::find(st.names.begin(), st.names.end(), name) != st.names.end();
 }
@@ -116,7 +119,10 @@ struct BindResult {
   std::vector<std::optional<Bound>> twins;
   std::vector<std::optional<Bound>> rels;
   AdjacencyResult next;                       // BindExtras::next: lists[i] for twins[i]
-  std::vector<std::string> rows;              // BindExtras::render: by twin ("": not bound)
+  // BindExtras::render: the rows of the twins bound, one after another; twin i's row ends at
+  // row_ends[i] and starts where twin i - 1's ends (the same place: not bound).
+  std::string rendered;
+  std::vector<std::size_t> row_ends;
   std::uint64_t examined = 0;
 };
 
@@ -143,6 +149,16 @@ void prefetch_ahead(const std::vector<twin::Twin*>& found, std::size_t i, const 
   }
 }
 
+// Appends the row of `t` to the batch's `rows`, `left` twins (this one included) before the
+// batch ends. The first row sizes the block for all of them: rows of one step are usually
+// twins of one model, and growing a block of hundreds of kilobytes copies it.
+void render_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                const TwinJson& json, std::size_t left, std::string& rows) {
+  const bool first = rows.empty();
+  render_twin_row(plan, slot, t, s, rows, json);
+  if (first) rows.reserve(rows.size() + rows.size() * (left - 1) * 9 / 8 + 4096);
+}
+
 void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindExtras& extras,
                const BindTask& task, BindResult& out) {
   Scratch s;
@@ -151,7 +167,7 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
   const TwinJson json{extras.cache, shard.index(), n > 1 ? &memo : nullptr};
   out.twins.resize(n);
   if (extras.next != nullptr) out.next.lists.resize(n);
-  if (extras.render) out.rows.resize(n);
+  if (extras.render) out.row_ends.resize(n);
   std::vector<twin::Twin*> found(n);
   shard.find_all(std::span<const std::string>(task.twins), std::span<twin::Twin*>(found));
   for (std::size_t i = 0; i < n; ++i) {
@@ -165,8 +181,9 @@ void bind_here(twin::Shard& shard, const Plan& plan, const Step& st, const BindE
       if (extras.next != nullptr) {
         adjacent_here(shard, plan, *extras.next, task.twins[i], s, out.next, out.next.lists[i], t);
       }
-      if (extras.render) render_twin_row(plan, st.to, *t, s, out.rows[i], json);
+      if (extras.render) render_row(plan, st.to, *t, s, json, n - i, out.rendered);
     }
+    if (extras.render) out.row_ends[i] = out.rendered.size();
     s.clear();
   }
   out.rels.resize(task.rels.size());
@@ -194,6 +211,9 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
   const bool keyed = st.max_hops != 1 || bind;
   if (st.direction != Direction::backward) {
     if (const twin::Twin* t = known != nullptr ? known : shard.find(id)) {
+      // Room ahead (growing the list one by one allocated ~4 times per twin), but not for every
+      // relationship of a hub twin when the step follows only some names.
+      list.reserve(list.size() + std::min<std::size_t>(t->outgoing().size(), kListRoom));
       for (const twin::Relationship& r : t->outgoing()) {
         ++out.examined;
         if (!name_matches(st, r.name)) continue;
@@ -214,6 +234,7 @@ void adjacent_here(twin::Shard& shard, const Plan& plan, const Step& st, const s
   if (st.direction == Direction::forward) return;
   const std::vector<twin::IncomingEdge>* in = shard.incoming(id);
   if (in == nullptr) return;
+  list.reserve(list.size() + std::min<std::size_t>(in->size(), kListRoom));
   for (const twin::IncomingEdge& e : *in) {
     ++out.examined;
     if (e.pending || !name_matches(st, e.name)) continue;
@@ -388,8 +409,19 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
     }
     return (*tasks)[task_of[shard]];
   };
+  // Each twin's shard first, so that every task's lists are sized once.
+  std::vector<std::uint32_t> shard_of(twins.size());
+  std::vector<std::size_t> per_shard(engine_.shard_count(), 0);
   for (std::size_t i = 0; i < twins.size(); ++i) {
-    BindTask& task = task_for(engine_.shard_of(twins[i]));
+    shard_of[i] = static_cast<std::uint32_t>(engine_.shard_of(twins[i]));
+    ++per_shard[shard_of[i]];
+  }
+  for (std::size_t i = 0; i < twins.size(); ++i) {
+    BindTask& task = task_for(shard_of[i]);
+    if (task.twins.empty()) {
+      task.twins.reserve(per_shard[shard_of[i]]);
+      task.places.reserve(per_shard[shard_of[i]]);
+    }
     task.twins.push_back(std::move(twins[i]));
     task.places.push_back(static_cast<std::uint32_t>(i));
   }
@@ -411,6 +443,10 @@ void Expander::fetch_bindings(const Step& st, std::vector<std::string> twins,
       },
       [self, tasks, then = std::move(then)](std::vector<BindResult> results, Status status) {
         if (!status.is_ok()) return self->finish(status);
+        std::size_t more = 0;  // bindings to keep, for room in bound_ at once
+        for (const BindResult& r : results)
+          more += r.twins.size() + r.rels.size() + r.next.rels.size();
+        self->bound_.reserve(self->bound_.size() + more);
         std::size_t bytes = 0;
         for (std::size_t t = 0; t < results.size(); ++t) bytes += self->keep_bound((*tasks)[t], results[t]);
         if (self->charge(bytes)) then();
@@ -441,13 +477,19 @@ std::size_t Expander::keep_bound(const BindTask& task, BindResult& result) {
     return static_cast<std::uint32_t>(bound_.size() - 1);
   };
   examined_ += result.examined;
+  const auto block = static_cast<std::uint32_t>(rendered_blocks_.size());
+  if (!result.row_ends.empty()) {
+    bytes += result.rendered.capacity();
+    rendered_blocks_.push_back(std::make_shared<const std::string>(std::move(result.rendered)));
+  }
   for (std::size_t j = 0; j < task.twins.size(); ++j) {
     const std::uint32_t b = keep(result.twins[j]);
     twin_bound_[task.places[j]] = b;
-    if (b == kUnbound || j >= result.rows.size()) continue;
-    bytes += result.rows[j].size();
+    if (b == kUnbound || j >= result.row_ends.size()) continue;
+    const std::size_t begin = j == 0 ? 0 : result.row_ends[j - 1];
     if (rendered_rows_.size() <= b) rendered_rows_.resize(b + 1);
-    rendered_rows_[b] = std::move(result.rows[j]);
+    rendered_rows_[b] =
+        RenderedRow{block, static_cast<std::uint32_t>(result.row_ends[j] - begin), begin};
   }
   // The next hop's lists, by the binding of the twin they belong to (only twins bound here).
   if (!result.next.lists.empty()) {
@@ -511,6 +553,12 @@ void Expander::single_hop_bind(const Step& st) {
 void Expander::assemble_single(const Step& st) {
   const bool bind_rel = binds_relationship(*plan_, st);
   RowTable next(rows_.width());
+  std::size_t most = 0;  // rows if every relationship leads to a bound twin
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    const std::vector<Adjacent>* list = hop_lists_.find(rows_.row(i)[st.from]);
+    most += list == nullptr ? 0 : list->size();
+  }
+  next.reserve(most);
   std::vector<std::uint32_t> row(rows_.width());
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     const auto old = rows_.row(i);

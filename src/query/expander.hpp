@@ -20,6 +20,7 @@
 #include "query/binding.hpp"
 #include "query/budget.hpp"
 #include "query/planner.hpp"
+#include "query/row_list.hpp"
 #include "twin/engine.hpp"
 
 namespace castor::query {
@@ -37,6 +38,7 @@ class RowTable {
   void push(std::span<const std::uint32_t> row) {
     cells_.insert(cells_.end(), row.begin(), row.end());
   }
+  void reserve(std::size_t rows) { cells_.reserve(rows * width_); }
   std::size_t bytes() const noexcept { return cells_.capacity() * sizeof(std::uint32_t); }
 
  private:
@@ -113,10 +115,17 @@ class Expander : public std::enable_shared_from_this<Expander> {
   const RowTable& rows() const noexcept { return rows_; }
   const std::vector<Bound>& bound() const noexcept { return bound_; }
   std::uint64_t examined() const noexcept { return examined_; }
-  // The rows of the last step's twins, rendered on their shards while they were bound (see
-  // render_limit), by index into bound(); an empty string: not rendered (a row is never empty).
-  // The caller may move them out.
-  std::vector<std::string>& rendered_rows() noexcept { return rendered_rows_; }
+  // A row of a last-step twin, rendered on its shard while it was bound (see render_limit):
+  // bytes [offset, offset + size) of rendered_blocks()[block]. Each shard task writes the rows
+  // of its twins into one block.
+  struct RenderedRow {
+    std::uint32_t block = 0;
+    std::uint32_t size = 0;  // 0: not rendered (a row is never empty)
+    std::size_t offset = 0;
+  };
+  // By index into bound().
+  const std::vector<RenderedRow>& rendered_rows() const noexcept { return rendered_rows_; }
+  const std::vector<RowList::Block>& rendered_blocks() const noexcept { return rendered_blocks_; }
 
  private:
   void next_step();
@@ -161,7 +170,8 @@ class Expander : public std::enable_shared_from_this<Expander> {
   std::uint64_t examined_ = 0;
   std::size_t render_limit_ = 0;
   RenderCache* render_cache_ = nullptr;
-  std::vector<std::string> rendered_rows_;
+  std::vector<RenderedRow> rendered_rows_;
+  std::vector<RowList::Block> rendered_blocks_;
   // Per step:
   Adjacency adjacency_;  // variable hops: by twin id
   HopLists hop_lists_;   // single hops: by binding of the `from` twin

@@ -78,14 +78,14 @@ void QueryService::next(std::string_view token, std::size_t page_size, Done done
               [self, c = *cursor, id = parsed->id, to, done = std::move(done)](
                   Result<std::vector<std::string>> rows, QueryStats stats) {
                 if (!rows) return done(rows.status());
-                self->answer(c.plan, c.keys, to, std::move(*rows), stats, id, done);
+                self->answer(c.plan, c.keys, to, RowList::of(std::move(*rows)), stats, id, done);
               },
               options_.render_cache.get());
 }
 
 void QueryService::answer(std::shared_ptr<const Plan> plan, std::shared_ptr<const KeyList> keys,
-                          std::size_t next, std::vector<std::string> rows, QueryStats stats,
-                          std::string cursor_id, const Done& done) {
+                          std::size_t next, RowList rows, QueryStats stats, std::string cursor_id,
+                          const Done& done) {
   QueryPage page;
   page.rows = std::move(rows);
   page.charge = stats.charge();

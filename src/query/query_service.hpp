@@ -18,6 +18,7 @@
 #include "query/cursor_store.hpp"
 #include "query/limits.hpp"
 #include "query/render_cache.hpp"
+#include "query/row_list.hpp"
 #include "query/twin_index.hpp"
 #include "twin/engine.hpp"
 
@@ -48,7 +49,7 @@ struct QueryOptions {
 };
 
 struct QueryPage {
-  std::vector<std::string> rows;  // JSON values
+  RowList rows;                   // JSON values
   std::string continuation;       // empty on the last page
   double charge = 0;              // query units, for the query-charge header
   QueryStats stats;               // the work behind this page (what the charge is made of)
@@ -71,8 +72,8 @@ class QueryService : public std::enable_shared_from_this<QueryService> {
  private:
   std::size_t clamp(std::size_t page_size) const;
   void answer(std::shared_ptr<const Plan> plan, std::shared_ptr<const KeyList> keys,
-              std::size_t next, std::vector<std::string> rows, QueryStats stats,
-              std::string cursor_id, const Done& done);
+              std::size_t next, RowList rows, QueryStats stats, std::string cursor_id,
+              const Done& done);
 
   twin::Engine& engine_;
   QueryOptions options_;

@@ -456,6 +456,28 @@ void append_twin_meta(std::string& out, const CompiledInterface& m, const Twin& 
   memo->block.clear();
 }
 
+// ,"$metadata":{"$model":"<id>","$lastUpdateTime":"<time>" (the object stays open).
+void append_meta_head(std::string& out, const CompiledInterface& m, Nanos at, TimeTexts& times) {
+  out += ",\"$metadata\":{\"$model\":";
+  json::append_string(out, m.id);
+  out += ",\"$lastUpdateTime\":\"";
+  times.append(out, at);
+  out.push_back('"');
+}
+
+// The same, copied from `memo` when its last twin had the same model and update time.
+void append_meta_head(std::string& out, const CompiledInterface& m, Nanos at, TimeTexts& times,
+                      RenderMemo* memo) {
+  if (memo == nullptr) return append_meta_head(out, m, at, times);
+  if (memo->head.empty() || memo->head_model != &m || memo->head_time != at) {
+    memo->head.clear();
+    append_meta_head(memo->head, m, at, times);
+    memo->head_model = &m;
+    memo->head_time = at;
+  }
+  out.append(memo->head);
+}
+
 }  // namespace
 
 void render_twin(const Twin& t, std::string& out, RenderMemo* memo) {
@@ -466,11 +488,7 @@ void render_twin(const Twin& t, std::string& out, RenderMemo* memo) {
   out += "{\"$dtId\":";
   json::append_string(out, t.id);
   append_etag_json(out, t.etag);
-  out += ",\"$metadata\":{\"$model\":";
-  json::append_string(out, m.id);
-  out += ",\"$lastUpdateTime\":\"";
-  times.append(out, t.last_update);
-  out.push_back('"');
+  append_meta_head(out, m, t.last_update, times, memo);
   append_twin_meta(out, m, t, times, memo);
   out.push_back('}');
   append_cells_values(out, m, t.cells);

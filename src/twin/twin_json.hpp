@@ -30,6 +30,12 @@ struct RenderMemo {
   Nanos time = 0;
   std::uint64_t set = 0;  // which property slots are set
   std::string block;      // empty: not kept yet
+  // The text from ,"$metadata" to the end of the "$lastUpdateTime" value of the last twin
+  // rendered: the same for twins of one model updated at the same time, so it is copied rather
+  // than written (escape check of the model id, date formatting) again.
+  const model::CompiledInterface* head_model = nullptr;
+  Nanos head_time = 0;
+  std::string head;  // empty: none yet
 };
 
 // ADT JSON of a twin: $dtId, $etag, $metadata ($model, $lastUpdateTime, per-property

@@ -148,7 +148,7 @@ std::size_t castor_rows(Castor& c, const std::string& text, std::uint64_t* index
   if (!page) throw std::runtime_error(text + ": " + page.status().message());
   if (indexed) *indexed += page->stats.indexed;
   if (page->rows.size() == 1 && page->rows[0].starts_with("{\"COUNT\":"))
-    return std::stoull(page->rows[0].substr(9));
+    return std::stoull(std::string(page->rows[0].substr(9)));
   std::size_t n = page->rows.size();
   std::string token = page->continuation;
   while (!token.empty()) {

@@ -164,7 +164,7 @@ void run_query(benchmark::State& state, QueryService& service,
     }
     rows = page->rows.size();
     charge = page->charge;
-    benchmark::DoNotOptimize(page->rows.data());
+    benchmark::DoNotOptimize(page->rows.text_bytes());
   }
   state.counters["rows"] = static_cast<double>(rows);
   state.counters["charge"] = charge;

@@ -78,13 +78,13 @@ Result<std::vector<std::string>> all_rows(QueryService& service, const std::stri
                                           std::size_t page) {
   auto first = run_sync(service, text, page);
   if (!first) return first.status();
-  std::vector<std::string> rows = std::move(first->rows);
+  std::vector<std::string> rows(first->rows.begin(), first->rows.end());
   std::string token = first->continuation;
   for (int pages = 0; !token.empty(); ++pages) {
     if (pages > 10000) return internal_error("too many pages");
     auto next = next_sync(service, token, page);
     if (!next) return next.status();
-    std::move(next->rows.begin(), next->rows.end(), std::back_inserter(rows));
+    rows.insert(rows.end(), next->rows.begin(), next->rows.end());
     token = next->continuation;
   }
   return rows;

@@ -74,7 +74,8 @@ void Shard::avoid_cpu(int cpu) {
 }
 
 void Shard::take_back_cpus() {
-  if (!avoiding_.exchange(false, std::memory_order_acq_rel)) return;
+  // A newer avoid_cpu (posted during this turn) narrowed the set for the next turn: keep it.
+  if (avoiding_.load(std::memory_order_acquire)) return;
   pthread_setaffinity_np(pthread_self(), sizeof ctx_.cpus, &ctx_.cpus);
 }
 
@@ -102,11 +103,13 @@ void Shard::run() {
       }
       depth_.store(0, std::memory_order_relaxed);
     }
-    take_back_cpus();
+    // A turn that starts after avoid_cpu runs wholly off that CPU; the next one may use all.
+    const bool narrowed = avoiding_.exchange(false, std::memory_order_acq_rel);
     for (auto& task : work) task(*this);
     tasks_run_.fetch_add(work.size(), std::memory_order_relaxed);
     work.clear();
     flush();
+    if (narrowed) take_back_cpus();
   }
 }
 

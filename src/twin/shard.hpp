@@ -72,9 +72,10 @@ class Shard {
   // Wakes the shard if it sleeps (a deferred wake); any thread.
   void wake();
   // Any thread, before posting long work here while the calling thread keeps its CPU busy with
-  // work of its own: the shard's next drain runs on another CPU. Linux tends to wake a thread
-  // on the CPU of the thread that woke it, so that both would share one CPU while another idles.
-  // The shard takes back every CPU when that drain starts. No-op with a single usable CPU.
+  // work of its own: the shard's next turn (the tasks it takes up after this call) runs on the
+  // other CPUs. Linux tends to wake a thread on the CPU of the thread that woke it, so that both
+  // would share one CPU while another idles. The shard takes back every CPU after that turn.
+  // No-op with a single usable CPU.
   void avoid_cpu(int cpu);
   bool is_this_thread() const noexcept { return thread_.get_id() == std::this_thread::get_id(); }
 
@@ -136,7 +137,7 @@ class Shard {
  private:
   bool enqueue(Task t, bool first);
   void run();
-  void take_back_cpus();  // after avoid_cpu, on the shard thread
+  void take_back_cpus();  // after a turn narrowed by avoid_cpu, on the shard thread
   void flush();
 
   const std::size_t index_;

@@ -62,10 +62,12 @@ struct QueryStats {
   std::uint64_t returned = 0;  // rows in the response
   std::uint64_t bytes = 0;     // bytes of JSON in the response
   std::uint64_t indexed = 0;   // shard scans whose candidates came from an index
+  std::uint64_t index_only = 0;  // twins whose rows came from index entries, the twin unread
 
   void add(const QueryStats& o) noexcept {
     examined += o.examined;
     indexed += o.indexed;
+    index_only += o.index_only;
     returned += o.returned;
     bytes += o.bytes;
   }

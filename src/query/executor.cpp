@@ -143,6 +143,7 @@ void Run::scanned(std::vector<ScanResult> results, Status status) {
   for (const ScanResult& r : results) {
     stats_.examined += r.stats.examined;
     stats_.indexed += r.stats.indexed;
+    stats_.index_only += r.stats.index_only;
     if (r.stopped) return fail(budget_->error());
   }
   if (plan_->single_slot()) return single_slot(results);

@@ -163,13 +163,12 @@ std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_s
   return row;
 }
 
-void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
-                     std::string& row, const TwinJson& json) {
-  if (plan.select_all) {
-    if (plan.outputs[0].slot == slot) return json.append(t, row);
-    row += "{}";
-    return;
-  }
+namespace {
+
+// The slot's outputs as one JSON object: `whole(row)` writes the whole twin, `read(names)` gives
+// the value of a path (undefined: left out).
+template <class Whole, class Read>
+void render_outputs(const Plan& plan, SlotId slot, std::string& row, Whole&& whole, Read&& read) {
   row.push_back('{');
   bool first = true;
   for (const Output& o : plan.outputs) {
@@ -178,9 +177,9 @@ void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch
     if (!first) row.push_back(',');
     row += o.key;
     if (o.whole) {
-      json.append(t, row);
+      whole(row);
     } else {
-      const Datum d = read_twin_path(t, plan.paths[o.path].names, s);
+      const Datum d = read(plan.paths[o.path].names);
       if (!d.defined()) {
         row.resize(mark);  // missing values are left out
         continue;
@@ -190,6 +189,45 @@ void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch
     first = false;
   }
   row.push_back('}');
+}
+
+bool is_dt_id(std::span<const std::string_view> names) {
+  return names.size() == 1 && names[0] == "$dtId";
+}
+
+}  // namespace
+
+void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
+                     std::string& row, const TwinJson& json) {
+  if (plan.select_all) {
+    if (plan.outputs[0].slot == slot) return json.append(t, row);
+    row += "{}";
+    return;
+  }
+  render_outputs(
+      plan, slot, row, [&](std::string& r) { json.append(t, r); },
+      [&](std::span<const std::string_view> names) { return read_twin_path(t, names, s); });
+}
+
+bool renders_from(const Plan& plan, SlotId slot, std::span<const std::string> names) {
+  if (plan.select_all) return false;
+  for (const Output& o : plan.outputs) {
+    if (o.slot != slot) continue;
+    if (o.whole) return false;
+    const auto& path = plan.paths[o.path].names;
+    if (is_dt_id(path)) continue;
+    if (!std::equal(path.begin(), path.end(), names.begin(), names.end())) return false;
+  }
+  return true;
+}
+
+void render_values_row(const Plan& plan, SlotId slot, std::string_view id, const Datum& value,
+                       std::string& row) {
+  render_outputs(
+      plan, slot, row, [](std::string&) {},
+      [&](std::span<const std::string_view> names) {
+        return is_dt_id(names) ? Datum::of_text(id) : value;
+      });
 }
 
 std::string compose_single(const Plan& plan, SlotId slot, SlotTexts&& texts) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "query/budget.hpp"
+#include "query/datum.hpp"
 #include "query/key_list.hpp"
 #include "query/planner.hpp"
 #include "twin/engine.hpp"
@@ -46,6 +47,12 @@ void render_relationship_slot(const Plan& plan, SlotId slot, std::string_view so
 // compose_single(render_twin_slot(...)) gives, without the intermediate texts).
 void render_twin_row(const Plan& plan, SlotId slot, const twin::Twin& t, Scratch& s,
                      std::string& row, const TwinJson& json = {});
+
+// Whether the slot's outputs read nothing but $dtId and the path `names` (no SELECT *, no whole
+// twin): then render_values_row writes the row from the id and that path's value alone.
+bool renders_from(const Plan& plan, SlotId slot, std::span<const std::string> names);
+void render_values_row(const Plan& plan, SlotId slot, std::string_view id, const Datum& value,
+                       std::string& row);
 
 // The row's JSON from its slots' texts; by_slot[s] may be null for slots without outputs.
 std::string compose_row(const Plan& plan, std::span<const SlotTexts* const> by_slot);

@@ -52,6 +52,24 @@ class ShardScan {
     return matched();
   }
 
+  // A twin an index entry satisfying the anchor's only condition stands for, when the rows read
+  // nothing but $dtId and the entry's value (see covered_by): rendered without the twin.
+  bool visit_entry(const Indexed& e, ExprId known) {
+    const Datum value = datum_of(e.key);
+    if (!value.defined()) return visit_twin(*e.twin_ptr(), known);
+    if (stop_ || !tick()) return false;
+    ++out_.stats.index_only;
+    if (out_.rendered.size() < spec_.render_cap) {
+      std::string& row = out_.rendered.emplace_back();
+      row.reserve(row_size_ + 8);
+      render_values_row(plan_, slot_, e.id, value, row);
+      row_size_ = row.size();
+      charge(row.size());
+    }
+    keep(std::array<std::string_view, 1>{e.id});
+    return matched();
+  }
+
   // A twin the columns ruled out: counted as examined, nothing else.
   bool skip_twin() { return !stop_ && tick(); }
 
@@ -180,16 +198,39 @@ std::vector<std::string_view> read_properties(const Plan& plan) {
 
 // Index candidates lie scattered over the heap, and visiting one waits on its memory (the twin,
 // then its cells): fetch each a few candidates ahead.
-void visit_candidates(ShardScan& scan, const std::vector<const twin::Twin*>& twins, ExprId known) {
+template <class Get>
+void visit_twins(ShardScan& scan, std::size_t n, Get&& twin_at, ExprId known) {
   constexpr std::size_t kAhead = 8;
-  const std::size_t n = twins.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kAhead < n) {
-      __builtin_prefetch(twins[i + kAhead]);
-      __builtin_prefetch(&twins[i + kAhead]->cells);
+      __builtin_prefetch(twin_at(i + kAhead));
+      __builtin_prefetch(&twin_at(i + kAhead)->cells);
     }
-    if (i + kAhead / 2 < n) __builtin_prefetch(twins[i + kAhead / 2]->cells.begin());
-    if (!scan.visit_twin(*twins[i], known)) return;
+    if (i + kAhead / 2 < n) __builtin_prefetch(twin_at(i + kAhead / 2)->cells.begin());
+    if (!scan.visit_twin(*twin_at(i), known)) return;
+  }
+}
+
+// Whether the rows of a property index's entries can come from the entries alone: only keys are
+// collected, the index's comparison is the anchor's one condition, and the rows read nothing
+// but $dtId and the indexed path.
+bool covered_by(const ScanSpec& spec, const Plan& plan, const IndexSpec& index, ExprId condition) {
+  const auto& local = plan.slots[plan.anchor].local;
+  return spec.collect == Collect::keys && condition != kNoExpr && local.size() == 1 &&
+         local[0] == condition && renders_from(plan, plan.anchor, index.names);
+}
+
+void visit_candidates(ShardScan& scan, const ScanSpec& spec, const Candidates& c, ExprId known) {
+  if (c.entries.empty()) {
+    visit_twins(
+        scan, c.twins.size(), [&](std::size_t i) { return c.twins[i]; }, known);
+  } else if (c.spec != nullptr && covered_by(spec, *spec.plan, *c.spec, known)) {
+    for (const Indexed* e : c.entries) {
+      if (!scan.visit_entry(*e, known)) return;
+    }
+  } else {
+    visit_twins(
+        scan, c.entries.size(), [&](std::size_t i) { return c.entries[i]->twin_ptr(); }, known);
   }
 }
 
@@ -225,11 +266,11 @@ void scan_shard(twin::Shard& shard, const ScanSpec& spec, std::span<const std::s
     ++out.stats.indexed;
     return;
   }
-  std::vector<const twin::Twin*> candidates;
+  Candidates candidates;
   if (index.candidates(plan, shard.twin_count(), candidates, out.index)) {
     ++out.stats.indexed;
     scan.expect(candidates.size());
-    visit_candidates(scan, candidates, out.index.condition);
+    visit_candidates(scan, spec, candidates, out.index.condition);
     return;
   }
   if (index.scan_columns(

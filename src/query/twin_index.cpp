@@ -33,6 +33,12 @@ bool key_of(const Datum& d, IndexKey& k) {
     case Datum::Kind::null: k = IndexKey{IndexKey::Kind::null, 0, {}}; return true;
     case Datum::Kind::boolean: k = IndexKey{IndexKey::Kind::boolean, d.boolean ? 1.0 : 0.0, {}}; return true;
     case Datum::Kind::integer:
+      k = IndexKey{IndexKey::Kind::number,
+                   d.number(),
+                   {},
+                   std::fabs(d.number()) < kExactInteger ? IndexKey::Form::integer
+                                                         : IndexKey::Form::inexact};
+      return true;
     case Datum::Kind::real: k = IndexKey{IndexKey::Kind::number, d.number(), {}}; return true;
     case Datum::Kind::string: k = IndexKey{IndexKey::Kind::string, 0, std::string(d.text)}; return true;
     default: return false;
@@ -162,10 +168,24 @@ bool IndexKey::operator==(const IndexKey& o) const {
   return kind == o.kind && number == o.number && text == o.text;
 }
 
+Datum datum_of(const IndexKey& k) {
+  switch (k.kind) {
+    case IndexKey::Kind::null: return Datum::null();
+    case IndexKey::Kind::boolean: return Datum::of_bool(k.number != 0);
+    case IndexKey::Kind::number:
+      if (k.form == IndexKey::Form::real) return Datum::of_real(k.number);
+      if (k.form == IndexKey::Form::integer)
+        return Datum::of_int(static_cast<std::int64_t>(k.number));
+      return Datum::undefined();
+    case IndexKey::Kind::string: return Datum::of_text(k.text);
+    default: return Datum::undefined();
+  }
+}
+
 // --- ShardIndex ---
 
 struct ShardIndex::Range {
-  std::pair<IndexKey, std::uintptr_t> lo, hi;
+  Indexed lo, hi;
 };
 
 void ShardIndex::update(std::string_view id, const twin::Twin* after) {
@@ -216,7 +236,7 @@ void ShardIndex::remove(Entry& e) {
 
 void ShardIndex::drop_keys(Entry& e) {
   for (auto& [p, key] : e.keys)
-    properties_[p]->values.erase({key, reinterpret_cast<std::uintptr_t>(e.twin)});
+    properties_[p]->values.erase({key, reinterpret_cast<std::uintptr_t>(e.twin), {}});
   e.keys.clear();
 }
 
@@ -231,7 +251,7 @@ bool ShardIndex::add_key(std::uint32_t p, Entry& e, const twin::Twin& t) {
   Scratch s;
   IndexKey k;
   if (!key_of(read_twin_path(t, names, s), k)) return false;
-  properties_[p]->values.insert({k, reinterpret_cast<std::uintptr_t>(&t)});
+  properties_[p]->values.insert({k, reinterpret_cast<std::uintptr_t>(&t), t.id});
   e.keys.emplace_back(p, std::move(k));
   return true;
 }
@@ -327,17 +347,17 @@ bool ShardIndex::range_of(const Plan& plan, ExprId c, const Property& p, Range& 
   if (cmp.op != CompareOp::eq && !ordered) return false;
   const IndexKey first = first_of(k.kind), end = first_of(after(k.kind));
   switch (cmp.op) {
-    case CompareOp::eq: r = {{k, kFirst}, {k, kLast}}; break;
-    case CompareOp::gt: r = {{k, kLast}, {end, kFirst}}; break;
-    case CompareOp::ge: r = {{k, kFirst}, {end, kFirst}}; break;
-    case CompareOp::lt: r = {{first, kFirst}, {k, kFirst}}; break;
-    case CompareOp::le: r = {{first, kFirst}, {k, kLast}}; break;
+    case CompareOp::eq: r = {{k, kFirst, {}}, {k, kLast, {}}}; break;
+    case CompareOp::gt: r = {{k, kLast, {}}, {end, kFirst, {}}}; break;
+    case CompareOp::ge: r = {{k, kFirst, {}}, {end, kFirst, {}}}; break;
+    case CompareOp::lt: r = {{first, kFirst, {}}, {k, kFirst, {}}}; break;
+    case CompareOp::le: r = {{first, kFirst, {}}, {k, kLast, {}}}; break;
     default: return false;
   }
   return true;
 }
 
-bool ShardIndex::candidates(const Plan& plan, std::size_t cap, std::vector<const twin::Twin*>& out,
+bool ShardIndex::candidates(const Plan& plan, std::size_t cap, Candidates& out,
                             IndexUse& use) const {
   if (plan.access.kind != AccessKind::scan || plan.slots[plan.anchor].kind != SlotKind::twin)
     return false;
@@ -368,14 +388,15 @@ bool ShardIndex::candidates(const Plan& plan, std::size_t cap, std::vector<const
   if (best_property != nullptr) {
     const auto lo = best_property->values.lower_bound(best_range.lo);
     const auto hi = best_property->values.lower_bound(best_range.hi);
-    out.reserve(best);
-    best_property->values.for_each(
-        lo, hi, [&](const auto& v) { out.push_back(reinterpret_cast<const twin::Twin*>(v.second)); });
+    out.entries.reserve(best);
+    best_property->values.for_each(lo, hi, [&](const Indexed& v) { out.entries.push_back(&v); });
+    out.spec = &best_property->spec;
     use = {best_property->spec.path(), out.size(), best_condition};
     return true;
   }
   if (!by_model) return false;
-  for (const Slot* slot : slots) out.insert(out.end(), slot->twins.begin(), slot->twins.end());
+  for (const Slot* slot : slots)
+    out.twins.insert(out.twins.end(), slot->twins.begin(), slot->twins.end());
   use = {"model", out.size()};
   return true;
 }

@@ -21,6 +21,7 @@
 #include "common/status.hpp"
 #include "common/strings.hpp"
 #include "query/chunked_set.hpp"
+#include "query/datum.hpp"
 #include "query/planner.hpp"
 #include "query/twin_columns.hpp"
 #include "twin/engine.hpp"
@@ -53,11 +54,41 @@ struct IndexOptions {
 // so a range never leaves its type). Integers and reals compare by value, as in queries.
 struct IndexKey {
   enum class Kind : std::uint8_t { null, boolean, number, string, end };
+  // How a number key was written, for giving the value back (datum_of): an integer, a real, or
+  // an integer a double cannot hold exactly. Not part of the order.
+  enum class Form : std::uint8_t { real, integer, inexact };
   Kind kind = Kind::null;
   double number = 0;
   std::string text;
+  Form form = Form::real;
   bool operator<(const IndexKey& o) const;
   bool operator==(const IndexKey& o) const;
+};
+
+// One entry of a property index: its key, the twin's address (which orders equal keys) and the
+// twin's id, so that a query reading nothing but the key and $dtId renders its rows from the
+// index without touching the twins (an index-only scan: each twin is a cache and TLB miss).
+struct Indexed {
+  IndexKey key;
+  std::uintptr_t twin = 0;
+  std::string id;
+  bool operator<(const Indexed& o) const {
+    if (key < o.key) return true;
+    if (o.key < key) return false;
+    return twin < o.twin;
+  }
+  const twin::Twin* twin_ptr() const { return reinterpret_cast<const twin::Twin*>(twin); }
+};
+
+// The value a key was made from; undefined when the key cannot give it back exactly.
+Datum datum_of(const IndexKey& k);
+
+// What an index found for a scan: twins (the model index) or property index entries.
+struct Candidates {
+  std::vector<const twin::Twin*> twins;
+  std::vector<const Indexed*> entries;
+  const IndexSpec* spec = nullptr;  // the property index of `entries`
+  std::size_t size() const { return twins.size() + entries.size(); }
 };
 
 // How the scan of one shard finds its anchor candidates.
@@ -79,8 +110,7 @@ class ShardIndex {
   bool has_property(const IndexSpec& spec) const;
   // The anchor's candidates from the most selective index the plan can use (fewest candidates),
   // or false when no index applies. `cap`: no use for an index with more candidates than this.
-  bool candidates(const Plan& plan, std::size_t cap, std::vector<const twin::Twin*>& out,
-                  IndexUse& use) const;
+  bool candidates(const Plan& plan, std::size_t cap, Candidates& out, IndexUse& use) const;
   std::size_t model_count(std::string_view model) const;
   // COUNT() answered without visiting twins: when the anchor has no condition but one
   // IS_OF_MODEL, the sizes of the matching models' lists are the count (exact, not an estimate).
@@ -140,7 +170,7 @@ class ShardIndex {
     mutable std::vector<std::vector<ColumnCell>> columns;
   };
   struct Entry;
-  using Ordered = ChunkedSet<std::pair<IndexKey, std::uintptr_t>>;  // (key, twin address)
+  using Ordered = ChunkedSet<Indexed>;
   struct Property {
     IndexSpec spec;
     Ordered values;

@@ -299,7 +299,9 @@ TEST(PropertyIndex, IndexOnlyRowsEqualRowsReadFromTheTwins) {
       EXPECT_FALSE(indexed.rows.empty()) << query;
     }
     EXPECT_EQ(indexed.stats.index_only > 0, index_only) << query;
-    if (index_only) EXPECT_EQ(indexed.stats.index_only, indexed.stats.examined) << query;
+    if (index_only) {
+      EXPECT_EQ(indexed.stats.index_only, indexed.stats.examined) << query;
+    }
   }
 }
 

@@ -202,7 +202,7 @@ void Run::single_slot(std::vector<ScanResult>& results) {
                   Result<std::vector<std::string>> rows, QueryStats stats) mutable {
                 if (!rows) return self->fail(rows.status());
                 self->stats_.examined += stats.examined;
-                for (std::string& row : *rows) rendered.push_back(std::move(row));
+                rendered.append(RowList::of(std::move(*rows)));
                 self->finish(std::move(rendered), want, keys);
               },
               render_cache_);

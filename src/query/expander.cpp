@@ -553,16 +553,18 @@ void Expander::single_hop_bind(const Step& st) {
 void Expander::assemble_single(const Step& st) {
   const bool bind_rel = binds_relationship(*plan_, st);
   RowTable next(rows_.width());
-  std::size_t most = 0;  // rows if every relationship leads to a bound twin
+  // Each row's list, looked up once; their sizes bound the rows (room for them at once).
+  std::vector<const std::vector<Adjacent>*> lists(rows_.size());
+  std::size_t most = 0;
   for (std::size_t i = 0; i < rows_.size(); ++i) {
-    const std::vector<Adjacent>* list = hop_lists_.find(rows_.row(i)[st.from]);
-    most += list == nullptr ? 0 : list->size();
+    lists[i] = hop_lists_.find(rows_.row(i)[st.from]);
+    most += lists[i] == nullptr ? 0 : lists[i]->size();
   }
   next.reserve(most);
   std::vector<std::uint32_t> row(rows_.width());
   for (std::size_t i = 0; i < rows_.size(); ++i) {
     const auto old = rows_.row(i);
-    const std::vector<Adjacent>* list = hop_lists_.find(old[st.from]);
+    const std::vector<Adjacent>* list = lists[i];
     if (list == nullptr) continue;
     for (const Adjacent& a : *list) {
       std::copy(old.begin(), old.end(), row.begin());

@@ -39,15 +39,8 @@ class ShardScan {
         adjacent_here(shard_, plan_, *spec_.first_hop, t.id, scratch_, hop, hop.lists.emplace_back());
       }
     } else if (spec_.collect == Collect::keys) {
-      if (out_.rendered.size() < spec_.render_cap) {
-        std::string& row = out_.rendered.emplace_back();
-        // Rows of one query are alike: room for the last one's size saves regrowing each.
-        row.reserve(row_size_ + 8);
-        render_twin_row(plan_, slot_, t, scratch_, row, json_);
-        row_size_ = row.size();
-        charge(row.size());
-      }
-      keep(std::array<std::string_view, 1>{t.id});
+      keep_twin_row(
+          t.id, [&](std::string& row) { render_twin_row(plan_, slot_, t, scratch_, row, json_); });
     }
     return matched();
   }
@@ -59,14 +52,8 @@ class ShardScan {
     if (!value.defined()) return visit_twin(*e.twin_ptr(), known);
     if (stop_ || !tick()) return false;
     ++out_.stats.index_only;
-    if (out_.rendered.size() < spec_.render_cap) {
-      std::string& row = out_.rendered.emplace_back();
-      row.reserve(row_size_ + 8);
-      render_values_row(plan_, slot_, e.id, value, row);
-      row_size_ = row.size();
-      charge(row.size());
-    }
-    keep(std::array<std::string_view, 1>{e.id});
+    keep_twin_row(e.id,
+                  [&](std::string& row) { render_values_row(plan_, slot_, e.id, value, row); });
     return matched();
   }
 
@@ -107,6 +94,20 @@ class ShardScan {
       out_.stopped = true;
     }
     return !stop_;
+  }
+
+  // A matching twin's key, and its row while the first page needs rows: `render(row)` writes it.
+  template <class Render>
+  void keep_twin_row(std::string_view id, Render&& render) {
+    if (out_.rendered.size() < spec_.render_cap) {
+      std::string& row = out_.rendered.emplace_back();
+      // Rows of one query are alike: room for the last one's size saves regrowing each.
+      row.reserve(row_size_ + 8);
+      render(row);
+      row_size_ = row.size();
+      charge(row.size());
+    }
+    keep(std::array<std::string_view, 1>{id});
   }
 
   bool done_with_row() {

@@ -18,8 +18,11 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <csignal>
 #include <mutex>
 #include <thread>
+
+#include <pthread.h>
 
 #include "api/error.hpp"
 #include "api/transport.hpp"
@@ -97,6 +100,13 @@ void serialize_head(const HttpResponse& r, std::size_t length, bool keep_alive, 
 // An IO thread's run(), in bursts when the options have a burst hook: handlers that are ready
 // run back to back (up to io_burst), then the hook, and only then the thread waits for IO.
 void run_io_thread(net::io_context& context, const ServerOptions& o) {
+  // OpenSSL writes TLS records to the descriptor with write(2) (tls_socket.hpp), which raises
+  // SIGPIPE when the client has gone; blocked on this thread, the write fails with EPIPE instead
+  // of the signal ending the process. Asio's own sends use MSG_NOSIGNAL.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   if (o.on_io_thread_start) o.on_io_thread_start();
   if (!o.on_io_burst_end) {
     context.run();
@@ -645,7 +655,8 @@ void HttpServer::Impl::on_accept(error_code ec, Socket socket) {
   socket.set_option(tcp::no_delay(true), ignored);
   auto remote = socket.remote_endpoint(ignored).address().to_string();
   if (ssl) {
-    start_session<HttpSession<TlsStream>>(TlsStream(std::move(socket), *ssl), std::move(remote));
+    start_session<HttpSession<TlsStream>>(TlsStream(std::move(socket), ssl->native_handle()),
+                                          std::move(remote));
   } else {
     start_session<HttpSession<PlainStream>>(PlainStream(std::move(socket)), std::move(remote));
   }

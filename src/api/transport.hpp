@@ -8,7 +8,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <atomic>
 #include <functional>
@@ -21,6 +20,7 @@
 #include "api/http_probe.hpp"
 #include "api/http_server.hpp"
 #include "api/stream.hpp"
+#include "api/tls_socket.hpp"
 
 namespace castor::api {
 
@@ -28,7 +28,7 @@ namespace castor::api {
 using IoExecutor = boost::asio::io_context::executor_type;
 using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, IoExecutor>;
 using PlainStream = boost::beast::basic_stream<boost::asio::ip::tcp, IoExecutor>;
-using TlsStream = boost::beast::ssl_stream<PlainStream>;
+using TlsStream = TlsSocket;  // OpenSSL on the descriptor (tls_socket.hpp)
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
 // A connection the server can ask to wind down (graceful) or cut (forced). Both may be called

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import time
 import unittest
@@ -225,6 +226,79 @@ class TlsAndAuth(ServerCase):
         while self.server.request("GET", "/metrics", token=token)[0] != 401:
             self.assertLess(time.monotonic(), deadline, "revoked token still accepted")
             time.sleep(0.2)
+
+
+class TlsConnections(unittest.TestCase):
+    """The TLS transport (OpenSSL on the socket, src/api/tls_socket.hpp) under clients that stall
+    or vanish: deadlines hold in the handshake and between requests, and a client gone while its
+    response is being written ends that connection only."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempData()
+        cls.token = castor("token", "create", "--role", "admin", data=cls.tmp.data).stdout.strip()
+        cls.server = Server(cls.tmp.data, "--header-timeout", "1s")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop_cleanly(cls())
+        finally:
+            cls.tmp.cleanup()
+
+    def closed_within(self, sock, seconds):
+        """True when the server closes `sock` (EOF or reset) within `seconds`."""
+        sock.settimeout(seconds)
+        start = time.monotonic()
+        try:
+            while sock.recv(4096):
+                pass
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+        except socket.timeout:
+            return False
+        return time.monotonic() - start < seconds
+
+    def test_a_client_silent_in_the_handshake_is_cut_at_the_header_timeout(self):
+        with socket.create_connection((self.server.host, self.server.port)) as sock:
+            self.assertTrue(self.closed_within(sock, 4), "no handshake, yet still open after 4 s")
+
+    def test_an_idle_keep_alive_connection_is_cut_and_a_busy_one_is_not(self):
+        ctx = self.server.ssl_context()
+        with socket.create_connection((self.server.host, self.server.port)) as raw:
+            tls = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+            # Requests 0.4 s apart for 2 s: each restarts the 1 s header deadline.
+            for _ in range(5):
+                tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                reply = tls.recv(4096)
+                self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply)
+                time.sleep(0.4)
+            self.assertTrue(self.closed_within(tls, 4), "idle keep-alive connection never cut")
+
+    def test_clients_that_leave_abruptly_end_only_their_connection(self):
+        # Clients that half-close and then reset (as a load generator exiting does) while the
+        # server is blocked writing to them: the server's next write meets a reset socket (EPIPE,
+        # and SIGPIPE unless blocked). 200 pipelined requests of 45 KB each, none of them read,
+        # are far more than the socket buffers hold.
+        ctx = self.server.ssl_context()
+        request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 200
+        for _ in range(3):
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.connect((self.server.host, self.server.port))
+            tls = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+            tls.sendall(request)
+            self.assertEqual(tls.recv(1), b"H")
+            time.sleep(0.2)
+            tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            socket.socket.shutdown(tls, socket.SHUT_WR)  # TCP FIN without TLS close_notify
+            time.sleep(0.05)
+            socket.socket.close(tls)  # then RST
+        time.sleep(0.3)
+        self.assertIsNone(self.server.proc.poll(), "castor serve exited:\n" + self.server.log())
+        status, _, body = self.server.request("GET", "/openapi.json", token=self.token)
+        self.assertEqual(status, 200)
+        self.assertIn(b'"openapi"', body)
 
 
 class Restart(unittest.TestCase):

@@ -1,0 +1,305 @@
+// Internal to the HTTP transport: a server-side TLS stream that runs OpenSSL straight on the
+// socket's descriptor, as nginx does, instead of through Asio's SSL engine. Asio's engine moves
+// every record through a memory BIO pair and a chain of composed operations (engine, io_op,
+// Beast's flat_stream); on a keep-alive GET of a cached twin that layering cost about as much as
+// the cipher itself. Here SSL_read and SSL_write talk to the kernel, and the reactor is only asked
+// to wait when OpenSSL says it would block.
+//
+// It is an AsyncReadStream and AsyncWriteStream (Beast's HTTP and WebSocket code run on it) and,
+// like beast::basic_stream, its own lowest layer with expires_after / expires_never / cancel and
+// socket(): an operation pending when the deadline passes completes with beast::error::timeout.
+// One thread at a time: a connection lives on its IO thread's io_context.
+#pragma once
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/role.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace castor::api {
+
+class TlsSocket {
+ public:
+  using executor_type = boost::asio::io_context::executor_type;
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor_type>;
+  using clock = std::chrono::steady_clock;
+
+  // Takes the accepted socket; the SSL object comes from `ctx` (a server context).
+  TlsSocket(socket_type socket, SSL_CTX* ctx) : state_(std::make_shared<State>(std::move(socket))) {
+    boost::system::error_code ignored;
+    state_->socket.non_blocking(true, ignored);  // OpenSSL reads and writes the descriptor itself
+    state_->ssl = SSL_new(ctx);
+    if (state_->ssl == nullptr) return;  // the handshake then fails with a clear error
+    SSL_set_fd(state_->ssl, static_cast<int>(state_->socket.native_handle()));
+    SSL_set_accept_state(state_->ssl);
+    // Whole records per read (one recv for a request instead of header then body); a write may
+    // return early and be continued from a moved buffer, as Asio's stream_base expects.
+    SSL_set_read_ahead(state_->ssl, 1);
+    SSL_set_mode(state_->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  }
+  TlsSocket(TlsSocket&&) noexcept = default;
+  TlsSocket& operator=(TlsSocket&&) noexcept = default;
+
+  executor_type get_executor() noexcept { return state_->socket.get_executor(); }
+  socket_type& socket() noexcept { return state_->socket; }
+  SSL* native_handle() noexcept { return state_->ssl; }
+
+  // Deadlines as beast::basic_stream has them: for the operations pending now or started later.
+  void expires_after(clock::duration d) { state_->set_deadline(clock::now() + d, state_); }
+  void expires_never() { state_->set_deadline(clock::time_point::max(), state_); }
+  // Cancels the pending operations (they complete with operation_aborted).
+  void cancel() {
+    boost::system::error_code ignored;
+    state_->socket.cancel(ignored);
+  }
+
+  template <class Token>
+  auto async_handshake(boost::asio::ssl::stream_base::handshake_type, Token&& token) {
+    return start<void(boost::system::error_code)>(Handshake{}, std::forward<Token>(token));
+  }
+  // Sends close_notify; does not wait for the peer's (the connection closes right after).
+  template <class Token>
+  auto async_shutdown(Token&& token) {
+    return start<void(boost::system::error_code)>(Shutdown{}, std::forward<Token>(token));
+  }
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    boost::asio::mutable_buffer first;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      if (boost::asio::mutable_buffer b(*it); b.size() != 0) {
+        first = b;
+        break;
+      }
+    }
+    return start<void(boost::system::error_code, std::size_t)>(Read{first},
+                                                               std::forward<Token>(token));
+  }
+  // Writes one TLS record from the first buffer, or from the buffers gathered into one (up to a
+  // record) so that a gather write does not become many small records.
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+    boost::asio::const_buffer data;
+    std::size_t count = 0;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers); ++it) {
+      boost::asio::const_buffer b(*it);
+      if (b.size() == 0) continue;
+      if (++count == 1) data = b;
+    }
+    if (count > 1 && data.size() < kRecord) {
+      std::string& gather = state_->gather;
+      gather.clear();
+      for (auto it = boost::asio::buffer_sequence_begin(buffers);
+           it != boost::asio::buffer_sequence_end(buffers) && gather.size() < kRecord; ++it) {
+        boost::asio::const_buffer b(*it);
+        gather.append(static_cast<const char*>(b.data()),
+                      std::min(b.size(), kRecord - gather.size()));
+      }
+      data = boost::asio::buffer(gather);
+    }
+    return start<void(boost::system::error_code, std::size_t)>(Write{data},
+                                                               std::forward<Token>(token));
+  }
+
+ private:
+  static constexpr std::size_t kRecord = 16384;  // TLS's largest plaintext record
+
+  struct State {
+    explicit State(socket_type s) : socket(std::move(s)), timer(socket.get_executor()) {}
+    ~State() {
+      if (ssl != nullptr) SSL_free(ssl);
+    }
+    State(const State&) = delete;
+    State& operator=(const State&) = delete;
+
+    bool expired() const {
+      return timed_out || (deadline != clock::time_point::max() && deadline <= clock::now());
+    }
+
+    // The timer is armed lazily: a later deadline keeps the armed wait (which re-arms when it
+    // fires early), so a keep-alive request costs no timer-queue work; an earlier one re-arms.
+    void set_deadline(clock::time_point d, const std::shared_ptr<State>& self) {
+      deadline = d;
+      timed_out = false;
+      if (d == clock::time_point::max() || (armed && armed_at <= d)) return;
+      arm(d, self);
+    }
+    void arm(clock::time_point at, const std::shared_ptr<State>& self) {
+      armed = true;
+      armed_at = at;
+      const unsigned generation = ++timer_generation;
+      timer.expires_at(at);  // a previous wait completes as aborted and sees a stale generation
+      timer.async_wait([weak = std::weak_ptr<State>(self), generation](boost::system::error_code) {
+        auto s = weak.lock();
+        if (!s || generation != s->timer_generation) return;
+        s->armed = false;
+        if (s->deadline == clock::time_point::max()) return;
+        if (s->deadline > clock::now()) return s->arm(s->deadline, s);
+        s->timed_out = true;
+        boost::system::error_code ignored;
+        s->socket.cancel(ignored);
+      });
+    }
+
+    socket_type socket;
+    SSL* ssl = nullptr;
+    boost::asio::steady_timer timer;
+    clock::time_point deadline = clock::time_point::max();
+    clock::time_point armed_at{};
+    unsigned timer_generation = 0;
+    bool armed = false;
+    bool timed_out = false;
+    std::string gather;  // a gather write's buffers made one
+  };
+
+  // What an operation asks of OpenSSL; > 0 is done, else SSL_get_error says why not.
+  struct Handshake {
+    int operator()(SSL* ssl, std::size_t&) const { return SSL_do_handshake(ssl); }
+  };
+  struct Shutdown {
+    int operator()(SSL* ssl, std::size_t&) const {
+      const int r = SSL_shutdown(ssl);
+      return r == 0 ? 1 : r;  // 0: our close_notify is out; the peer's is not awaited
+    }
+  };
+  struct Read {
+    boost::asio::mutable_buffer buffer;
+    int operator()(SSL* ssl, std::size_t& n) const {
+      if (buffer.size() == 0) return 1;
+      return SSL_read_ex(ssl, buffer.data(), buffer.size(), &n);
+    }
+  };
+  struct Write {
+    boost::asio::const_buffer buffer;
+    int operator()(SSL* ssl, std::size_t& n) const {
+      if (buffer.size() == 0) return 1;
+      return SSL_write_ex(ssl, buffer.data(), buffer.size(), &n);
+    }
+  };
+
+  static boost::system::error_code error_of(SSL* ssl, int result) {
+    namespace net = boost::asio;
+    const int err = SSL_get_error(ssl, result);
+    boost::system::error_code ec;
+    if (err == SSL_ERROR_ZERO_RETURN) {
+      ec = net::error::eof;  // the peer's close_notify
+    } else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+      ec = errno != 0 ? boost::system::error_code(errno, boost::system::system_category())
+                      : boost::system::error_code(net::ssl::error::stream_truncated);
+    } else if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+      ec = net::ssl::error::stream_truncated;  // closed without close_notify
+    } else {
+      ec = boost::system::error_code(static_cast<int>(ERR_get_error()),
+                                     net::error::get_ssl_category());
+      if (!ec) ec = net::ssl::error::stream_truncated;
+    }
+    ERR_clear_error();
+    return ec;
+  }
+
+  // Runs `action` until it is done, waiting on the socket whenever OpenSSL would block.
+  template <class Action, class Handler, bool WithSize>
+  struct Op {
+    std::shared_ptr<State> s;
+    Action action;
+    Handler handler;
+
+    void run(bool first) {
+      namespace net = boost::asio;
+      // OpenSSL knows the descriptor only by number: once the socket is closed that number may
+      // already belong to another connection, so nothing reaches OpenSSL after a close.
+      if (!s->socket.is_open() || s->ssl == nullptr) {
+        return complete(net::error::bad_descriptor, 0, first);
+      }
+      if (s->expired()) return complete(boost::beast::error::timeout, 0, first);
+      ERR_clear_error();  // SSL_get_error reads this thread's queue
+      std::size_t n = 0;
+      const int r = action(s->ssl, n);
+      if (r > 0) return complete({}, n, first);
+      const int err = SSL_get_error(s->ssl, r);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        auto& socket = s->socket;
+        socket.async_wait(
+            err == SSL_ERROR_WANT_READ ? socket_type::wait_read : socket_type::wait_write,
+            [op = std::move(*this)](boost::system::error_code ec) mutable {
+              if (!ec && !op.s->socket.is_open()) ec = net::error::bad_descriptor;
+              if (ec) {
+                if (op.s->timed_out) ec = boost::beast::error::timeout;
+                return op.complete(ec, 0, false);
+              }
+              op.run(false);
+            });
+        return;
+      }
+      complete(error_of(s->ssl, r), 0, first);
+    }
+
+    // Never from within the initiating call (Asio's rule): posted when the first try finished.
+    void complete(boost::system::error_code ec, std::size_t n, bool first) {
+      namespace net = boost::asio;
+      auto executor = s->socket.get_executor();
+      s.reset();
+      if constexpr (WithSize) {
+        auto bound = boost::beast::bind_front_handler(std::move(handler), ec, n);
+        first ? net::post(executor, std::move(bound)) : net::dispatch(executor, std::move(bound));
+      } else {
+        auto bound = boost::beast::bind_front_handler(std::move(handler), ec);
+        first ? net::post(executor, std::move(bound)) : net::dispatch(executor, std::move(bound));
+      }
+    }
+  };
+
+  template <class Signature, class Action, class Token>
+  auto start(Action action, Token&& token) {
+    constexpr bool with_size = !std::is_same_v<Signature, void(boost::system::error_code)>;
+    return boost::asio::async_initiate<Token, Signature>(
+        [this, action](auto handler) {
+          using H = std::decay_t<decltype(handler)>;
+          Op<Action, H, with_size>{state_, action, std::move(handler)}.run(true);
+        },
+        token);
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+// Beast's WebSocket stream closes and tears down its next layer through these (found by ADL).
+inline void beast_close_socket(TlsSocket& s) {
+  boost::system::error_code ignored;
+  s.socket().close(ignored);
+}
+
+inline void teardown(boost::beast::role_type, TlsSocket& s, boost::system::error_code& ec) {
+  // Synchronous teardown is not used by the server (it only closes asynchronously); close.
+  s.socket().shutdown(TlsSocket::socket_type::shutdown_both, ec);
+  s.socket().close(ec);
+}
+
+template <class Handler>
+void async_teardown(boost::beast::role_type, TlsSocket& s, Handler&& handler) {
+  s.async_shutdown([&s, h = std::forward<Handler>(handler)](boost::system::error_code) mutable {
+    boost::system::error_code ec;
+    s.socket().shutdown(TlsSocket::socket_type::shutdown_send, ec);
+    if (ec == boost::asio::error::not_connected) ec = {};
+    std::move(h)(ec);
+  });
+}
+
+}  // namespace castor::api

@@ -45,8 +45,8 @@ std::shared_ptr<const Principal> Authenticator::identify(const HttpRequest& requ
   return p ? p : anonymous_;
 }
 
-std::optional<HttpResponse> Authenticator::authorize(HttpRequest& request,
-                                                     const RouteSpec& route) const {
+std::optional<HttpResponse> Authenticator::authorize(HttpRequest& request, const RouteSpec& route,
+                                                     TokenMemo* memo) const {
   if (tokens_ == nullptr) {
     request.principal = local_;
     return std::nullopt;
@@ -70,7 +70,7 @@ std::optional<HttpResponse> Authenticator::authorize(HttpRequest& request,
               "--role ROLE'.",
         false);
   }
-  auto principal = tokens_->authenticate(token);
+  auto principal = tokens_->authenticate(token, memo);
   if (!principal) {
     return unauthorized(
         "The bearer token is not valid: it is unknown or was revoked. Ask an administrator for "

@@ -19,7 +19,9 @@ class Authenticator {
 
   // Sets request.principal and returns nullopt when the request may proceed to `route`;
   // otherwise returns the 401 (no or bad token) or 403 (role or twin not allowed) to send.
-  std::optional<HttpResponse> authorize(HttpRequest& request, const RouteSpec& route) const;
+  // `memo`: the connection's last token (see TokenMemo), or null.
+  std::optional<HttpResponse> authorize(HttpRequest& request, const RouteSpec& route,
+                                        TokenMemo* memo = nullptr) const;
 
   // The principal behind the request's token if any, without failing (for audit records of
   // requests rejected before routing, e.g. 413).

@@ -80,7 +80,8 @@ void Dispatcher::refuse(const std::shared_ptr<Context>& ctx, const HttpRequest& 
   finish(ctx, std::move(response), done);
 }
 
-void Dispatcher::dispatch(HttpRequest request, Responder done, StreamUpgrader* upgrader) {
+void Dispatcher::dispatch(HttpRequest request, Responder done, StreamUpgrader* upgrader,
+                          TokenMemo* memo) {
   auto ctx = begin(request);
   MatchResult match = router_.match(request.method, request.segments);
   if (std::holds_alternative<NoRoute>(match)) {
@@ -108,7 +109,7 @@ void Dispatcher::dispatch(HttpRequest request, Responder done, StreamUpgrader* u
       return refuse(ctx, request, std::move(*error), done);
     }
   }
-  if (auto denied = auth_.authorize(request, route.spec)) {
+  if (auto denied = auth_.authorize(request, route.spec, memo)) {
     return refuse(ctx, request, std::move(*denied), done);
   }
   ctx->principal = request.principal;

@@ -25,7 +25,9 @@ class Dispatcher {
   // Handles one complete request. `done` receives the final response exactly once, possibly
   // from another thread; audited requests complete only after their audit line is durable.
   // `upgrader` (may be null) takes over the connection when a stream route accepts it.
-  void dispatch(HttpRequest request, Responder done, StreamUpgrader* upgrader);
+  // `memo` (may be null): the connection's last bearer token, used during this call only.
+  void dispatch(HttpRequest request, Responder done, StreamUpgrader* upgrader,
+                TokenMemo* memo = nullptr);
 
   // A request the transport refused before dispatch (413, 400, 431): counted, logged and, for
   // mutations, audited like any other.

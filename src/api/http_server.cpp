@@ -334,7 +334,7 @@ class HttpSession final : public Connection,
       return server_.dispatcher.reject(
           std::move(request), error_response(400, "InvalidArgument", bad_target_), completion());
     }
-    server_.dispatcher.dispatch(std::move(request), completion(), this);
+    server_.dispatcher.dispatch(std::move(request), completion(), this, &token_memo_);
   }
 
   // Called when the request was refused before dispatch; the connection closes afterwards
@@ -476,6 +476,7 @@ class HttpSession final : public Connection,
   static constexpr std::size_t kDrainChunk = 16384;
   std::unique_ptr<char[]> drain_buffer_;
   std::string bad_target_;
+  TokenMemo token_memo_;        // the bearer token this connection sent last (dispatch only)
   std::shared_ptr<Self> held_;  // set while a handler works on this connection's request
   std::string out_head_;        // the response being written: status line and headers
   std::string out_body_;        // and its body

@@ -233,6 +233,7 @@ void TokenStore::install(std::vector<TokenRecord> records, FileStamp s) {
   records_ = std::move(records);
   by_hash_ = std::move(by_hash);
   stamp_ = s;
+  ++generation_;
 }
 
 Status TokenStore::load() {
@@ -315,12 +316,26 @@ void TokenStore::maybe_reload() {
 }
 
 std::shared_ptr<const Principal> TokenStore::authenticate(std::string_view token) {
+  return authenticate(token, nullptr);
+}
+
+std::shared_ptr<const Principal> TokenStore::authenticate(std::string_view token, TokenMemo* memo) {
   maybe_reload();
   if (!token.starts_with(kTokenPrefix) || token.size() > 256) return nullptr;
+  if (memo != nullptr && memo->principal) {
+    std::shared_lock lock(mu_);
+    if (memo->generation == generation_ && memo->token == token) return memo->principal;
+  }
   std::string hash = hash_token(token);
   std::shared_lock lock(mu_);
   auto it = by_hash_.find(hash);
-  return it == by_hash_.end() ? nullptr : it->second;
+  if (it == by_hash_.end()) return nullptr;
+  if (memo != nullptr) {
+    memo->token.assign(token);
+    memo->principal = it->second;
+    memo->generation = generation_;
+  }
+  return it->second;
 }
 
 }  // namespace castor::api

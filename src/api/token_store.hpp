@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <shared_mutex>
@@ -31,6 +32,16 @@ std::string generate_token();                    // "castor_" + 43 base64url cha
 std::string hash_token(std::string_view token);  // "sha256:" + hex
 std::string token_id_for_hash(std::string_view hash);
 
+// A connection's memory of the bearer token it authenticated last (src/api/http_server.cpp keeps
+// one per connection; it is used on that connection's IO thread only). A keep-alive client sends
+// the same token with every request: while the store has not changed since, the token is not
+// hashed and looked up again.
+struct TokenMemo {
+  std::string token;
+  std::shared_ptr<const Principal> principal;  // null: nothing remembered
+  std::uint64_t generation = 0;                // the store's generation it was checked against
+};
+
 class TokenStore {
  public:
   explicit TokenStore(std::filesystem::path file);
@@ -51,6 +62,9 @@ class TokenStore {
   // The principal for a presented token, or nullptr. Picks up tokens created or revoked by other
   // processes: the file is checked for changes at most once per `reload_interval`.
   std::shared_ptr<const Principal> authenticate(std::string_view token);
+  // The same, answered from `memo` when it holds this token and no token was created or revoked
+  // since; a successful check is remembered there. `memo` may be null.
+  std::shared_ptr<const Principal> authenticate(std::string_view token, TokenMemo* memo);
   void set_reload_interval(std::chrono::milliseconds interval) { reload_interval_ = interval; }
 
  private:
@@ -71,6 +85,7 @@ class TokenStore {
   std::unordered_map<std::string, std::shared_ptr<const Principal>> by_hash_;
   FileStamp stamp_;
   std::atomic<std::int64_t> next_check_ns_{0};
+  std::uint64_t generation_ = 1;  // under mu_: bumped by every install()
 };
 
 }  // namespace castor::api

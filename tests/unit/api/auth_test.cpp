@@ -105,6 +105,38 @@ TEST(TokenStore, ServerPicksUpTokensCreatedAndRevokedByAnotherProcess) {
   EXPECT_EQ(server.authenticate(created->token), nullptr);
 }
 
+TEST(TokenStore, AConnectionsMemoAnswersOnlyItsOwnTokenAndOnlyUntilTheStoreChanges) {
+  castor::testing::TempDir dir;
+  TokenStore server(TokenStore::path_in(dir.path()));
+  server.set_reload_interval(std::chrono::milliseconds(0));
+  ASSERT_TRUE(server.load().is_ok());
+  TokenStore cli(TokenStore::path_in(dir.path()));
+  auto a = cli.create("a", Role::viewer, {});
+  auto b = cli.create("b", Role::operator_, {});
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+
+  TokenMemo memo;
+  auto first = server.authenticate(a->token, &memo);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(memo.token, a->token);
+  EXPECT_EQ(memo.principal, first);
+  // Answered from the memo: a principal put there is what comes back for the same token...
+  auto marked = std::make_shared<const Principal>(Principal{"m", "memo", Role::viewer, {}});
+  memo.principal = marked;
+  EXPECT_EQ(server.authenticate(a->token, &memo), marked);
+  // ...but never for another token, valid or not.
+  auto other = server.authenticate(b->token, &memo);
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->name, "b");
+  EXPECT_EQ(server.authenticate(std::string(a->token) + "x", &memo), nullptr);
+  EXPECT_EQ(memo.token, b->token) << "a failed check leaves the last good token";
+
+  // A revocation (by another process) makes the memo stale: the token is checked again.
+  ASSERT_TRUE(cli.revoke("b").is_ok());
+  EXPECT_EQ(server.authenticate(b->token, &memo), nullptr);
+  EXPECT_NE(server.authenticate(a->token, &memo), nullptr);
+}
+
 TEST(TokenStore, BrokenFileIsAnErrorThatSaysHowToFixIt) {
   castor::testing::TempDir dir;
   std::ofstream(TokenStore::path_in(dir.path())) << "{not json";

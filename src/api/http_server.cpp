@@ -210,6 +210,8 @@ class HttpSession final : public Connection,
                                        std::to_string(server_.options.max_header_size) +
                                        " bytes; send fewer or shorter headers."));
     }
+    // An idle connection cut by a graceful stop: TLS clients get a close_notify.
+    if (ec == net::error::operation_aborted && shutdown_requested_) return graceful_close();
     if (ec && (is_disconnect(ec) || buffer_.size() == 0)) return close();
     if (ec) {
       return reject(error_response(

@@ -1,6 +1,7 @@
 #include "api/token_store.hpp"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <sys/file.h>
@@ -324,7 +325,12 @@ std::shared_ptr<const Principal> TokenStore::authenticate(std::string_view token
   if (!token.starts_with(kTokenPrefix) || token.size() > 256) return nullptr;
   if (memo != nullptr && memo->principal) {
     std::shared_lock lock(mu_);
-    if (memo->generation == generation_ && memo->token == token) return memo->principal;
+    // Constant time: behind a proxy that pools connections, one connection carries many
+    // clients' tokens.
+    if (memo->generation == generation_ && memo->token.size() == token.size() &&
+        CRYPTO_memcmp(memo->token.data(), token.data(), token.size()) == 0) {
+      return memo->principal;
+    }
   }
   std::string hash = hash_token(token);
   std::shared_lock lock(mu_);

@@ -18,11 +18,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <csignal>
 #include <mutex>
 #include <thread>
-
-#include <pthread.h>
 
 #include "api/error.hpp"
 #include "api/transport.hpp"
@@ -100,13 +97,6 @@ void serialize_head(const HttpResponse& r, std::size_t length, bool keep_alive, 
 // An IO thread's run(), in bursts when the options have a burst hook: handlers that are ready
 // run back to back (up to io_burst), then the hook, and only then the thread waits for IO.
 void run_io_thread(net::io_context& context, const ServerOptions& o) {
-  // OpenSSL writes TLS records to the descriptor with write(2) (tls_socket.hpp), which raises
-  // SIGPIPE when the client has gone; blocked on this thread, the write fails with EPIPE instead
-  // of the signal ending the process. Asio's own sends use MSG_NOSIGNAL.
-  sigset_t pipe;
-  sigemptyset(&pipe);
-  sigaddset(&pipe, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   if (o.on_io_thread_start) o.on_io_thread_start();
   if (!o.on_io_burst_end) {
     context.run();
@@ -391,9 +381,9 @@ class HttpSession final : public Connection,
     out_head_.clear();
     serialize_head(r, r.body.size(), keep_alive, out_head_);
     if (head_) r.body.clear();
-    if (r.body.size() <= kInlineBody || std::is_same_v<Stream, TlsStream>) {
-      // One buffer: one small write; TLS encrypts (copies) every byte anyway, and Beast's
-      // ssl_stream stalled on a large second buffer of a gather write.
+    if (r.body.size() <= kInlineBody) {
+      // One buffer: one small write (TlsSocket also gathers a head and a large body's start into
+      // one record).
       out_head_ += r.body;
       out_body_.clear();
     } else {

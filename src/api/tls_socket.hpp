@@ -11,8 +11,10 @@
 // One thread at a time: a connection lives on its IO thread's io_context.
 #pragma once
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
@@ -23,16 +25,58 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/buffers_prefix.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
 
 namespace castor::api {
+
+namespace tls_detail {
+
+// OpenSSL's socket BIO sends with write(2), which raises SIGPIPE when the peer has reset the
+// connection (OpenSSL even answers a peer's unexpected end with an alert). Records go out through
+// this one instead, with send(MSG_NOSIGNAL) as Asio sends; reading stays OpenSSL's socket BIO.
+inline int send_records(BIO* bio, const char* data, std::size_t size, std::size_t* sent) {
+  BIO_clear_retry_flags(bio);
+  const int fd = static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio)));
+  ssize_t n;
+  do {
+    n = ::send(fd, data, size, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n >= 0) {
+    *sent = static_cast<std::size_t>(n);
+    return 1;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_write(bio);
+  return 0;
+}
+
+inline long control(BIO*, int command, long, void*) {
+  return command == BIO_CTRL_FLUSH ? 1 : 0;  // nothing is buffered here
+}
+
+// Created once and never changed.
+inline const BIO_METHOD* send_method() {
+  static const BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "castor send");
+    if (m != nullptr) {
+      BIO_meth_set_write_ex(m, send_records);
+      BIO_meth_set_ctrl(m, control);
+    }
+    return m;
+  }();
+  return method;
+}
+
+}  // namespace tls_detail
 
 class TlsSocket {
  public:
@@ -44,9 +88,18 @@ class TlsSocket {
   TlsSocket(socket_type socket, SSL_CTX* ctx) : state_(std::make_shared<State>(std::move(socket))) {
     boost::system::error_code ignored;
     state_->socket.non_blocking(true, ignored);  // OpenSSL reads and writes the descriptor itself
-    state_->ssl = SSL_new(ctx);
-    if (state_->ssl == nullptr) return;  // the handshake then fails with a clear error
-    SSL_set_fd(state_->ssl, static_cast<int>(state_->socket.native_handle()));
+    const int fd = static_cast<int>(state_->socket.native_handle());
+    BIO* in = BIO_new_socket(fd, BIO_NOCLOSE);
+    BIO* out = tls_detail::send_method() ? BIO_new(tls_detail::send_method()) : nullptr;
+    state_->ssl = in && out ? SSL_new(ctx) : nullptr;
+    if (state_->ssl == nullptr) {  // out of memory: the handshake then fails with a clear error
+      BIO_free(in);
+      BIO_free(out);
+      return;
+    }
+    BIO_set_data(out, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+    BIO_set_init(out, 1);
+    SSL_set_bio(state_->ssl, in, out);  // the SSL object owns both
     SSL_set_accept_state(state_->ssl);
     // Whole records per read (one recv for a request instead of header then body); a write may
     // return early and be continued from a moved buffer, as Asio's stream_base expects. An idle
@@ -98,23 +151,12 @@ class TlsSocket {
   // record) so that a gather write does not become many small records.
   template <class ConstBuffers, class Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    boost::asio::const_buffer data;
-    std::size_t count = 0;
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::const_buffer b(*it);
-      if (b.size() == 0) continue;
-      if (++count == 1) data = b;
-    }
-    if (count > 1 && data.size() < kRecord) {
+    boost::asio::const_buffer data = boost::beast::buffers_front(buffers);
+    const std::size_t total = boost::asio::buffer_size(buffers);
+    if (data.size() < total && data.size() < kRecord) {
       std::string& gather = state_->gather;
-      gather.clear();
-      for (auto it = boost::asio::buffer_sequence_begin(buffers);
-           it != boost::asio::buffer_sequence_end(buffers) && gather.size() < kRecord; ++it) {
-        boost::asio::const_buffer b(*it);
-        gather.append(static_cast<const char*>(b.data()),
-                      std::min(b.size(), kRecord - gather.size()));
-      }
+      gather.resize(std::min(total, kRecord));
+      boost::asio::buffer_copy(boost::asio::buffer(gather), buffers);
       data = boost::asio::buffer(gather);
     }
     return start<void(boost::system::error_code, std::size_t)>(Write{data},
@@ -259,13 +301,14 @@ class TlsSocket {
       namespace net = boost::asio;
       auto executor = s->socket.get_executor();
       s.reset();
-      if constexpr (WithSize) {
-        auto bound = boost::beast::bind_front_handler(std::move(handler), ec, n);
-        first ? net::post(executor, std::move(bound)) : net::dispatch(executor, std::move(bound));
-      } else {
-        auto bound = boost::beast::bind_front_handler(std::move(handler), ec);
-        first ? net::post(executor, std::move(bound)) : net::dispatch(executor, std::move(bound));
-      }
+      auto bound = [&] {
+        if constexpr (WithSize) {
+          return boost::beast::bind_front_handler(std::move(handler), ec, n);
+        } else {
+          return boost::beast::bind_front_handler(std::move(handler), ec);
+        }
+      }();
+      first ? net::post(executor, std::move(bound)) : net::dispatch(executor, std::move(bound));
     }
   };
 
@@ -287,12 +330,6 @@ class TlsSocket {
 inline void beast_close_socket(TlsSocket& s) {
   boost::system::error_code ignored;
   s.socket().close(ignored);
-}
-
-inline void teardown(boost::beast::role_type, TlsSocket& s, boost::system::error_code& ec) {
-  // Synchronous teardown is not used by the server (it only closes asynchronously); close.
-  s.socket().shutdown(TlsSocket::socket_type::shutdown_both, ec);
-  s.socket().close(ec);
 }
 
 template <class Handler>

@@ -228,23 +228,11 @@ class TlsAndAuth(ServerCase):
             time.sleep(0.2)
 
 
-class TlsConnections(unittest.TestCase):
+class TlsConnections(ServerCase):
     """The TLS transport (OpenSSL on the socket, src/api/tls_socket.hpp) under clients that stall
     or vanish: deadlines hold in the handshake and between requests, and a client gone while its
     response is being written ends that connection only."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = TempData()
-        cls.token = castor("token", "create", "--role", "admin", data=cls.tmp.data).stdout.strip()
-        cls.server = Server(cls.tmp.data, "--header-timeout", "1s")
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            cls.server.stop_cleanly(cls())
-        finally:
-            cls.tmp.cleanup()
+    server_args = ("--header-timeout", "1s")
 
     def closed_within(self, sock, seconds):
         """True when the server closes `sock` (EOF or reset) within `seconds`."""
@@ -278,7 +266,7 @@ class TlsConnections(unittest.TestCase):
     def test_clients_that_leave_abruptly_end_only_their_connection(self):
         # Clients that half-close and then reset (as a load generator exiting does) while the
         # server is blocked writing to them: the server's next write meets a reset socket (EPIPE,
-        # and SIGPIPE unless blocked). 200 pipelined requests of 45 KB each, none of them read,
+        # and SIGPIPE unless sent with MSG_NOSIGNAL). 200 pipelined requests of 45 KB each, none of them read,
         # are far more than the socket buffers hold.
         ctx = self.server.ssl_context()
         request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 200
@@ -296,7 +284,7 @@ class TlsConnections(unittest.TestCase):
             socket.socket.close(tls)  # then RST
         time.sleep(0.3)
         self.assertIsNone(self.server.proc.poll(), "castor serve exited:\n" + self.server.log())
-        status, _, body = self.server.request("GET", "/openapi.json", token=self.token)
+        status, _, body = self.server.request("GET", "/openapi.json", token=self.tokens["admin"])
         self.assertEqual(status, 200)
         self.assertIn(b'"openapi"', body)
 

@@ -92,12 +92,19 @@ TEST(TokenStore, ValidatesDeviceTwinsAndNames) {
   EXPECT_EQ(store.authenticate(d->token)->twins, std::vector<std::string>{"robot-*"});
 }
 
-TEST(TokenStore, ServerPicksUpTokensCreatedAndRevokedByAnotherProcess) {
+// A server's store and a CLI's store on one token file; the server checks the file every time.
+class TwoProcesses : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server.set_reload_interval(std::chrono::milliseconds(0));
+    ASSERT_TRUE(server.load().is_ok());
+  }
   castor::testing::TempDir dir;
-  TokenStore server(TokenStore::path_in(dir.path()));
-  server.set_reload_interval(std::chrono::milliseconds(0));
-  ASSERT_TRUE(server.load().is_ok());
-  TokenStore cli(TokenStore::path_in(dir.path()));
+  TokenStore server{TokenStore::path_in(dir.path())};
+  TokenStore cli{TokenStore::path_in(dir.path())};
+};
+
+TEST_F(TwoProcesses, ServerPicksUpTokensCreatedAndRevokedByAnotherProcess) {
   auto created = cli.create("late", Role::viewer, {});
   ASSERT_TRUE(created.is_ok());
   EXPECT_NE(server.authenticate(created->token), nullptr);
@@ -105,12 +112,7 @@ TEST(TokenStore, ServerPicksUpTokensCreatedAndRevokedByAnotherProcess) {
   EXPECT_EQ(server.authenticate(created->token), nullptr);
 }
 
-TEST(TokenStore, AConnectionsMemoAnswersOnlyItsOwnTokenAndOnlyUntilTheStoreChanges) {
-  castor::testing::TempDir dir;
-  TokenStore server(TokenStore::path_in(dir.path()));
-  server.set_reload_interval(std::chrono::milliseconds(0));
-  ASSERT_TRUE(server.load().is_ok());
-  TokenStore cli(TokenStore::path_in(dir.path()));
+TEST_F(TwoProcesses, AConnectionsMemoAnswersOnlyItsOwnTokenAndOnlyUntilTheStoreChanges) {
   auto a = cli.create("a", Role::viewer, {});
   auto b = cli.create("b", Role::operator_, {});
   ASSERT_TRUE(a.is_ok() && b.is_ok());

@@ -266,8 +266,8 @@ class TlsConnections(ServerCase):
     def test_clients_that_leave_abruptly_end_only_their_connection(self):
         # Clients that half-close and then reset (as a load generator exiting does) while the
         # server is blocked writing to them: the server's next write meets a reset socket (EPIPE,
-        # and SIGPIPE unless sent with MSG_NOSIGNAL). 200 pipelined requests of 45 KB each, none of them read,
-        # are far more than the socket buffers hold.
+        # and SIGPIPE unless sent with MSG_NOSIGNAL). 200 pipelined requests of 45 KB each, none
+        # of them read, are far more than the socket buffers hold.
         ctx = self.server.ssl_context()
         request = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n" * 200
         for _ in range(3):

@@ -17,7 +17,13 @@
 namespace castor::api {
 
 std::string audit_line(const AuditRecord& r) {
-  std::string out = "{\"time\":\"" + rfc3339_utc(r.time) + "\",\"principal\":";
+  std::string out;
+  // One allocation: the fixed text is ~130 bytes, the fields rarely need escapes.
+  out.reserve(160 + r.principal.size() + r.principal_id.size() + r.role.size() + r.method.size() +
+              r.path.size() + r.trace_id.size() + r.remote.size());
+  out += "{\"time\":\"";
+  out += rfc3339_utc(r.time);
+  out += "\",\"principal\":";
   json::append_string(out, r.principal);
   out += ",\"principal_id\":";
   json::append_string(out, r.principal_id);
@@ -27,7 +33,9 @@ std::string audit_line(const AuditRecord& r) {
   json::append_string(out, r.method);
   out += ",\"path\":";
   json::append_string(out, r.path);
-  out += ",\"status\":" + std::to_string(r.status) + ",\"trace_id\":";
+  out += ",\"status\":";
+  out += std::to_string(r.status);
+  out += ",\"trace_id\":";
   json::append_string(out, r.trace_id);
   out += ",\"remote\":";
   json::append_string(out, r.remote);

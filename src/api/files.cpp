@@ -6,9 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <fstream>
 #include <sstream>
+
+#include "twin/twin.hpp"
 
 namespace castor::api {
 namespace {
@@ -94,16 +95,13 @@ Result<std::string> read_file(const std::filesystem::path& path) {
 }
 
 std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  if (secs > t) secs -= std::chrono::seconds(1);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
-  std::time_t tt = std::chrono::system_clock::to_time_t(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  // By hand, as twin times are: this stamps every audit line (snprintf was a third of one).
+  char buf[twin::kTimeTextSize];
+  twin::format_time_to(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count(), buf);
+  std::string out(buf, 23);  // "YYYY-MM-DDThh:mm:ss.fff", truncated to milliseconds
+  out.push_back('Z');
+  return out;
 }
 
 }  // namespace castor::api

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "api/audit_log.hpp"
+#include "api/files.hpp"
 #include "store/store.hpp"
 #include "test_dir.hpp"
 
@@ -172,6 +173,24 @@ TEST_F(AuditJournalTest, CopiesWaitForTheIntervalButWaitedForRecordsDoNot) {
       << "a record someone waits for is written at once";
   EXPECT_EQ(file_lines().size(), 2u);
   log->close();
+}
+
+TEST(AuditLine, IsOneJsonObjectWithAMillisecondUtcTimeAndEscapedFields) {
+  using namespace std::chrono;
+  // 2024-05-01T12:00:07.123456789Z: the time is cut (not rounded) to milliseconds.
+  const auto t = system_clock::time_point(
+      duration_cast<system_clock::duration>(nanoseconds(1714564807123456789LL)));
+  const AuditRecord r{t,          "ops \"night\"",      "id1", "operator",
+                      "PATCH",    "/digitaltwins/a\\b", 204,   "4bf92f3577b34da6a3ce929d0e0e4736",
+                      "127.0.0.1"};
+  EXPECT_EQ(audit_line(r),
+            "{\"time\":\"2024-05-01T12:00:07.123Z\",\"principal\":\"ops \\\"night\\\"\","
+            "\"principal_id\":\"id1\",\"role\":\"operator\",\"method\":\"PATCH\","
+            "\"path\":\"/digitaltwins/a\\\\b\",\"status\":204,"
+            "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"remote\":\"127.0.0.1\"}\n");
+  // Before 1970 and on a leap day the calendar still comes out right.
+  EXPECT_EQ(rfc3339_utc(system_clock::time_point(seconds(-1))), "1969-12-31T23:59:59.000Z");
+  EXPECT_EQ(rfc3339_utc(system_clock::time_point(seconds(951782400))), "2000-02-29T00:00:00.000Z");
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ class Headers {
   void add(std::string name, std::string value);
   void set(std::string name, std::string value);  // replaces every field of that name
   void remove(std::string_view name);
+  void reserve(std::size_t fields) { fields_.reserve(fields); }
   std::optional<std::string_view> get(std::string_view name) const;
   bool contains(std::string_view name) const { return get(name).has_value(); }
   std::size_t size() const noexcept { return fields_.size(); }

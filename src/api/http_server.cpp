@@ -17,6 +17,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <iterator>
 
 #include <mutex>
 #include <thread>
@@ -303,6 +304,7 @@ class HttpSession final : public Connection,
     r.method_text = std::string(req.method_string());
     r.method = parse_method(r.method_text);
     r.remote_address = remote_;
+    r.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
     for (const auto& field : req) {
       r.headers.add(std::string(field.name_string()), std::string(field.value()));
     }

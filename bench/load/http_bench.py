@@ -152,6 +152,8 @@ def run_wrk(args, server, script, token, connections):
     # one, how long one took with its fsync, and how busy the committer was.
     syncs = store.get("castor_store_wal_syncs_total", 0.0)
     r["group_size"] = r["requests"] / syncs if syncs else 0.0
+    writes = store.get("castor_store_group_writes_total", 0.0)
+    r["batches_per_group"] = store.get("castor_store_batches_committed_total", 0.0) / writes if writes else 0.0
     r["fsync_busy"] = store.get("castor_store_group_write_seconds_total", 0.0) / (r["duration_us"] / 1e6)
     r["group_write_ms"] = (store.get("castor_store_group_write_seconds_total", 0.0) * 1e3 / syncs
                            if syncs else 0.0)
@@ -171,7 +173,7 @@ def measure(args, server, token, transport):
                 f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                 f"castor CPU {r['server_cpu_us']:.1f} us/req, wrk CPU {r['wrk_cpu_us']:.1f} us/req, "
                 f"errors {r['bad']}" +
-                (f", {r['group_size']:.1f} requests per fsync, group write with fsync {r['group_write_ms']:.2f} ms "
+                (f", {r['group_size']:.1f} requests and {r['batches_per_group']:.1f} batches per fsync, group write with fsync {r['group_write_ms']:.2f} ms "
                  f"(busy {100 * r['fsync_busy']:.0f}%)"
                  if r["group_size"] else ""))
             runs.append(r)

@@ -57,6 +57,9 @@ std::vector<metrics::CallbackHandle> engine_metrics(metrics::Registry& registry,
   counter("castor_store_group_writes_total", "RocksDB writes, one per commit group (strict: one fsync each).",
           p.group_writes);
   counter("castor_store_wal_syncs_total", "fsyncs of the store's write-ahead log.", p.wal_syncs);
+  counter("castor_store_operations_committed_total", "Puts and erases in durable batches.", p.operations_committed);
+  counter("castor_store_bytes_committed_total", "Encoded bytes of durable batches (what the log writes).",
+          p.bytes_committed);
   h.push_back(registry.callback_gauge("castor_store_pending_batches", "Batches accepted and not yet written.", {},
                                       [&p] { return static_cast<double>(p.pending_batches.load()); }));
   h.push_back(registry.callback_counter(

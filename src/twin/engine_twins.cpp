@@ -119,13 +119,7 @@ void Engine::patch_component(std::string id, std::string component, json::value 
       s.batch().put(c.commit_record->cf, c.commit_record->key, c.commit_record->value);
       c.commit_record->written.store(true, std::memory_order_release);
     }
-    // {"modelId":...,"patch":...} written straight out: no copy of the patch into an object.
-    std::string data = "{\"modelId\":";
-    json::append_string(data, t->model->id);
-    data += ",\"patch\":";
-    json::serialize_to(data, patch);
-    data.push_back('}');
-    auto e = twin_event(EventType::twin_update, *t, now, std::move(data));
+    auto e = twin_event(EventType::twin_update, *t, now, update_event_data(t->model->id, patch));
     e->component = component;
     s.publish_after_commit(std::move(e));
     s.after_commit([done, etag = format_etag(t->etag)](const Status& st) {

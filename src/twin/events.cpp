@@ -15,6 +15,16 @@ std::string_view event_type_name(EventType t) {
   return "";
 }
 
+// Appended directly: no copy of the patch into a JSON object on a shard's write path.
+std::string update_event_data(std::string_view model_id, const json::value& patch) {
+  std::string data = "{\"modelId\":";
+  json::append_string(data, model_id);
+  data += ",\"patch\":";
+  json::serialize_to(data, patch);
+  data.push_back('}');
+  return data;
+}
+
 EventBus::Id EventBus::subscribe(Subscriber s) {
   std::lock_guard lock(mu_);
   auto next = std::make_shared<std::vector<Entry>>(*subscribers_);

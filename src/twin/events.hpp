@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json.hpp"
 #include "twin/twin.hpp"
 
 namespace castor::twin {
@@ -27,6 +28,9 @@ enum class EventType : std::uint8_t {
 };
 
 std::string_view event_type_name(EventType t);  // ADT names: Twin.Create, Relationship.Delete, ...
+
+// A Twin.Update event's data as ADT sends it: {"modelId":...,"patch":[...]}.
+std::string update_event_data(std::string_view model_id, const json::value& patch);
 
 struct ChangeEvent {
   EventType type;

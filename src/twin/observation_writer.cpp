@@ -335,8 +335,7 @@ void ObservationWriter::apply_twins(Shard& s, std::span<const CheckedObservation
     e->twin_id = p.twin->id;
     e->model_id = p.twin->model->id;
     e->component = std::string(p.component);
-    e->data =
-        json::serialize(json::object{{"modelId", p.twin->model->id}, {"patch", std::move(patch)}});
+    e->data = update_event_data(p.twin->model->id, patch);
     s.publish_after_commit(std::move(e));
   }
   for (auto& t : telemetry) {

@@ -99,9 +99,8 @@ std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
   char buf[twin::kTimeTextSize];
   twin::format_time_to(
       std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count(), buf);
-  std::string out(buf, 23);  // "YYYY-MM-DDThh:mm:ss.fff", truncated to milliseconds
-  out.push_back('Z');
-  return out;
+  buf[23] = 'Z';  // "YYYY-MM-DDThh:mm:ss.fffZ": cut to milliseconds
+  return std::string(buf, 24);
 }
 
 }  // namespace castor::api

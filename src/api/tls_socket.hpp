@@ -23,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/buffers_prefix.hpp>
@@ -239,9 +240,9 @@ class TlsSocket {
     }
   };
 
-  static boost::system::error_code error_of(SSL* ssl, int result) {
+  // `err`: SSL_get_error's answer for the failed call.
+  static boost::system::error_code error_of(int err) {
     namespace net = boost::asio;
-    const int err = SSL_get_error(ssl, result);
     boost::system::error_code ec;
     if (err == SSL_ERROR_ZERO_RETURN) {
       ec = net::error::eof;  // the peer's close_notify
@@ -295,7 +296,7 @@ class TlsSocket {
             });
         return;
       }
-      complete(error_of(s->ssl, r), 0, first);
+      complete(error_of(err), 0, first);
     }
 
     // Never from within the initiating call (Asio's rule): posted when the first try finished.

@@ -316,10 +316,6 @@ void TokenStore::maybe_reload() {
   if (records) install(std::move(*records), s);
 }
 
-std::shared_ptr<const Principal> TokenStore::authenticate(std::string_view token) {
-  return authenticate(token, nullptr);
-}
-
 std::shared_ptr<const Principal> TokenStore::authenticate(std::string_view token, TokenMemo* memo) {
   maybe_reload();
   if (!token.starts_with(kTokenPrefix) || token.size() > 256) return nullptr;

@@ -60,11 +60,10 @@ class TokenStore {
   Result<TokenRecord> revoke(std::string_view id_or_name);
 
   // The principal for a presented token, or nullptr. Picks up tokens created or revoked by other
-  // processes: the file is checked for changes at most once per `reload_interval`.
-  std::shared_ptr<const Principal> authenticate(std::string_view token);
-  // The same, answered from `memo` when it holds this token and no token was created or revoked
-  // since; a successful check is remembered there. `memo` may be null.
-  std::shared_ptr<const Principal> authenticate(std::string_view token, TokenMemo* memo);
+  // processes: the file is checked for changes at most once per `reload_interval`. With a `memo`
+  // the answer comes from it when it holds this token and no token was created or revoked since;
+  // a successful check is remembered there.
+  std::shared_ptr<const Principal> authenticate(std::string_view token, TokenMemo* memo = nullptr);
   void set_reload_interval(std::chrono::milliseconds interval) { reload_interval_ = interval; }
 
  private:

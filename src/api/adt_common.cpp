@@ -8,10 +8,13 @@
 namespace castor::api::adt {
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+// ASCII case-insensitive equality (media types), without a lowered copy.
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != static_cast<unsigned char>(b[i]))
+      return false;
+  return true;
 }
 
 }  // namespace
@@ -19,9 +22,10 @@ std::string lower(std::string_view s) {
 Result<json::value> json_body(const HttpRequest& req, bool patch) {
   auto ct = req.header("Content-Type");
   if (ct) {
-    std::string type = lower(ct->substr(0, ct->find(';')));
-    while (!type.empty() && type.back() == ' ') type.pop_back();
-    bool ok = type == "application/json" || (patch && type == "application/json-patch+json");
+    std::string_view type = ct->substr(0, ct->find(';'));
+    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    bool ok = equals_ignoring_case(type, "application/json") ||
+              (patch && equals_ignoring_case(type, "application/json-patch+json"));
     if (!ok)
       return Status(Code::invalid_argument,
                     "Content-Type must be application/json" +

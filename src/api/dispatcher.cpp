@@ -16,7 +16,8 @@ struct Dispatcher::Context {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::chrono::system_clock::time_point received = std::chrono::system_clock::now();
   Method method = Method::other;
-  std::string method_text, path, route, remote;
+  std::string method_text, path, remote;
+  std::string_view route;  // the router's template, which outlives every request
   TraceContext trace;
   std::shared_ptr<const Principal> principal;
   std::optional<AuditLog::Slot> audit;  // set for mutations

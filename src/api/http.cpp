@@ -171,18 +171,18 @@ HttpResponse HttpResponse::json(int status, const json::value& body) {
   return json(status, castor::json::serialize(body));
 }
 
-HttpResponse HttpResponse::text(int status, std::string body, std::string content_type) {
+HttpResponse HttpResponse::text(int status, std::string body, std::string_view content_type) {
   HttpResponse r;
   r.status = status;
   r.body = std::move(body);
-  r.content_type = std::move(content_type);
+  r.content_type = content_type;
   return r;
 }
 
 HttpResponse HttpResponse::empty(int status) {
   HttpResponse r;
   r.status = status;
-  r.content_type.clear();
+  r.content_type = {};
   return r;
 }
 

@@ -88,7 +88,7 @@ struct HttpRequest {
   std::string remote_address;  // peer IP
 
   // Filled by the dispatcher before the handler runs:
-  std::string route;  // the matched template, e.g. "/digitaltwins/{id}"
+  std::string_view route;  // the matched template, e.g. "/digitaltwins/{id}" (the router's)
   PathParams params;
   std::shared_ptr<const Principal> principal;  // never null in a handler
   TraceContext trace;
@@ -110,7 +110,8 @@ Status parse_target(std::string_view target, HttpRequest& request);
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json; charset=utf-8";  // "" sends none
+  // Names a string that outlives the response (a literal): set on every answer, so not copied.
+  std::string_view content_type = "application/json; charset=utf-8";  // "" sends none
   Headers headers;
   std::string body;
 
@@ -118,7 +119,7 @@ struct HttpResponse {
   static HttpResponse json(int status, const char* body) { return json(status, std::string(body)); }
   static HttpResponse json(int status, const json::value& body);  // serialized with json.hpp
   static HttpResponse text(int status, std::string body,
-                           std::string content_type = "text/plain; charset=utf-8");
+                           std::string_view content_type = "text/plain; charset=utf-8");
   static HttpResponse empty(int status);  // e.g. 204 No Content
 };
 

@@ -106,7 +106,7 @@ constexpr std::string_view kAssetDoc = R"({"parameters": [
 
 }  // namespace
 
-std::string web_content_type(std::string_view file_name) {
+std::string_view web_content_type(std::string_view file_name) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> kTypes{{
       {".html", "text/html; charset=utf-8"},
       {".js", "text/javascript; charset=utf-8"},
@@ -126,7 +126,7 @@ std::string web_content_type(std::string_view file_name) {
       {".glb", "model/gltf-binary"},
   }};
   for (const auto& [ext, type] : kTypes) {
-    if (file_name.size() > ext.size() && file_name.ends_with(ext)) return std::string(type);
+    if (file_name.size() > ext.size() && file_name.ends_with(ext)) return type;
   }
   return "application/octet-stream";
 }

@@ -15,7 +15,7 @@ namespace castor::api {
 void register_web_routes(Router& router, std::string web_root);
 
 // "text/javascript; charset=utf-8" for "index.abc.js"; application/octet-stream when unknown.
-std::string web_content_type(std::string_view file_name);
+std::string_view web_content_type(std::string_view file_name);  // a literal
 
 // True for Vite's content-hashed names (name.HASH.ext with a hash of 8+ characters): such a file
 // never changes, so it may be cached as immutable.

@@ -112,8 +112,9 @@ class StrictHandler {
       if (!big_.empty()) return big_.insert(k).second;
       for (const auto& s : small_)
         if (s == k) return false;
+      if (small_.empty()) small_.reserve(kSmall + 1);  // one allocation, not one per doubling
       small_.push_back(k);
-      if (small_.size() > 16) {
+      if (small_.size() > kSmall) {
         big_.insert(small_.begin(), small_.end());
         small_.clear();
       }
@@ -121,6 +122,7 @@ class StrictHandler {
     }
 
    private:
+    static constexpr std::size_t kSmall = 16;
     std::vector<std::string> small_;
     std::unordered_set<std::string> big_;
   };

@@ -100,11 +100,13 @@ std::size_t Engine::shard_of(std::string_view twin_id) const {
   return std::hash<std::string_view>{}(twin_id) % shards_.size();
 }
 
-void Engine::post(std::string_view twin_id, Shard::Task task, const std::function<void(Status)>& fail) {
+Status Engine::post_task(std::string_view twin_id, Shard::Task task) {
   Shard& s = *shards_[shard_of(twin_id)];
-  if (!s.post(std::move(task)))
-    fail(Status(Code::unavailable, "Castor is overloaded (shard " + std::to_string(s.index()) +
-                                       " queue is full); retry shortly", "ServiceUnavailable"));
+  if (s.post(std::move(task))) return Status::ok();
+  return Status(
+      Code::unavailable,
+      "Castor is overloaded (shard " + std::to_string(s.index()) + " queue is full); retry shortly",
+      "ServiceUnavailable");
 }
 
 bool Engine::run_on_owner(std::string_view twin_id, Shard::Task task) {

@@ -160,7 +160,13 @@ class Engine {
   Status recover_twins();
   Status recover_relationships();
   // Posts to the shard owning `twin_id`; answers "overloaded" through `fail` if its queue is full.
-  void post(std::string_view twin_id, Shard::Task task, const std::function<void(Status)>& fail);
+  // `fail` is any callable taking a Status (mostly the caller's own callback, called as it is
+  // rather than wrapped in a std::function on every request).
+  template <class Fail>
+  void post(std::string_view twin_id, Shard::Task task, const Fail& fail) {
+    if (Status s = post_task(twin_id, std::move(task)); !s.is_ok()) fail(std::move(s));
+  }
+  Status post_task(std::string_view twin_id, Shard::Task task);
   void create_relationship_on_source(Shard& s, std::string id, std::string rel_id, json::object body,
                                      Conditions c, model::InterfacePtr target_model, Callback<Rendered> done);
   // Posts to shard `index`, waiting while its queue is full; false if it stays full for seconds.

@@ -103,30 +103,39 @@ void Engine::patch_twin(std::string id, json::value patch, Conditions c, Callbac
 void Engine::patch_component(std::string id, std::string component, json::value patch, Conditions c,
                              Callback<std::string> done) {
   if (Status s = check_id(id, "twin"); !s.is_ok()) return done(s);
-  post(id, [id, component, patch = std::move(patch), c, done](Shard& s) {
-    if (s.failed()) return done(Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
-    Twin* t = s.find(id);
-    if (!t) return done(errors::twin_not_found(id));
-    if (Status st = check_if_match(c, t, id); !st.is_ok()) return done(st);
-    Nanos now = s.now();
-    PatchOutcome outcome;
-    if (Status st = twin::patch_twin(*t, component, patch, now, outcome); !st.is_ok()) return done(st);
-    if (!outcome.changed) return done(format_etag(t->etag));
-    t->etag = s.new_etag();
-    s.twin_changed(*t);
-    persist(s, *t);
-    if (c.commit_record) {
-      s.batch().put(c.commit_record->cf, c.commit_record->key, c.commit_record->value);
-      c.commit_record->written.store(true, std::memory_order_release);
-    }
-    auto e = twin_event(EventType::twin_update, *t, now, update_event_data(t->model->id, patch));
-    e->component = component;
-    s.publish_after_commit(std::move(e));
-    s.after_commit([done, etag = format_etag(t->etag)](const Status& st) {
-      if (!st.is_ok()) return done(st);
-      done(etag);
-    });
-  }, done);
+  // Runs once: `done` moves on to the commit's callback.
+  post(
+      id,
+      [id, component, patch = std::move(patch), c, done](Shard& s) mutable {
+        if (s.failed())
+          return done(
+              Status(Code::unavailable, "storage failed; restart Castor", "ServiceUnavailable"));
+        Twin* t = s.find(id);
+        if (!t) return done(errors::twin_not_found(id));
+        if (Status st = check_if_match(c, t, id); !st.is_ok()) return done(st);
+        Nanos now = s.now();
+        PatchOutcome outcome;
+        if (Status st = twin::patch_twin(*t, component, patch, now, outcome); !st.is_ok())
+          return done(st);
+        if (!outcome.changed) return done(format_etag(t->etag));
+        t->etag = s.new_etag();
+        s.twin_changed(*t);
+        persist(s, *t);
+        if (c.commit_record) {
+          s.batch().put(c.commit_record->cf, c.commit_record->key, c.commit_record->value);
+          c.commit_record->written.store(true, std::memory_order_release);
+        }
+        auto e =
+            twin_event(EventType::twin_update, *t, now, update_event_data(t->model->id, patch));
+        e->component = component;
+        s.publish_after_commit(std::move(e));
+        s.after_commit(
+            [done = std::move(done), etag = format_etag(t->etag)](const Status& st) mutable {
+              if (!st.is_ok()) return done(st);
+              done(std::move(etag));
+            });
+      },
+      done);
 }
 
 void Engine::delete_twin(std::string id, Conditions c, Done done) {

@@ -17,7 +17,9 @@ std::string_view event_type_name(EventType t) {
 
 // Appended directly: no copy of the patch into a JSON object on a shard's write path.
 std::string update_event_data(std::string_view model_id, const json::value& patch) {
-  std::string data = "{\"modelId\":";
+  std::string data;
+  data.reserve(64 + model_id.size());  // most patches are short: one allocation
+  data = "{\"modelId\":";
   json::append_string(data, model_id);
   data += ",\"patch\":";
   json::serialize_to(data, patch);

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <boost/container/small_vector.hpp>
+
 #include "common/double_text.hpp"
 #include "common/json_patch.hpp"
 #include "model/instance_validator.hpp"
@@ -565,6 +567,10 @@ Status take_metadata_ops(const Twin& t, std::string_view component, std::vector<
     comp = static_cast<std::uint16_t>(it - names.begin() + 1);
     m = t.model->components.at(std::string(component)).get();
   }
+  const auto is_metadata = [](const json::PatchOp& op) {
+    return !op.path.empty() && op.path.front() == "$metadata";
+  };
+  if (std::none_of(ops.begin(), ops.end(), is_metadata)) return Status::ok();  // the usual patch
   std::vector<json::PatchOp> rest;
   for (auto& op : ops) {
     if (op.path.empty() || op.path.front() != "$metadata") {
@@ -634,8 +640,9 @@ bool simple_patch(Twin& t, std::string_view component, const std::vector<json::P
       return false;
     if (!m->property(op.path[0])) return false;  // components, unknown names: the general path explains
   }
-  // Stage in order, so that later operations see earlier ones.
-  std::vector<std::pair<std::size_t, Value>> staged;
+  // Stage in order, so that later operations see earlier ones. (Most patches have one or two
+  // operations: kept on the stack.)
+  boost::container::small_vector<std::pair<std::size_t, Value>, 4> staged;
   auto current = [&](std::size_t slot) -> const Value& {
     for (auto it = staged.rbegin(); it != staged.rend(); ++it)
       if (it->first == slot) return it->second;
@@ -665,7 +672,7 @@ bool simple_patch(Twin& t, std::string_view component, const std::vector<json::P
     }
     staged.emplace_back(slot, Value::from_json(op.val));
   }
-  std::vector<Cell*> changed;
+  boost::container::small_vector<Cell*, 4> changed;
   bool any = false;
   for (auto& [slot, v] : staged) {
     Cell& c = (*cells)[slot];

@@ -131,7 +131,7 @@ void Dispatcher::dispatch(HttpRequest request, Responder done, StreamUpgrader* u
 
 void Dispatcher::run_handler(const Route& route, HttpRequest request, std::shared_ptr<Context> ctx,
                              Responder done) {
-  Responder responder(
+  Responder responder = Responder::with(
       [this, ctx, done](HttpResponse&& response) { finish(ctx, std::move(response), done); });
   if (ctx->audit && audit_.journaling()) {
     request.audit_record = [this, ctx](int status) {

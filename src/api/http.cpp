@@ -115,6 +115,7 @@ bool parse_literal_target(std::string_view target, HttpRequest& request) {
   const std::string_view path = target.substr(0, q);
   if (path.find("//") != path.npos || path.find("/.") != path.npos) return false;
   std::vector<std::string> segments;
+  segments.reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')));
   for (std::size_t at = 1; at <= path.size();) {
     std::size_t end = std::min(path.find('/', at), path.size());
     segments.emplace_back(path.substr(at, end - at));
@@ -134,7 +135,6 @@ bool parse_literal_target(std::string_view target, HttpRequest& request) {
       at = end + 1;
     }
   }
-  request.target = std::string(target);
   request.path = std::string(path);
   request.segments = std::move(segments);
   request.query = std::move(query);
@@ -152,7 +152,6 @@ Status parse_target(std::string_view target, HttpRequest& request) {
                             "); percent-encode reserved characters such as '%', '?' and '#'.");
   }
   const boost::urls::url_view& url = *parsed;
-  request.target = std::string(target);
   request.path = std::string(url.encoded_path());
   request.segments.clear();
   for (auto segment : url.segments()) request.segments.push_back(std::string(segment));

@@ -79,7 +79,6 @@ class PathParams {
 struct HttpRequest {
   Method method = Method::get;
   std::string method_text;            // as received, e.g. "PATCH"
-  std::string target;                 // raw request target, e.g. "/digitaltwins/a%2Fb?x=1"
   std::string path;                   // raw (still encoded) path of the target
   std::vector<std::string> segments;  // decoded path segments: {"digitaltwins", "a/b"}
   QueryParams query;

@@ -361,7 +361,7 @@ class HttpSession final : public Connection,
     std::weak_ptr<Self> weak = this->shared_from_this();
     // dispatch, not post: a handler that answers at once on this connection's IO thread (e.g. a
     // cached read) writes without another trip through the I/O queue.
-    return Responder([weak, executor = executor_](HttpResponse&& response) {
+    return Responder::with([weak, executor = executor_](HttpResponse&& response) {
       net::dispatch(executor, [weak, response = std::move(response)]() mutable {
         if (auto self = weak.lock()) self->write_response(std::move(response));
       });

@@ -1,33 +1,19 @@
 #include "api/responder.hpp"
 
-#include <atomic>
-
 #include "api/error.hpp"
 #include "common/log.hpp"
 
 namespace castor::api {
 
-struct Responder::State {
-  explicit State(Completion c) : completion(std::move(c)) {}
-  State(const State&) = delete;
-  State& operator=(const State&) = delete;
-
-  ~State() {
-    // Every copy is gone and nobody answered: answer for the handler rather than hang the client.
-    if (!done.exchange(true)) {
-      log::error("handler dropped its request without a response; sending 500");
-      completion(error_response(500, "InternalServerError",
-                                "The server finished the request without an answer. This is a "
-                                "bug in Castor; please report it with the request's trace id."));
-    }
-  }
-
-  std::atomic<bool> done{false};
-  Completion completion;
-};
+HttpResponse Responder::State::unanswered() {
+  log::error("handler dropped its request without a response; sending 500");
+  return error_response(500, "InternalServerError",
+                        "The server finished the request without an answer. This is a bug in "
+                        "Castor; please report it with the request's trace id.");
+}
 
 Responder::Responder(Completion completion)
-    : state_(std::make_shared<State>(std::move(completion))) {}
+    : state_(std::make_shared<StateOf<Completion>>(std::move(completion))) {}
 
 void Responder::respond(HttpResponse response) const {
   if (!state_) return;
@@ -36,7 +22,7 @@ void Responder::respond(HttpResponse response) const {
                {{"status", response.status}});
     return;
   }
-  state_->completion(std::move(response));
+  state_->complete(std::move(response));
 }
 
 void Responder::fail(int status, std::string_view code, std::string_view message) const {

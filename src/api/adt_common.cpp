@@ -6,19 +6,6 @@
 #include "common/strings.hpp"
 
 namespace castor::api::adt {
-namespace {
-
-// ASCII case-insensitive equality (media types), without a lowered copy.
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != static_cast<unsigned char>(b[i]))
-      return false;
-  return true;
-}
-
-}  // namespace
-
 Result<json::value> json_body(const HttpRequest& req, bool patch) {
   auto ct = req.header("Content-Type");
   if (ct) {

@@ -3,18 +3,11 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
-#include <strings.h>
-
 #include <algorithm>
 
+#include "common/strings.hpp"
+
 namespace castor::api {
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-}  // namespace
 
 std::string_view method_name(Method m) noexcept {
   switch (m) {
@@ -55,12 +48,12 @@ void Headers::set(std::string name, std::string value) {
 }
 
 void Headers::remove(std::string_view name) {
-  std::erase_if(fields_, [&](const auto& f) { return iequals(f.first, name); });
+  std::erase_if(fields_, [&](const auto& f) { return equals_ignoring_case(f.first, name); });
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [n, v] : fields_) {
-    if (iequals(n, name)) return std::string_view(v);
+    if (equals_ignoring_case(n, name)) return std::string_view(v);
   }
   return std::nullopt;
 }

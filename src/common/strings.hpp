@@ -36,6 +36,18 @@ inline bool same_text(std::string_view a, std::string_view b) noexcept {
   return std::memcmp(x, y, n) == 0;
 }
 
+// ASCII case-insensitive equality (header names, media types, keywords), without lowered copies
+// and independent of the locale.
+inline bool equals_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  const auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }

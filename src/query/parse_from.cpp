@@ -3,19 +3,10 @@
 
 #include <algorithm>
 
+#include "common/strings.hpp"
 #include "query/parser_impl.hpp"
 
 namespace castor::query {
-namespace {
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [&](char x, char y) { return lower(x) == lower(y); });
-}
-
-}  // namespace
-
 CollectionId Parser::find_collection(std::string_view name) const {
   for (std::size_t i = 0; i < q_.collections.size(); ++i) {
     const Collection& c = q_.collections[i];
@@ -26,7 +17,7 @@ CollectionId Parser::find_collection(std::string_view name) const {
 
 std::string Parser::spelling_hint(std::string_view name) const {
   for (const Collection& c : q_.collections) {
-    if (c.name.size != 0 && equal_ignoring_case(q_.str(c.name), name)) {
+    if (c.name.size != 0 && equals_ignoring_case(q_.str(c.name), name)) {
       return fmt::format(" (names are case-sensitive: did you mean '{}'?)", q_.str(c.name));
     }
   }

@@ -6,19 +6,11 @@
 #include <optional>
 #include <utility>
 
+#include "common/strings.hpp"
 #include "rules/filter_lexer.hpp"
 
 namespace castor::rules::filter {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 constexpr std::array<std::pair<std::string_view, Attribute>, 9> kAttributes{{
     {"id", Attribute::id},
@@ -88,7 +80,7 @@ class Parser {
   const Token& peek() const { return tokens_[pos_]; }
   const Token& take() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
   bool keyword(std::string_view word) const {
-    return peek().kind == TokenKind::identifier && iequals(peek().text, word);
+    return peek().kind == TokenKind::identifier && equals_ignoring_case(peek().text, word);
   }
   Status error(const Token& at, std::string_view problem) const {
     return filter_error(text_, at.offset, problem);
@@ -213,25 +205,25 @@ class Parser {
     const Token& t = take();
     Node n;
     n.position = static_cast<std::uint32_t>(t.offset);
-    if (iequals(t.text, "true") || iequals(t.text, "false")) {
+    if (equals_ignoring_case(t.text, "true") || equals_ignoring_case(t.text, "false")) {
       n.kind = NodeKind::boolean;
-      n.flag = iequals(t.text, "true");
+      n.flag = equals_ignoring_case(t.text, "true");
       return add(std::move(n));
     }
-    if (iequals(t.text, "null")) {
+    if (equals_ignoring_case(t.text, "null")) {
       n.kind = NodeKind::null;
       return add(std::move(n));
     }
     if (peek().kind == TokenKind::lparen) return call(t);
-    if (iequals(t.text, "$body") || t.text == "data") return path(t);
+    if (equals_ignoring_case(t.text, "$body") || t.text == "data") return path(t);
     for (const auto& [attr_name, attr] : kAttributes) {
-      if (!iequals(t.text, attr_name)) continue;
+      if (!equals_ignoring_case(t.text, attr_name)) continue;
       n.kind = NodeKind::attribute;
       n.attribute = attr;
       return add(std::move(n));
     }
     for (std::string_view word : {"AND", "OR", "NOT"})
-      if (iequals(t.text, word))
+      if (equals_ignoring_case(t.text, word))
         return error(t, "expected " + std::string(kValueHint) + " before " + describe(t));
     return error(t, "unknown name '" + t.text +
                         "'; use type, source, subject, id, specversion, datacontenttype, "
@@ -272,7 +264,7 @@ class Parser {
   NodeResult call(const Token& name) {
     const FunctionInfo* fn = nullptr;
     for (const auto& f : kFunctions)
-      if (iequals(name.text, f.name)) fn = &f;
+      if (equals_ignoring_case(name.text, f.name)) fn = &f;
     if (fn == nullptr)
       return error(name, "unknown function '" + name.text +
                              "'; use STARTS_WITH, ENDS_WITH, CONTAINS, IS_DEFINED, IS_NULL, "

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/json.hpp"
+#include "common/strings.hpp"
 
 namespace castor::twin::jobs {
 namespace {
@@ -22,15 +23,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 Status bad_file(std::uint64_t line, std::string what) {

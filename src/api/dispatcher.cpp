@@ -103,7 +103,6 @@ void Dispatcher::dispatch(HttpRequest request, Responder done, StreamUpgrader* u
   auto& m = std::get<RouteMatch>(match);
   const Route& route = *m.route;
   ctx->route = route.spec.path;
-  request.route = route.spec.path;
   request.params = std::move(m.params);
   if (route.spec.api_version == ApiVersion::required) {
     if (auto error = check_api_version(request)) {

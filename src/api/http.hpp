@@ -87,7 +87,6 @@ struct HttpRequest {
   std::string remote_address;  // peer IP
 
   // Filled by the dispatcher before the handler runs:
-  std::string_view route;  // the matched template, e.g. "/digitaltwins/{id}" (the router's)
   PathParams params;
   std::shared_ptr<const Principal> principal;  // never null in a handler
   TraceContext trace;

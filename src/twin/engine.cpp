@@ -101,12 +101,11 @@ std::size_t Engine::shard_of(std::string_view twin_id) const {
 }
 
 Status Engine::post_task(std::string_view twin_id, Shard::Task task) {
-  Shard& s = *shards_[shard_of(twin_id)];
-  if (s.post(std::move(task))) return Status::ok();
-  return Status(
-      Code::unavailable,
-      "Castor is overloaded (shard " + std::to_string(s.index()) + " queue is full); retry shortly",
-      "ServiceUnavailable");
+  if (run_on_owner(twin_id, std::move(task))) return Status::ok();
+  return Status(Code::unavailable,
+                "Castor is overloaded (shard " + std::to_string(shard_of(twin_id)) +
+                    " queue is full); retry shortly",
+                "ServiceUnavailable");
 }
 
 bool Engine::run_on_owner(std::string_view twin_id, Shard::Task task) {

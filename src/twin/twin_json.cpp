@@ -559,6 +559,10 @@ struct SourceTimeOp {
 // Splits /$metadata/<prop>/sourceTime operations from value operations.
 Status take_metadata_ops(const Twin& t, std::string_view component, std::vector<json::PatchOp>& ops,
                          std::vector<SourceTimeOp>& st) {
+  const auto is_metadata = [](const json::PatchOp& op) {
+    return !op.path.empty() && op.path.front() == "$metadata";
+  };
+  if (std::none_of(ops.begin(), ops.end(), is_metadata)) return Status::ok();  // the usual patch
   const CompiledInterface* m = t.model.get();
   std::uint16_t comp = 0;
   if (!component.empty()) {
@@ -567,13 +571,9 @@ Status take_metadata_ops(const Twin& t, std::string_view component, std::vector<
     comp = static_cast<std::uint16_t>(it - names.begin() + 1);
     m = t.model->components.at(std::string(component)).get();
   }
-  const auto is_metadata = [](const json::PatchOp& op) {
-    return !op.path.empty() && op.path.front() == "$metadata";
-  };
-  if (std::none_of(ops.begin(), ops.end(), is_metadata)) return Status::ok();  // the usual patch
   std::vector<json::PatchOp> rest;
   for (auto& op : ops) {
-    if (op.path.empty() || op.path.front() != "$metadata") {
+    if (!is_metadata(op)) {
       rest.push_back(std::move(op));
       continue;
     }

@@ -9,8 +9,7 @@ namespace castor::api::adt {
 Result<json::value> json_body(const HttpRequest& req, bool patch) {
   auto ct = req.header("Content-Type");
   if (ct) {
-    std::string_view type = ct->substr(0, ct->find(';'));
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+    const std::string_view type = media_type(*ct);
     bool ok = equals_ignoring_case(type, "application/json") ||
               (patch && equals_ignoring_case(type, "application/json-patch+json"));
     if (!ok)

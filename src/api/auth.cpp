@@ -1,8 +1,7 @@
 #include "api/auth.hpp"
 
-#include <strings.h>
-
 #include "api/error.hpp"
+#include "common/strings.hpp"
 
 namespace castor::api {
 namespace {
@@ -21,7 +20,7 @@ HttpResponse unauthorized(std::string_view message, bool bad_token) {
 std::string_view bearer_token(std::string_view authorization) noexcept {
   constexpr std::string_view kScheme = "bearer ";
   if (authorization.size() <= kScheme.size() ||
-      strncasecmp(authorization.data(), kScheme.data(), kScheme.size()) != 0) {
+      !equals_ignoring_case(authorization.substr(0, kScheme.size()), kScheme)) {
     return {};
   }
   std::string_view token = authorization.substr(kScheme.size());

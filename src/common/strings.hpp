@@ -48,6 +48,14 @@ inline bool equals_ignoring_case(std::string_view a, std::string_view b) noexcep
   return true;
 }
 
+// The media type of a Content-Type value without its parameters: "application/json" of
+// "application/json; charset=utf-8" (case kept; compare with equals_ignoring_case).
+inline std::string_view media_type(std::string_view content_type) noexcept {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  return type;
+}
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <limits>
 
+#include "common/strings.hpp"
 #include "twin/twin.hpp"
 
 namespace castor::ingest {
@@ -92,16 +93,13 @@ bool parse_timestamp(std::string_view text, std::int64_t& ns) {
 }
 
 Result<BatchFormat> batch_format(std::string_view content_type) {
-  std::string_view base = content_type.substr(0, content_type.find(';'));
-  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  std::string lower;
-  for (char c : base)
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  if (lower == "application/json") return BatchFormat::json;
-  if (lower == "application/x-ndjson" || lower == "application/ndjson" ||
-      lower == "application/jsonl" || lower == "application/x-jsonlines")
+  const std::string_view type = media_type(content_type);
+  const auto is = [type](std::string_view name) { return equals_ignoring_case(type, name); };
+  if (is("application/json")) return BatchFormat::json;
+  if (is("application/x-ndjson") || is("application/ndjson") || is("application/jsonl") ||
+      is("application/x-jsonlines"))
     return BatchFormat::ndjson;
-  if (lower == "text/plain" || lower == "application/x-influx-line-protocol")
+  if (is("text/plain") || is("application/x-influx-line-protocol"))
     return BatchFormat::line_protocol;
   return Status(
       Code::invalid_argument,
